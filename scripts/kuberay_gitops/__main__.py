@@ -1,0 +1,5 @@
+"""`python -m kuberay_gitops`."""
+
+from kuberay_gitops.cli import main
+
+main()

@@ -1,0 +1,253 @@
+"""The `kuberay-gitops` command line.
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage, 3 tool or
+configuration failure (missing/wrong tool, bad config, nothing to check, a crash).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kuberay_gitops import __version__
+from kuberay_gitops import checks as registry
+from kuberay_gitops.discover import discover, select
+from kuberay_gitops.exitcodes import ExitCode, ToolError
+from kuberay_gitops.findings import Severity
+from kuberay_gitops.pipeline import Stages, make_renderer, validate
+from kuberay_gitops.reporters import REPORTERS
+from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings, load
+from kuberay_gitops.tools import toolchain
+
+EPILOG = "Exit codes: 0 clean, 1 findings, 2 usage error, 3 tool or configuration failure."
+
+
+def find_repo_root(start: Path) -> Path:
+    """The nearest directory upwards holding toolchain.env (the repository root)."""
+    for d in [start, *start.parents]:
+        if (d / TOOLCHAIN_FILE).is_file():
+            return d
+    raise ToolError(
+        f"no {TOOLCHAIN_FILE} in {start} or above: run inside the repository or pass --repo"
+    )
+
+
+class _State:
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def settings(self) -> Settings:
+        repo = self.params.get("repo")
+        root = Path(repo).resolve() if repo else find_repo_root(Path.cwd().resolve())
+        cli = {
+            "shared_dir": self.params.get("shared_dir"),
+            "kubernetes_version": self.params.get("kubernetes_version"),
+        }
+        if self.params.get("no_mirrors"):
+            cli["use_mirrors"] = "off"
+        config = self.params.get("config")
+        return load(root, cli=cli, config_file=Path(config) if config else None)
+
+
+@click.group(epilog=EPILOG)
+@click.version_option(__version__, prog_name="kuberay-gitops")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False),
+    help="Repository root (default: found from the cwd).",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    help=f"Config file (default: <repo>/{CONFIG_FILE}).",
+)
+@click.option("--shared-dir", help="Upstream material directory (env KUBERAY_GITOPS_SHARED_DIR).")
+@click.option("--kubernetes-version", help="Kubernetes version for built-in schemas, e.g. 1.32.")
+@click.option(
+    "--no-mirrors", is_flag=True, help="Fetch remote bases online instead of the local mirrors."
+)
+@click.option("--debug", is_flag=True, help="Print a traceback on internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, **params: Any) -> None:
+    """Render, lint, schema-validate and check this GitOps repository as Argo CD applies it."""
+    ctx.obj = _State(params)
+
+
+def _resolve_format(fmt: str) -> str:
+    if fmt == "auto":
+        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    return fmt
+
+
+@cli.command("validate", epilog=EPILOG)
+@click.argument("paths", nargs=-1)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "text", "github", "json"]),
+    default="auto",
+    show_default=True,
+    help="Output format; auto = github under GitHub Actions, else text.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    default="error",
+    show_default=True,
+    help="Lowest severity that fails the run (exit 1).",
+)
+@click.option(
+    "--output", "output", type=click.Path(dir_okay=False), help="Also write the report here."
+)
+@click.option("--skip-lint", is_flag=True, help="Skip yamllint.")
+@click.option("--skip-schema", is_flag=True, help="Skip kubeconform.")
+@click.option("--skip-checks", is_flag=True, help="Skip the project's checks.")
+@click.pass_obj
+def validate_cmd(
+    state: _State,
+    paths: Sequence[str],
+    fmt: str,
+    fail_on: str,
+    output: str | None,
+    skip_lint: bool,
+    skip_schema: bool,
+    skip_checks: bool,
+) -> None:
+    """Validate every render target (or those at or under PATHS)."""
+    settings = state.settings()
+    report = validate(
+        settings,
+        paths,
+        Stages(lint=not skip_lint, schema=not skip_schema, checks=not skip_checks),
+    )
+    text = REPORTERS[_resolve_format(fmt)](report)
+    click.echo(text, nl=False)
+    if output:
+        Path(output).write_text(text)
+    threshold = Severity(fail_on).rank
+    if any(f.severity.rank >= threshold for f in report.findings):
+        raise SystemExit(ExitCode.FINDINGS)
+
+
+@cli.command("render")
+@click.argument("target")
+@click.pass_obj
+def render_cmd(state: _State, target: str) -> None:
+    """Print the rendered output of one target, exactly as validated."""
+    settings = state.settings()
+    tools = toolchain.locate(settings)
+    chosen = select(discover(settings.repo_root, settings.targets), settings.repo_root, [target])
+    renderer = make_renderer(settings, tools.kustomize)
+    failed = False
+    for t in chosen:
+        r = renderer.render(t)
+        if r.error is not None:
+            click.echo(f"{t.path}: kustomize build failed: {r.error}", err=True)
+            failed = True
+        else:
+            click.echo(r.text, nl=False)
+    if failed:
+        raise SystemExit(ExitCode.FINDINGS)
+
+
+@cli.command("targets")
+@click.pass_obj
+def targets_cmd(state: _State) -> None:
+    """List the discovered render targets."""
+    settings = state.settings()
+    for t in select(discover(settings.repo_root, settings.targets), settings.repo_root, []):
+        click.echo(t.path)
+
+
+def checks_markdown() -> str:
+    """docs/checks.md, generated from the registry."""
+    out = [
+        "# Checks",
+        "",
+        "Generated by `kuberay-gitops list-checks --format markdown`; do not edit by hand.",
+        "Configure each check under `checks:` in `kuberay-gitops.yaml` (enabled, severity, options).",
+        "",
+        "| id | severity | summary |",
+        "| --- | --- | --- |",
+    ]
+    out += [f"| `{s.id}` | {s.severity.value} | {s.summary} |" for s in registry.all_specs()]
+    for s in registry.all_specs():
+        module = registry.REGISTRY[s.id]
+        out += [
+            "",
+            f"## `{s.id}`",
+            "",
+            (module.__doc__ or "").strip(),
+            "",
+            f"- Severity: {s.severity.value}",
+        ]
+        out.append(f"- Fix: {s.hint}")
+        if s.options:
+            opts = ", ".join(f"`{k}` (default `{v!r}`)" for k, v in s.options.items())
+            out.append(f"- Options: {opts}")
+    return "\n".join(out) + "\n"
+
+
+@cli.command("list-checks")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text")
+def list_checks_cmd(fmt: str) -> None:
+    """List every registered check."""
+    if fmt == "markdown":
+        click.echo(checks_markdown(), nl=False)
+        return
+    for s in registry.all_specs():
+        click.echo(f"{s.id:<34} {s.severity.value:<8} {s.summary}")
+
+
+@cli.command("explain")
+@click.argument("check_id")
+def explain_cmd(check_id: str) -> None:
+    """Show a check's documentation."""
+    module = registry.REGISTRY.get(check_id.split("[", 1)[0])
+    if module is None:
+        raise click.UsageError(f'unknown check "{check_id}" (see `kuberay-gitops list-checks`)')
+    s = registry.spec(module)
+    click.echo(f"{s.id} ({s.severity.value}): {s.summary}\n")
+    click.echo((module.__doc__ or "").strip())
+    click.echo(f"\nFix: {s.hint}")
+    if s.options:
+        click.echo("Options: " + ", ".join(f"{k}={v!r}" for k, v in s.options.items()))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: map every failure to its exit code, never a bare traceback."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="kuberay-gitops", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE)
+    except click.exceptions.Abort:
+        click.echo("kuberay-gitops: aborted", err=True)
+        sys.exit(ExitCode.TOOL_ERROR)
+    except ToolError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"kuberay-gitops: error: {exc}", err=True)
+        sys.exit(ExitCode.TOOL_ERROR)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(
+            f"kuberay-gitops: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug for a traceback)",
+            err=True,
+        )
+        sys.exit(ExitCode.TOOL_ERROR)
+    sys.exit(ExitCode.OK)

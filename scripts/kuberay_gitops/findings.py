@@ -1,0 +1,150 @@
+"""The one error model: every check, tool adapter and reporter speaks in Findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+FieldPath = tuple[str | int, ...]
+
+
+class Severity(StrEnum):
+    """How bad a finding is; `--fail-on` decides which severities fail the run."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse."""
+        return 2 if self is Severity.ERROR else 1
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in the repository: repo-relative POSIX path, 1-based line and column."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """A Kubernetes object by kind, namespace and name."""
+
+    kind: str
+    name: str
+    namespace: str | None = None
+    api_version: str = ""
+
+    def __str__(self) -> str:
+        if self.namespace:
+            return f"{self.kind}/{self.namespace}/{self.name}"
+        return f"{self.kind}/{self.name}"
+
+
+def format_field(path: FieldPath) -> str:
+    """Render a field path the way kubectl users read it: `.spec.ports[1].targetPort`."""
+    out = []
+    for part in path:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        else:
+            out.append(f".{part}")
+    return "".join(out)
+
+
+def parse_json_pointer(pointer: str) -> FieldPath:
+    """Turn `/spec/ports/0/name` (JSON pointer) into a FieldPath."""
+    parts: list[str | int] = []
+    for raw in pointer.split("/")[1:] if pointer.startswith("/") else pointer.split("/"):
+        if raw == "":
+            continue
+        token = raw.replace("~1", "/").replace("~0", "~")
+        parts.append(int(token) if token.isdigit() else token)
+    return tuple(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem, located in the repository and explained.
+
+    `source` is `kuberay-gitops` for the project's own checks and the tool's name
+    (`kubeconform`, `yamllint`, `checkov`, `kustomize`) for wrapped tools.
+    """
+
+    location: Location
+    check_id: str
+    severity: Severity
+    message: str
+    obj: ObjectRef | None = None
+    field: FieldPath = ()
+    hint: str = ""
+    source: str = "kuberay-gitops"
+    target: str = ""
+
+    @property
+    def field_str(self) -> str:
+        """The field path as `.spec.x[0].y`."""
+        return format_field(self.field)
+
+    @property
+    def qualified_id(self) -> str:
+        """`<source>/<id>` for wrapped tools, the bare id for the project's own checks."""
+        if self.source == "kuberay-gitops":
+            return self.check_id
+        return f"{self.source}/{self.check_id}"
+
+    def sort_key(self) -> tuple[str, int, int, str, str, str, str]:
+        """Stable order: file, line, column, check, object, field, message."""
+        return (
+            self.location.file,
+            self.location.line or 0,
+            self.location.column or 0,
+            self.qualified_id,
+            str(self.obj or ""),
+            self.field_str,
+            self.message,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSummary:
+    """What one render target contributed to a run."""
+
+    path: str
+    objects: int
+    rendered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything a reporter needs; reporters only format it."""
+
+    findings: Sequence[Finding]
+    targets: Sequence[TargetSummary]
+    notes: Sequence[str] = field(default_factory=tuple)
+
+    @property
+    def objects(self) -> int:
+        """Objects checked across all targets."""
+        return sum(t.objects for t in self.targets)
+
+    def count(self, severity: Severity) -> int:
+        """Number of findings of one severity."""
+        return sum(1 for f in self.findings if f.severity is severity)
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings deduplicated and in their stable order."""
+    return sorted(set(findings), key=Finding.sort_key)

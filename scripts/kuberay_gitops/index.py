@@ -1,0 +1,258 @@
+"""ObjectIndex: one rendered target's objects by kind/namespace/name, plus a pod view.
+
+The pod view treats the head and every worker group template of a RayCluster, RayJob
+and RayService like any Deployment's pod template, with the labels KubeRay adds to the
+pods it creates, so cross-object checks (Service selectors, NetworkPolicies, monitors)
+see Ray pods as the cluster will.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kuberay_gitops.findings import FieldPath
+from kuberay_gitops.manifests import K8sObject
+
+WORKLOAD_TEMPLATE: Mapping[str, FieldPath] = {
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "PodTemplate": ("template",),
+}
+RAY_CLUSTER_SPEC: Mapping[str, FieldPath] = {
+    "RayCluster": ("spec",),
+    "RayJob": ("spec", "rayClusterSpec"),
+    "RayService": ("spec", "rayClusterConfig"),
+}
+
+
+def get_path(node: Any, path: FieldPath) -> Any:
+    """The value at `path`, or None when any step is missing."""
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(node, list) or not 0 <= part < len(node):
+                return None
+        elif not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+@dataclass(frozen=True, slots=True)
+class PodView:
+    """A pod template as the cluster will run it.
+
+    `path` is the field path of the template within `owner`; `ray_role` is `head` or
+    `worker` for Ray pods (None otherwise) and `ray_params_path` locates rayStartParams.
+    """
+
+    owner: K8sObject
+    path: FieldPath
+    labels: Mapping[str, str]
+    namespace: str
+    ray_role: str | None = None
+    group: str | None = None
+    ray_params_path: FieldPath | None = None
+    group_path: FieldPath | None = None
+
+    @property
+    def template(self) -> Mapping[str, Any]:
+        """The pod template (`metadata` + `spec`)."""
+        t = get_path(self.owner.body, self.path)
+        return t if isinstance(t, Mapping) else {}
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        """The pod spec."""
+        s = self.template.get("spec")
+        return s if isinstance(s, Mapping) else {}
+
+    @property
+    def spec_path(self) -> FieldPath:
+        """Field path of the pod spec within the owner."""
+        return (*self.path, "spec")
+
+    def containers(self, init: bool = False) -> Iterator[tuple[FieldPath, Mapping[str, Any]]]:
+        """(field path, container) for each container (and init container when asked)."""
+        keys = ("initContainers", "containers") if init else ("containers",)
+        for key in keys:
+            items = self.spec.get(key)
+            if isinstance(items, list):
+                for i, c in enumerate(items):
+                    if isinstance(c, Mapping):
+                        yield (*self.spec_path, key, i), c
+
+    @property
+    def ray_params(self) -> Mapping[str, Any]:
+        """RayStartParams of this Ray group (empty for non-Ray pods)."""
+        if self.ray_params_path is None:
+            return {}
+        p = get_path(self.owner.body, self.ray_params_path)
+        return p if isinstance(p, Mapping) else {}
+
+    @property
+    def group_spec(self) -> Mapping[str, Any]:
+        """HeadGroupSpec / workerGroupSpecs[i] of a Ray pod (empty otherwise)."""
+        if self.group_path is None:
+            return {}
+        g = get_path(self.owner.body, self.group_path)
+        return g if isinstance(g, Mapping) else {}
+
+    def __str__(self) -> str:
+        where = f" {self.ray_role} group {self.group}" if self.group else ""
+        return f"{self.owner.ref}{where}"
+
+
+def _template_labels(template: Any) -> dict[str, str]:
+    meta = template.get("metadata") if isinstance(template, Mapping) else None
+    labels = meta.get("labels") if isinstance(meta, Mapping) else None
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {}
+
+
+def _ray_pods(obj: K8sObject, ns: str) -> Iterator[PodView]:
+    base = RAY_CLUSTER_SPEC[obj.ref.kind]
+    cluster_spec = get_path(obj.body, base)
+    if not isinstance(cluster_spec, Mapping):
+        return
+    implied = {
+        "ray.io/is-ray-node": "yes",
+        "app.kubernetes.io/name": "kuberay",
+        "app.kubernetes.io/created-by": "kuberay-operator",
+    }
+    if obj.ref.kind == "RayCluster":
+        implied["ray.io/cluster"] = obj.ref.name
+    else:
+        implied["ray.io/originated-from-crd"] = obj.ref.kind
+        implied["ray.io/originated-from-cr-name"] = obj.ref.name
+    head = cluster_spec.get("headGroupSpec")
+    if isinstance(head, Mapping) and isinstance(head.get("template"), Mapping):
+        labels = {**_template_labels(head["template"]), **implied}
+        labels.update({"ray.io/node-type": "head", "ray.io/group": "headgroup"})
+        yield PodView(
+            obj,
+            (*base, "headGroupSpec", "template"),
+            labels,
+            ns,
+            "head",
+            "headgroup",
+            (*base, "headGroupSpec", "rayStartParams"),
+            (*base, "headGroupSpec"),
+        )
+    workers = cluster_spec.get("workerGroupSpecs")
+    for i, group in enumerate(workers if isinstance(workers, list) else []):
+        if not isinstance(group, Mapping) or not isinstance(group.get("template"), Mapping):
+            continue
+        name = str(group.get("groupName", f"group-{i}"))
+        labels = {**_template_labels(group["template"]), **implied}
+        labels.update({"ray.io/node-type": "worker", "ray.io/group": name})
+        gpath: FieldPath = (*base, "workerGroupSpecs", i)
+        yield PodView(
+            obj, (*gpath, "template"), labels, ns, "worker", name, (*gpath, "rayStartParams"), gpath
+        )
+
+
+def label_selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    """Kubernetes LabelSelector semantics (matchLabels + matchExpressions); empty matches all."""
+    if selector is None:
+        return True
+    ml = selector.get("matchLabels") or {}
+    if any(labels.get(str(k)) != str(v) for k, v in ml.items()):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        key = str(expr.get("key"))
+        op = expr.get("operator")
+        values = {str(v) for v in expr.get("values") or []}
+        has = key in labels
+        if op == "In" and not (has and labels[key] in values):
+            return False
+        if op == "NotIn" and has and labels[key] in values:
+            return False
+        if op == "Exists" and not has:
+            return False
+        if op == "DoesNotExist" and has:
+            return False
+    return True
+
+
+def map_selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    """A plain `key: value` selector (Service `.spec.selector`); empty or None matches nothing."""
+    if not selector:
+        return False
+    return all(labels.get(str(k)) == str(v) for k, v in selector.items())
+
+
+@dataclass
+class ObjectIndex:
+    """All objects of one rendered target, indexed for cross-object checks."""
+
+    objects: Sequence[K8sObject]
+    target: str = ""
+    _by_kind: dict[str, list[K8sObject]] = field(default_factory=dict, init=False, repr=False)
+    _pods: list[PodView] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for obj in self.objects:
+            self._by_kind.setdefault(obj.ref.kind, []).append(obj)
+        for obj in self.objects:
+            ns = obj.ref.namespace or "default"
+            kind = obj.ref.kind
+            if kind in RAY_CLUSTER_SPEC:
+                self._pods.extend(_ray_pods(obj, ns))
+            elif kind in WORKLOAD_TEMPLATE:
+                tpath = WORKLOAD_TEMPLATE[kind]
+                template = get_path(obj.body, tpath)
+                if isinstance(template, Mapping):
+                    self._pods.append(PodView(obj, tpath, _template_labels(template), ns))
+            elif kind == "Pod":
+                self._pods.append(PodView(obj, (), dict(obj.labels), ns))
+
+    def of_kind(self, *kinds: str) -> list[K8sObject]:
+        """Objects of the given kinds, in render order."""
+        out: list[K8sObject] = []
+        for k in kinds:
+            out.extend(self._by_kind.get(k, []))
+        return sorted(out, key=lambda o: o.position)
+
+    def get(self, kind: str, name: str, namespace: str | None = None) -> K8sObject | None:
+        """One object by kind, name and namespace."""
+        for obj in self._by_kind.get(kind, []):
+            if obj.ref.name == name and (obj.ref.namespace or None) == (namespace or None):
+                return obj
+        return None
+
+    @property
+    def pods(self) -> list[PodView]:
+        """Every pod template of the target (workloads and Ray groups)."""
+        return list(self._pods)
+
+    def ray_pods(self) -> list[PodView]:
+        """Pod templates of Ray head and worker groups."""
+        return [p for p in self._pods if p.ray_role is not None]
+
+    def namespace_labels(self, name: str) -> Mapping[str, str]:
+        """Labels of a Namespace rendered in this target, plus the automatic name label."""
+        labels: dict[str, str] = {"kubernetes.io/metadata.name": name}
+        ns = self.get("Namespace", name)
+        if ns is not None:
+            labels.update({str(k): str(v) for k, v in ns.labels.items()})
+        return labels
+
+    def pods_selected_by_service(self, svc: K8sObject) -> list[PodView]:
+        """Pods in the Service's namespace matched by its `.spec.selector`."""
+        ns = svc.ref.namespace or "default"
+        sel = svc.spec.get("selector")
+        return [p for p in self._pods if p.namespace == ns and map_selector_matches(sel, p.labels)]
+
+    def pods_selected(self, namespace: str, selector: Mapping[str, Any] | None) -> list[PodView]:
+        """Pods in a namespace matched by a LabelSelector."""
+        return [
+            p
+            for p in self._pods
+            if p.namespace == namespace and label_selector_matches(selector, p.labels)
+        ]

@@ -1,0 +1,371 @@
+"""Map a (rendered object, field path) to the repository file and line that set it.
+
+Uses the annotated render: `config.kubernetes.io/origin` names the file an object came
+from and `alpha.config.kubernetes.io/transformations` the kustomizations whose patches
+ran over it. The latest patch that sets the field wins (the patch, not the base, when a
+patch set it); otherwise the origin file; a remote base falls back to the repository
+kustomization that pulls it in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from kuberay_gitops.discover import kustomization_file
+from kuberay_gitops.findings import FieldPath, Location, ObjectRef, parse_json_pointer
+
+ORIGIN = "config.kubernetes.io/origin"
+TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
+_MERGE_KEYS = ("name", "groupName", "containerPort", "port", "mountPath", "key", "ip")
+_PATCH_KINDS = {"PatchTransformer", "PatchStrategicMergeTransformer", "PatchJson6902Transformer"}
+
+
+def _key(ref: ObjectRef) -> tuple[str, str, str]:
+    return (ref.kind, ref.namespace or "", ref.name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    node: Any
+    offset: int  # lines before the document's own line 0 (inline patches)
+
+
+class SourceCache:
+    """Round-trip parsed repository files, shared by all locators of a run."""
+
+    def __init__(self, repo_root: Path) -> None:
+        self.repo_root = repo_root.resolve()
+        self._docs: dict[Path, list[Any]] = {}
+        self._yaml = YAML(typ="rt")
+
+    def rel(self, path: Path) -> str | None:
+        """Repo-relative POSIX path, or None outside the repository."""
+        try:
+            return path.resolve().relative_to(self.repo_root).as_posix()
+        except ValueError:
+            return None
+
+    def docs(self, path: Path) -> list[Any]:
+        """Documents of a file (empty when unreadable or not YAML)."""
+        path = path.resolve()
+        if path not in self._docs:
+            try:
+                self._docs[path] = [
+                    d for d in self._yaml.load_all(path.read_text()) if d is not None
+                ]
+            except Exception:
+                self._docs[path] = []
+        return self._docs[path]
+
+    def parse_text(self, text: str) -> list[Any]:
+        """Documents of an inline patch."""
+        try:
+            return [d for d in self._yaml.load_all(text) if d is not None]
+        except Exception:
+            return []
+
+
+def _line_of(container: Any, key: str | int) -> int | None:
+    try:
+        if isinstance(container, CommentedMap):
+            return int(container.lc.key(key)[0]) + 1
+        if isinstance(container, CommentedSeq):
+            return int(container.lc.item(key)[0]) + 1
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+    return None
+
+
+def _match_item(src: CommentedSeq, rendered_item: Any, index: int, by_index: bool) -> int | None:
+    if isinstance(rendered_item, Mapping):
+        for mk in _MERGE_KEYS:
+            if mk in rendered_item:
+                for j, item in enumerate(src):
+                    if isinstance(item, Mapping) and item.get(mk) == rendered_item[mk]:
+                        return j
+                break
+    elif rendered_item is not None:
+        for j, item in enumerate(src):
+            if item == rendered_item:
+                return j
+    if by_index and index < len(src):
+        return index
+    return None
+
+
+def walk(node: Any, rendered: Any, path: FieldPath, by_index: bool) -> tuple[int, int | None]:
+    """Follow `path` through a source node: (how many parts resolved, line of the last)."""
+    line = int(node.lc.line) + 1 if hasattr(node, "lc") else None
+    depth = 0
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(node, CommentedSeq) or not isinstance(rendered, list):
+                break
+            r_item = rendered[part] if 0 <= part < len(rendered) else None
+            j = _match_item(node, r_item, part, by_index)
+            if j is None:
+                break
+            line = _line_of(node, j) or line
+            node, rendered = node[j], r_item
+        else:
+            if not isinstance(node, CommentedMap) or part not in node:
+                break
+            line = _line_of(node, part) or line
+            node = node[part]
+            rendered = rendered.get(part) if isinstance(rendered, Mapping) else None
+        depth += 1
+    return depth, line
+
+
+def _json_patch_ops(doc: Any) -> Iterator[tuple[FieldPath, Any, int | None]]:
+    if isinstance(doc, CommentedSeq):
+        for i, op in enumerate(doc):
+            if isinstance(op, CommentedMap) and isinstance(op.get("path"), str):
+                yield parse_json_pointer(op["path"]), op, _line_of(doc, i)
+
+
+def _prefix_len(op_path: FieldPath, field: FieldPath) -> int:
+    n = 0
+    for want, got in zip(op_path, field, strict=False):
+        if (want == "-" and isinstance(got, int)) or str(want) == str(got):
+            n += 1
+        else:
+            return 0 if n < len(op_path) else n
+    return n if n == len(op_path) else 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    file: str
+    line: int | None
+    depth: int
+
+
+class Locator:
+    """Locates findings for one target from its annotated render."""
+
+    def __init__(
+        self,
+        cache: SourceCache,
+        target: str,
+        annotated: Sequence[Mapping[str, Any]],
+        base_dir: Path,
+    ) -> None:
+        self.cache = cache
+        self.target = target
+        self.base_dir = base_dir
+        self._meta: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+        for body in annotated:
+            meta = body.get("metadata") or {}
+            ref = ObjectRef(
+                str(body.get("kind", "")), str(meta.get("name", "")), meta.get("namespace")
+            )
+            self._meta[_key(ref)] = meta.get("annotations") or {}
+
+    def _target_file(self) -> Location:
+        kfile = kustomization_file(self.cache.repo_root / self.target)
+        name = kfile.name if kfile else "kustomization.yaml"
+        return Location(f"{self.target}/{name}", 1)
+
+    def _resolve(self, path: str) -> Path:
+        return Path(os.path.normpath(self.base_dir / path))
+
+    def locate(self, ref: ObjectRef, field: FieldPath, rendered: Mapping[str, Any]) -> Location:
+        """The repository location of `field` of `ref` (best effort, never fails)."""
+        ann = self._meta.get(_key(ref))
+        if ann is None:
+            return self._target_file()
+        origin = _load_small(ann.get(ORIGIN))
+        transformations = _load_small(ann.get(TRANSFORMATIONS)) or []
+        hits: list[_Hit] = []
+        seen: set[Path] = set()
+        origin_name = ref.name
+        origin_file: Path | None = None
+        if (
+            isinstance(origin, dict)
+            and "repo" not in origin
+            and isinstance(origin.get("path"), str)
+        ):
+            origin_file = self._resolve(origin["path"])
+        for tr in reversed(transformations if isinstance(transformations, list) else []):
+            if not isinstance(tr, dict) or "repo" in tr:
+                continue
+            by = tr.get("configuredBy") or {}
+            if by.get("kind") not in _PATCH_KINDS or not isinstance(tr.get("configuredIn"), str):
+                continue
+            kpath = self._resolve(tr["configuredIn"])
+            if kpath in seen:
+                continue
+            seen.add(kpath)
+            hits.extend(self._patch_hits(kpath, ref, origin_name, field, rendered))
+        full = [h for h in hits if h.depth == len(field)]
+        if full:
+            return Location(full[0].file, full[0].line)
+        if origin_file is not None:
+            rel = self.cache.rel(origin_file)
+            if rel is not None:
+                best = _Hit(rel, 1, -1)
+                for doc in self.cache.docs(origin_file):
+                    if isinstance(doc, CommentedMap) and doc.get("kind") == ref.kind:
+                        depth, line = walk(doc, rendered, field, by_index=True)
+                        if depth > best.depth:
+                            best = _Hit(rel, line, depth)
+                hits.append(best)
+        if hits:
+            best_hit = max(
+                hits, key=lambda h: h.depth
+            )  # max keeps the first (latest patch) on ties
+            return Location(best_hit.file, best_hit.line)
+        return self._remote_fallback(origin, transformations)
+
+    def _patch_hits(
+        self, kpath: Path, ref: ObjectRef, name: str, field: FieldPath, rendered: Mapping[str, Any]
+    ) -> Iterator[_Hit]:
+        docs = self.cache.docs(kpath)
+        if not docs or not isinstance(docs[0], CommentedMap):
+            return
+        kdoc = docs[0]
+        patches = list(kdoc.get("patches") or []) + list(kdoc.get("patchesStrategicMerge") or [])
+        patches += list(kdoc.get("patchesJson6902") or [])
+        kdir = kpath.parent
+        found: list[_Hit] = []
+        for entry in patches:
+            sources: list[tuple[str, list[_Doc]]] = []
+            target = None
+            if isinstance(entry, str):
+                sources.append(self._file_docs(kdir / entry))
+            elif isinstance(entry, CommentedMap):
+                target = entry.get("target")
+                if isinstance(entry.get("path"), str):
+                    sources.append(self._file_docs(kdir / entry["path"]))
+                elif isinstance(entry.get("patch"), str):
+                    start = _value_line(entry, "patch")
+                    rel = self.cache.rel(kpath) or kpath.name
+                    docs_inline = [_Doc(d, start) for d in self.cache.parse_text(entry["patch"])]
+                    sources.append((rel, docs_inline))
+            if target is not None and not _target_matches(target, ref, name):
+                continue
+            for rel, pdocs in sources:
+                for pdoc in pdocs:
+                    hit = self._walk_patch(
+                        pdoc, rel, ref, name, field, rendered, target is not None
+                    )
+                    if hit is not None:
+                        found.append(hit)
+        yield from reversed(found)  # later patches in a kustomization apply later
+
+    def _file_docs(self, path: Path) -> tuple[str, list[_Doc]]:
+        rel = self.cache.rel(path) or path.name
+        return rel, [_Doc(d, 0) for d in self.cache.docs(path)]
+
+    def _walk_patch(
+        self,
+        pdoc: _Doc,
+        rel: str,
+        ref: ObjectRef,
+        name: str,
+        field: FieldPath,
+        rendered: Mapping[str, Any],
+        targeted: bool,
+    ) -> _Hit | None:
+        node = pdoc.node
+        if isinstance(node, CommentedSeq):
+            best: _Hit | None = None
+            for op_path, op, op_line in _json_patch_ops(node):
+                n = _prefix_len(op_path, field)
+                if n == 0:
+                    continue
+                line = op_line
+                depth = n
+                if "value" in op and n < len(field):
+                    sub_rendered: Any = rendered
+                    for part in field[:n]:
+                        sub_rendered = _get(sub_rendered, part)
+                    value = op["value"]
+                    if isinstance(value, (CommentedMap, CommentedSeq)):
+                        extra, vline = walk(value, sub_rendered, field[n:], by_index=False)
+                        depth += extra
+                        line = vline or line
+                if best is None or depth >= best.depth:
+                    best = _Hit(rel, _shift(line, pdoc.offset), depth)
+            return best
+        if not isinstance(node, CommentedMap):
+            return None
+        if not targeted:
+            meta = node.get("metadata") or {}
+            if node.get("kind") != ref.kind or meta.get("name") not in {ref.name, name}:
+                return None
+        depth, line = walk(node, rendered, field, by_index=False)
+        if depth == 0:
+            return None
+        return _Hit(rel, _shift(line, pdoc.offset), depth)
+
+    def _remote_fallback(self, origin: Any, transformations: Any) -> Location:
+        repo = origin.get("repo") if isinstance(origin, dict) else None
+        for tr in transformations if isinstance(transformations, list) else []:
+            if (
+                isinstance(tr, dict)
+                and "repo" not in tr
+                and isinstance(tr.get("configuredIn"), str)
+            ):
+                kpath = self._resolve(tr["configuredIn"])
+                rel = self.cache.rel(kpath)
+                if rel is None:
+                    continue
+                line = 1
+                docs = self.cache.docs(kpath)
+                if repo and docs and isinstance(docs[0], CommentedMap):
+                    res = docs[0].get("resources") or []
+                    for i, item in enumerate(res):
+                        if isinstance(item, str) and str(repo) in item:
+                            line = _line_of(res, i) or 1
+                return Location(rel, line)
+        return self._target_file()
+
+
+def _get(node: Any, part: str | int) -> Any:
+    if isinstance(part, int):
+        return node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+    return node.get(part) if isinstance(node, Mapping) else None
+
+
+def _shift(line: int | None, offset: int) -> int | None:
+    return None if line is None else line + offset
+
+
+def _value_line(entry: CommentedMap, key: str) -> int:
+    try:
+        return int(entry.lc.value(key)[0]) + 1
+    except (KeyError, TypeError, AttributeError):
+        return 0
+
+
+def _target_matches(target: Any, ref: ObjectRef, name: str) -> bool:
+    if not isinstance(target, Mapping):
+        return True
+    kind = target.get("kind")
+    if kind and not re.fullmatch(str(kind), ref.kind):
+        return False
+    tname = target.get("name")
+    if tname and not (re.fullmatch(str(tname), ref.name) or re.fullmatch(str(tname), name)):
+        return False
+    tns = target.get("namespace")
+    return not (tns and ref.namespace and not re.fullmatch(str(tns), ref.namespace))
+
+
+def _load_small(text: Any) -> Any:
+    if not isinstance(text, str):
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None

@@ -1,0 +1,74 @@
+"""Parse rendered YAML into K8sObjects; `Any` stops here, behind typed accessors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from kuberay_gitops.exitcodes import ToolFailed
+from kuberay_gitops.findings import ObjectRef
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True, slots=True)
+class K8sObject:
+    """One rendered object of one target."""
+
+    ref: ObjectRef
+    body: Mapping[str, Any]
+    target: str
+    position: int
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        """metadata.labels (empty when absent)."""
+        meta = self.body.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        return labels if isinstance(labels, dict) else {}
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        """metadata.annotations (empty when absent)."""
+        meta = self.body.get("metadata") or {}
+        ann = meta.get("annotations") or {}
+        return ann if isinstance(ann, dict) else {}
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        """`.spec` (empty when absent)."""
+        spec = self.body.get("spec")
+        return spec if isinstance(spec, dict) else {}
+
+
+def ref_of(body: Mapping[str, Any]) -> ObjectRef:
+    """ObjectRef of a parsed object body."""
+    meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    assert isinstance(meta, dict)
+    ns = meta.get("namespace")
+    return ObjectRef(
+        kind=str(body.get("kind", "")),
+        name=str(meta.get("name", "")),
+        namespace=str(ns) if ns else None,
+        api_version=str(body.get("apiVersion", "")),
+    )
+
+
+def load_stream(text: str, target: str) -> list[K8sObject]:
+    """Objects of a rendered stream (kustomize output is always well-formed YAML)."""
+    try:
+        docs = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
+    except yaml.YAMLError as exc:
+        raise ToolFailed(f"{target}: kustomize output is not valid YAML: {exc}") from exc
+    objects = []
+    for i, doc in enumerate(docs):
+        if not isinstance(doc, dict):
+            raise ToolFailed(f"{target}: kustomize output document {i + 1} is not a mapping")
+        objects.append(K8sObject(ref_of(doc), doc, target, i))
+    return objects

@@ -1,0 +1,375 @@
+"""validate: discover → render → parse → check → locate → report, each stage a function
+of the last. Side effects (kustomize, kubeconform, git, files) stay behind `tools/` and
+`render`; this module only wires the stages together.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kuberay_gitops import checks as registry
+from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
+from kuberay_gitops.discover import RenderTarget, discover, kustomization_file, select
+from kuberay_gitops.exitcodes import ConfigError, ToolFailed
+from kuberay_gitops.findings import (
+    FieldPath,
+    Finding,
+    Location,
+    Report,
+    Severity,
+    TargetSummary,
+    sorted_findings,
+)
+from kuberay_gitops.index import ObjectIndex
+from kuberay_gitops.locate import Locator, SourceCache
+from kuberay_gitops.manifests import K8sObject, load_stream
+from kuberay_gitops.render import Rendered, Renderer, render_all
+from kuberay_gitops.settings import Settings
+from kuberay_gitops.tools import kubeconform, schemas, toolchain, yamllint
+from kuberay_gitops.tools.mirror import git_env
+
+_SKIP_DIRS = {".git", ".venv", ".tools", ".cache", "node_modules", "bench-results", "build"}
+
+
+@dataclass(frozen=True, slots=True)
+class Stages:
+    """Which stages run (`validate` runs all)."""
+
+    lint: bool = True
+    schema: bool = True
+    checks: bool = True
+    only_checks: frozenset[str] | None = None
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A finding waiting for its repository location."""
+
+    target: str
+    obj: K8sObject
+    field: FieldPath
+    check_id: str
+    severity: Severity
+    message: str
+    hint: str
+    source: str
+
+
+@dataclass(slots=True)
+class RenderedTarget:
+    """A target after render and parse."""
+
+    target: RenderTarget
+    objects: list[K8sObject] = field(default_factory=list)
+    error: str | None = None
+
+
+def make_renderer(settings: Settings, kustomize: Path) -> Renderer:
+    """The renderer of a run: pinned kustomize, mirrors, timeout."""
+    return Renderer(
+        kustomize=kustomize,
+        repo_root=settings.repo_root,
+        cache_dir=settings.cache_path,
+        env=git_env(settings),
+        timeout=settings.render_timeout,
+    )
+
+
+def parse(rendered: Rendered) -> RenderedTarget:
+    """Rendered text → objects (a failed build keeps its error)."""
+    if rendered.error is not None:
+        return RenderedTarget(rendered.target, [], rendered.error)
+    return RenderedTarget(rendered.target, load_stream(rendered.text, rendered.target.path))
+
+
+def repo_directories(root: Path) -> frozenset[str]:
+    """Every directory of the repository (repo-relative), outside tool and cache dirs."""
+    out: set[str] = set()
+    for dirpath, dirnames, _ in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")]
+        rel = Path(dirpath).relative_to(root).as_posix()
+        if rel != ".":
+            out.add(rel)
+    return frozenset(out)
+
+
+def _check_config(settings: Settings) -> None:
+    known = set(registry.REGISTRY)
+    for cid, conf in settings.checks.items():
+        if "/" in cid:
+            continue  # a wrapped tool's id (kubeconform/schema, yamllint/truthy, checkov/CKV_…)
+        base = cid.split("[", 1)[0]
+        if base not in known:
+            raise ConfigError(
+                f'config: checks: unknown check "{cid}" (see `kuberay-gitops list-checks`)'
+            )
+        if cid != base:
+            continue
+        declared = registry.spec(registry.REGISTRY[base]).options
+        for opt, value in conf.options.items():
+            if opt not in declared:
+                raise ConfigError(f'config: check "{cid}": unknown option "{opt}"')
+            default = declared[opt]
+            if default is not None and not isinstance(value, type(default)):
+                raise ConfigError(
+                    f'config: check "{cid}": option "{opt}" expects {type(default).__name__}, '
+                    f"got {type(value).__name__}"
+                )
+
+
+def _options(settings: Settings, check_id: str) -> Mapping[str, Any]:
+    declared = dict(registry.spec(registry.REGISTRY[check_id]).options)
+    conf = settings.checks.get(check_id)
+    if conf is not None:
+        declared.update(conf.options)
+    return declared
+
+
+def _conf_for(settings: Settings, qualified_id: str) -> tuple[bool, Severity | None]:
+    base = qualified_id.split("[", 1)[0]
+    enabled: bool = True
+    severity: Severity | None = None
+    for key in (base, qualified_id):
+        conf = settings.checks.get(key)
+        if conf is not None:
+            if conf.enabled is not None:
+                enabled = conf.enabled
+            if conf.severity is not None:
+                severity = conf.severity
+    return enabled, severity
+
+
+def run_checks(
+    settings: Settings,
+    index: ObjectIndex,
+    facts: RepoFacts,
+    only: frozenset[str] | None = None,
+) -> list[tuple[str, Issue]]:
+    """Every enabled registered check over one target's index; a crash is exit 3."""
+    out: list[tuple[str, Issue]] = []
+    for cid, module in registry.REGISTRY.items():
+        if only is not None and cid not in only:
+            continue
+        if not _conf_for(settings, cid)[0]:
+            continue
+        ctx = CheckContext(index=index, options=_options(settings, cid), repo=facts)
+        try:
+            out.extend((cid, issue) for issue in registry.function(module)(ctx))
+        except Exception as exc:
+            raise ToolFailed(
+                f"check {cid} crashed on {index.target}: {type(exc).__name__}: {exc}"
+            ) from exc
+    return out
+
+
+def _schema_pending(
+    settings: Settings, kubeconform_bin: Path, targets: Sequence[RenderedTarget]
+) -> list[_Pending]:
+    objects = [o for t in targets for o in t.objects]
+    if not objects:
+        return []
+    cache = settings.cache_path / "schemas"
+    builtin_root = schemas.ensure_builtin(
+        cache,
+        settings.kubernetes_version,
+        sorted({schemas.builtin_filename(o.ref.kind, o.ref.api_version) for o in objects}),
+    )
+    rendered_crds = [o.body for o in objects if o.ref.kind == "CustomResourceDefinition"]
+    crd_root = schemas.ensure_crds(
+        cache, schemas.iter_crd_files(settings.crd_paths()), rendered_crds
+    )
+    skip = [a.kind for a in settings.allow_missing_schemas]
+    problems = kubeconform.validate(
+        kubeconform_bin,
+        objects,
+        builtin_root,
+        crd_root,
+        settings.kubernetes_version,
+        skip,
+        settings.effective_jobs,
+        settings.render_timeout * 4,
+    )
+    hints = {
+        "schema": "fix the field as the schema says (kubectl explain <kind>.<field> shows the spec)",
+        "missing-schema": "add the CRD's directory to crd_dirs, or allow the kind in "
+        "schema.allow_missing with a reason",
+        "error": "the object could not be validated; see the message",
+    }
+    return [
+        _Pending(
+            p.obj.target,
+            p.obj,
+            p.field,
+            p.kind,
+            Severity.ERROR,
+            p.message,
+            hints[p.kind],
+            "kubeconform",
+        )
+        for p in problems
+    ]
+
+
+def _locate_all(
+    settings: Settings,
+    renderer: Renderer,
+    pending: Sequence[_Pending],
+    by_target: Mapping[str, RenderTarget],
+) -> list[Finding]:
+    cache = SourceCache(settings.repo_root)
+    out: list[Finding] = []
+    groups: dict[str, list[_Pending]] = {}
+    for p in pending:
+        groups.setdefault(p.target, []).append(p)
+    for target_path, items in sorted(groups.items()):
+        target = by_target[target_path]
+        annotated = renderer.render_annotated(target)
+        docs: list[Mapping[str, Any]] = []
+        if annotated.error is None:
+            docs = [d for d in yaml.safe_load_all(annotated.text) if isinstance(d, dict)]
+        locator = Locator(cache, target_path, docs, renderer.annotate_dir(target))
+        for p in items:
+            loc = locator.locate(p.obj.ref, p.field, p.obj.body)
+            out.append(
+                Finding(
+                    location=loc,
+                    check_id=p.check_id,
+                    severity=p.severity,
+                    message=p.message,
+                    obj=p.obj.ref,
+                    field=p.field,
+                    hint=p.hint,
+                    source=p.source,
+                    target=target_path,
+                )
+            )
+    return out
+
+
+def _target_location(settings: Settings, target: RenderTarget) -> Location:
+    kfile = kustomization_file(settings.repo_root / target.path)
+    return Location(f"{target.path}/{kfile.name if kfile else 'kustomization.yaml'}", 1)
+
+
+def _suppressed(settings: Settings, f: Finding) -> bool:
+    for s in settings.suppressions:
+        if s.check not in (f.qualified_id, f.qualified_id.split("[", 1)[0], f.check_id):
+            continue
+        if s.target is not None and not fnmatch.fnmatch(f.target, s.target):
+            continue
+        if f.obj is None:
+            continue
+        ref = f.obj
+        names = {
+            f"{ref.kind}/{ref.namespace}/{ref.name}" if ref.namespace else f"{ref.kind}/{ref.name}"
+        }
+        if any(fnmatch.fnmatch(n, s.object) for n in names):
+            return True
+    return False
+
+
+def _apply_config(settings: Settings, findings: Iterable[Finding]) -> tuple[list[Finding], int]:
+    kept: list[Finding] = []
+    suppressed = 0
+    for f in findings:
+        enabled, severity = _conf_for(settings, f.qualified_id)
+        if not enabled:
+            continue
+        if _suppressed(settings, f):
+            suppressed += 1
+            continue
+        if severity is not None and severity is not f.severity:
+            f = Finding(
+                f.location,
+                f.check_id,
+                severity,
+                f.message,
+                f.obj,
+                f.field,
+                f.hint,
+                f.source,
+                f.target,
+            )
+        kept.append(f)
+    return kept, suppressed
+
+
+def validate(settings: Settings, paths: Sequence[str] = (), stages: Stages = Stages()) -> Report:
+    """The main job: every stage over the selected targets, one Report."""
+    _check_config(settings)
+    tools = toolchain.locate(settings)
+    all_targets = discover(settings.repo_root, settings.targets)
+    targets = select(all_targets, settings.repo_root, paths)
+    renderer = make_renderer(settings, tools.kustomize)
+    rendered = [parse(r) for r in render_all(renderer, targets, settings.effective_jobs)]
+    by_target = {t.path: t for t in targets}
+
+    findings: list[Finding] = []
+    pending: list[_Pending] = []
+    for rt in rendered:
+        if rt.error is not None:
+            findings.append(
+                Finding(
+                    _target_location(settings, rt.target),
+                    "render",
+                    Severity.ERROR,
+                    f"kustomize build {rt.target.path} failed: {rt.error}",
+                    hint="run `kuberay-gitops render "
+                    f"{rt.target.path}` and fix the kustomization it names",
+                    target=rt.target.path,
+                )
+            )
+        elif not rt.objects:
+            findings.append(
+                Finding(
+                    _target_location(settings, rt.target),
+                    "render",
+                    Severity.ERROR,
+                    f"{rt.target.path} renders no objects: Argo CD would sync nothing",
+                    hint="add resources to the kustomization, or remove the directory",
+                    target=rt.target.path,
+                )
+            )
+    if stages.lint:
+        findings.extend(yamllint.lint(settings.repo_root))
+    if stages.schema:
+        pending.extend(_schema_pending(settings, tools.kubeconform, rendered))
+    if stages.checks:
+        facts = RepoFacts(
+            targets=frozenset(t.path for t in all_targets),
+            rendered={rt.target.path: (None if rt.error else len(rt.objects)) for rt in rendered},
+            directories=repo_directories(settings.repo_root),
+            repo_url=settings.repo_url,
+        )
+        for rt in rendered:
+            if rt.error is not None:
+                continue
+            index = ObjectIndex(rt.objects, rt.target.path)
+            for cid, issue in run_checks(settings, index, facts, stages.only_checks):
+                spec = registry.spec(registry.REGISTRY[cid])
+                pending.append(
+                    _Pending(
+                        rt.target.path,
+                        issue.obj,
+                        issue.field,
+                        f"{cid}[{issue.variant}]" if issue.variant else cid,
+                        spec.severity,
+                        issue.message,
+                        issue.hint or spec.hint,
+                        "kuberay-gitops",
+                    )
+                )
+    findings.extend(_locate_all(settings, renderer, pending, by_target))
+    kept, suppressed = _apply_config(settings, findings)
+    notes = [f"{suppressed} finding(s) suppressed by the config"] if suppressed else []
+    summaries = [
+        TargetSummary(rt.target.path, len(rt.objects), rt.error is None) for rt in rendered
+    ]
+    return Report(sorted_findings(kept), summaries, tuple(notes))

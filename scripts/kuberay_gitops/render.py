@@ -1,0 +1,94 @@
+"""Render targets with the pinned kustomize, exactly as Argo CD's repo-server would.
+
+Default load restrictor, no exec/alpha plugins, no Helm, a timeout. A failed build is
+a result (turned into a `render` finding), not an exception: one broken overlay must
+not hide the findings of the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from kuberay_gitops.discover import RenderTarget
+from kuberay_gitops.tools.runner import one_line, run
+
+ANNOTATE_DIR = "annotate"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """kustomize's output for one target, or its error condensed to one line."""
+
+    target: RenderTarget
+    text: str
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Renderer:
+    """Everything a kustomize invocation needs; built once per run."""
+
+    kustomize: Path
+    repo_root: Path
+    cache_dir: Path
+    env: Mapping[str, str]
+    timeout: float
+
+    def _build(self, directory: Path) -> tuple[str, str | None]:
+        out = run(
+            [str(self.kustomize), "build", str(directory)],
+            env=self.env,
+            timeout=self.timeout,
+        )
+        if out.returncode != 0:
+            msg = out.stderr.strip().removeprefix("Error:").strip()
+            return "", one_line(msg or f"kustomize exited {out.returncode}")
+        return out.stdout, None
+
+    def render(self, target: RenderTarget) -> Rendered:
+        """The plain build: what Argo CD applies and what is validated."""
+        text, error = self._build(self.repo_root / target.path)
+        return Rendered(target, text, error)
+
+    def annotate_dir(self, target: RenderTarget) -> Path:
+        """Where the annotated build's throw-away kustomization lives; origin paths are
+        relative to it.
+        """
+        digest = hashlib.sha256(target.path.encode()).hexdigest()[:12]
+        return self.cache_dir / ANNOTATE_DIR / digest
+
+    def render_annotated(self, target: RenderTarget) -> Rendered:
+        """A second build with origin and transformer annotations, for locating findings.
+
+        kustomize rejects absolute paths in `resources`, so a throw-away kustomization is
+        written inside the repository's git-ignored cache and refers to the target by a
+        relative path; the default load restrictor still applies.
+        """
+        work = self.annotate_dir(target)
+        work.mkdir(parents=True, exist_ok=True)
+        rel = os.path.relpath(self.repo_root / target.path, work)
+        (work / "kustomization.yaml").write_text(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+            "kind: Kustomization\n"
+            "buildMetadata: [originAnnotations, transformerAnnotations]\n"
+            f"resources:\n- {Path(rel).as_posix()}\n"
+        )
+        try:
+            text, error = self._build(work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return Rendered(target, text, error)
+
+
+def render_all(renderer: Renderer, targets: Sequence[RenderTarget], jobs: int) -> list[Rendered]:
+    """Render targets in parallel (kustomize is single-threaded), in target order."""
+    if jobs <= 1 or len(targets) <= 1:
+        return [renderer.render(t) for t in targets]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(renderer.render, targets))

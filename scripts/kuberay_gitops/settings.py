@@ -1,0 +1,341 @@
+"""Settings: defaults < config file < environment (KUBERAY_GITOPS_*) < command line.
+
+The config file is `kuberay-gitops.yaml` at the repository root. Unknown keys and wrong
+types are configuration errors (exit 3) naming the key, so a typo never silently turns
+a check off.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kuberay_gitops.exitcodes import ConfigError
+from kuberay_gitops.findings import Severity
+
+CONFIG_FILE = "kuberay-gitops.yaml"
+TOOLCHAIN_FILE = "toolchain.env"
+ENV_PREFIX = "KUBERAY_GITOPS_"
+
+
+@dataclass(frozen=True, slots=True)
+class Mirror:
+    """A remote kustomize base served offline from a local copy under the shared dir."""
+
+    url: str
+    ref: str
+    source: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedKind:
+    """A kind that may lack a schema, with the reason a reviewer accepted."""
+
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConfig:
+    """Per-check overrides from the config file."""
+
+    enabled: bool | None = None
+    severity: Severity | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """An accepted finding: check id, object `Kind/ns/name` (or `Kind/name`), optional target."""
+
+    check: str
+    object: str
+    reason: str
+    target: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Toolchain:
+    """Pinned versions from toolchain.env."""
+
+    kustomize: str
+    kubeconform: str
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a run needs to know, resolved once."""
+
+    repo_root: Path
+    toolchain: Toolchain
+    kubernetes_version: str = "1.32.0"
+    shared_dir: str = "../shared"
+    crd_dirs: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ("overlays/*/*", "apps/*/overlays/*", "argocd")
+    mirrors: tuple[Mirror, ...] = ()
+    use_mirrors: bool = True
+    render_timeout: float = 120.0
+    jobs: int = 0
+    tools_dir: str = ".tools/bin"
+    cache_dir: str = ".cache"
+    allow_missing_schemas: tuple[AllowedKind, ...] = ()
+    checks: Mapping[str, CheckConfig] = field(default_factory=dict)
+    suppressions: tuple[Suppression, ...] = ()
+    repo_url: str = ""
+
+    def resolve(self, path: str) -> Path:
+        """A configured path, relative to the repository root unless absolute."""
+        p = Path(os.path.expanduser(path))
+        return p if p.is_absolute() else (self.repo_root / p)
+
+    @property
+    def shared_path(self) -> Path:
+        """The directory of read-only upstream material."""
+        return self.resolve(self.shared_dir)
+
+    @property
+    def cache_path(self) -> Path:
+        """Git-ignored cache for schemas and mirrors."""
+        return self.resolve(self.cache_dir)
+
+    def crd_paths(self) -> list[Path]:
+        """CRD directories; relative entries are relative to the shared dir."""
+        out = []
+        for entry in self.crd_dirs:
+            p = Path(os.path.expanduser(entry))
+            out.append(p if p.is_absolute() else self.shared_path / p)
+        return out
+
+    @property
+    def effective_jobs(self) -> int:
+        """Parallel renders: configured, else one per core."""
+        return self.jobs if self.jobs > 0 else max(1, os.cpu_count() or 1)
+
+
+_TOP_KEYS = {
+    "version",
+    "kubernetes_version",
+    "shared_dir",
+    "crd_dirs",
+    "targets",
+    "mirrors",
+    "render",
+    "schema",
+    "checks",
+    "suppressions",
+    "argocd",
+    "cache_dir",
+    "tools_dir",
+}
+
+_ENV_KEYS = {
+    "SHARED_DIR": "shared_dir",
+    "KUBERNETES_VERSION": "kubernetes_version",
+    "CACHE_DIR": "cache_dir",
+    "TOOLS_DIR": "tools_dir",
+    "JOBS": "jobs",
+    "MIRRORS": "use_mirrors",
+}
+
+
+def _expect(value: Any, typ: type | tuple[type, ...], key: str) -> Any:
+    if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
+        names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
+        raise ConfigError(f"config: {key}: expected {names}, got {type(value).__name__}")
+    return value
+
+
+def _only_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(f'config: {where}: unknown key "{key}"')
+
+
+def _str_list(value: Any, key: str) -> tuple[str, ...]:
+    items = _expect(value, list, key)
+    return tuple(_expect(v, str, f"{key}[{i}]") for i, v in enumerate(items))
+
+
+def _normalize_k8s_version(value: str, key: str) -> str:
+    m = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.(\d+))?", value.strip())
+    if not m:
+        raise ConfigError(f'config: {key}: "{value}" is not a Kubernetes version like 1.32')
+    return f"{m.group(1)}.{m.group(2)}.{m.group(3) or 0}"
+
+
+def read_toolchain(repo_root: Path) -> Toolchain:
+    """Parse toolchain.env, the single place versions are pinned."""
+    path = repo_root / TOOLCHAIN_FILE
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{TOOLCHAIN_FILE}: cannot read ({exc.strerror})") from exc
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            k, v = line.split("=", 1)
+            values[k.strip()] = v.strip()
+    try:
+        return Toolchain(
+            kustomize=values["KUSTOMIZE_VERSION"], kubeconform=values["KUBECONFORM_VERSION"]
+        )
+    except KeyError as exc:
+        raise ConfigError(f"{TOOLCHAIN_FILE}: missing {exc.args[0]}") from exc
+
+
+def _parse_file(data: Mapping[str, Any], base: Settings) -> Settings:
+    _only_keys(data, _TOP_KEYS, "top level")
+    s = base
+    if "version" in data and data["version"] != 1:
+        raise ConfigError(f"config: version: unsupported version {data['version']!r} (expected 1)")
+    if "kubernetes_version" in data:
+        v = _expect(data["kubernetes_version"], (str, int, float), "kubernetes_version")
+        s = replace(s, kubernetes_version=_normalize_k8s_version(str(v), "kubernetes_version"))
+    for key in ("shared_dir", "cache_dir", "tools_dir"):
+        if key in data:
+            s = replace(s, **{key: _expect(data[key], str, key)})
+    if "crd_dirs" in data:
+        s = replace(s, crd_dirs=_str_list(data["crd_dirs"], "crd_dirs"))
+    if "targets" in data:
+        s = replace(s, targets=_str_list(data["targets"], "targets"))
+    if "mirrors" in data:
+        mirrors = []
+        for i, m in enumerate(_expect(data["mirrors"], list, "mirrors")):
+            key = f"mirrors[{i}]"
+            _expect(m, dict, key)
+            _only_keys(m, {"url", "ref", "source", "path"}, key)
+            try:
+                mirrors.append(
+                    Mirror(
+                        url=_expect(m["url"], str, f"{key}.url"),
+                        ref=_expect(m["ref"], str, f"{key}.ref"),
+                        source=_expect(m["source"], str, f"{key}.source"),
+                        path=_expect(m["path"], str, f"{key}.path"),
+                    )
+                )
+            except KeyError as exc:
+                raise ConfigError(f'config: {key}: missing key "{exc.args[0]}"') from exc
+        s = replace(s, mirrors=tuple(mirrors))
+    if "render" in data:
+        r = _expect(data["render"], dict, "render")
+        _only_keys(r, {"timeout_seconds", "jobs", "mirrors"}, "render")
+        if "timeout_seconds" in r:
+            t = _expect(r["timeout_seconds"], (int, float), "render.timeout_seconds")
+            s = replace(s, render_timeout=float(t))
+        if "jobs" in r:
+            s = replace(s, jobs=_expect(r["jobs"], int, "render.jobs"))
+        if "mirrors" in r:
+            s = replace(s, use_mirrors=_expect(r["mirrors"], bool, "render.mirrors"))
+    if "schema" in data:
+        sc = _expect(data["schema"], dict, "schema")
+        _only_keys(sc, {"allow_missing"}, "schema")
+        allowed = []
+        for i, a in enumerate(_expect(sc.get("allow_missing", []), list, "schema.allow_missing")):
+            key = f"schema.allow_missing[{i}]"
+            _expect(a, dict, key)
+            _only_keys(a, {"kind", "reason"}, key)
+            reason = a.get("reason")
+            if not isinstance(reason, str) or not reason.strip():
+                raise ConfigError(f"config: {key}.reason: a non-empty reason is required")
+            allowed.append(
+                AllowedKind(kind=_expect(a.get("kind"), str, f"{key}.kind"), reason=reason)
+            )
+        s = replace(s, allow_missing_schemas=tuple(allowed))
+    if "checks" in data:
+        checks: dict[str, CheckConfig] = {}
+        for cid, conf in _expect(data["checks"], dict, "checks").items():
+            key = f'checks "{cid}"'
+            _expect(conf, dict, key)
+            _only_keys(conf, {"enabled", "severity", "options"}, key)
+            sev = conf.get("severity")
+            if sev is not None and sev not in {x.value for x in Severity}:
+                raise ConfigError(f"config: {key}: severity must be error or warning, got {sev!r}")
+            checks[str(cid)] = CheckConfig(
+                enabled=_expect(conf["enabled"], bool, f"{key}.enabled")
+                if "enabled" in conf
+                else None,
+                severity=Severity(sev) if sev is not None else None,
+                options=_expect(conf.get("options", {}), dict, f"{key}.options"),
+            )
+        s = replace(s, checks=checks)
+    if "suppressions" in data:
+        sups = []
+        for i, sup in enumerate(_expect(data["suppressions"], list, "suppressions")):
+            key = f"suppressions[{i}]"
+            _expect(sup, dict, key)
+            _only_keys(sup, {"check", "object", "target", "reason"}, key)
+            reason = sup.get("reason")
+            if not isinstance(reason, str) or not reason.strip():
+                raise ConfigError(f"config: {key}.reason: a non-empty reason is required")
+            sups.append(
+                Suppression(
+                    check=_expect(sup.get("check"), str, f"{key}.check"),
+                    object=_expect(sup.get("object"), str, f"{key}.object"),
+                    target=_expect(sup["target"], str, f"{key}.target")
+                    if "target" in sup
+                    else None,
+                    reason=reason,
+                )
+            )
+        s = replace(s, suppressions=tuple(sups))
+    if "argocd" in data:
+        a = _expect(data["argocd"], dict, "argocd")
+        _only_keys(a, {"repo_url"}, "argocd")
+        if "repo_url" in a:
+            s = replace(s, repo_url=_expect(a["repo_url"], str, "argocd.repo_url"))
+    return s
+
+
+def _apply_overrides(s: Settings, overrides: Mapping[str, str | None], origin: str) -> Settings:
+    for key, raw in overrides.items():
+        if raw is None:
+            continue
+        if key == "kubernetes_version":
+            s = replace(s, kubernetes_version=_normalize_k8s_version(raw, f"{origin} {key}"))
+        elif key == "jobs":
+            if not raw.isdigit():
+                raise ConfigError(f"{origin} {key}: expected a whole number, got {raw!r}")
+            s = replace(s, jobs=int(raw))
+        elif key == "use_mirrors":
+            if raw.lower() not in {"0", "1", "true", "false", "on", "off"}:
+                raise ConfigError(f"{origin} {key}: expected on or off, got {raw!r}")
+            s = replace(s, use_mirrors=raw.lower() in {"1", "true", "on"})
+        else:
+            s = replace(s, **{key: raw})
+    return s
+
+
+def load(
+    repo_root: Path,
+    cli: Mapping[str, str | None] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Resolve settings with the documented precedence CLI > environment > file > defaults."""
+    root = repo_root.resolve()
+    s = Settings(repo_root=root, toolchain=read_toolchain(root))
+    path = config_file or root / CONFIG_FILE
+    if path.exists():
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f":{mark.line + 1}" if mark is not None else ""
+            raise ConfigError(f"{path.name}{where}: not valid YAML") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path.name}: expected a mapping at the top level")
+        s = _parse_file(data, s)
+    elif config_file is not None:
+        raise ConfigError(f"config file {config_file} does not exist")
+    environ = os.environ if env is None else env
+    env_over = {attr: environ.get(ENV_PREFIX + name) for name, attr in _ENV_KEYS.items()}
+    s = _apply_overrides(s, env_over, "environment")
+    return _apply_overrides(s, dict(cli or {}), "option")

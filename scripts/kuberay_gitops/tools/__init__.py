@@ -1,0 +1,1 @@
+"""Adapters around external tools; `runner` is the one place a subprocess starts."""

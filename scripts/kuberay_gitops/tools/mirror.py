@@ -1,0 +1,94 @@
+"""Serve remote kustomize bases from local git mirrors built from the shared directory.
+
+kustomize clones `https://github.com/org/repo//path?ref=TAG` with git on every build.
+We build, once per content hash, a local repository holding the shared copy at the
+upstream path, tagged with the upstream ref, and point git at it with
+`url.<mirror>.insteadOf <upstream>` in a private GIT_CONFIG_GLOBAL. The shared
+directory is only read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from kuberay_gitops.exitcodes import ConfigError, ToolFailed
+from kuberay_gitops.settings import Mirror, Settings
+from kuberay_gitops.tools.runner import one_line, run
+
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "kuberay-gitops",
+    "GIT_AUTHOR_EMAIL": "mirror@kuberay-gitops.invalid",
+    "GIT_COMMITTER_NAME": "kuberay-gitops",
+    "GIT_COMMITTER_EMAIL": "mirror@kuberay-gitops.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_AUTHOR_DATE": "2000-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2000-01-01T00:00:00Z",
+}
+
+
+def _tree_hash(source: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        h.update(path.relative_to(source).as_posix().encode())
+        h.update(b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def _git(args: Sequence[str], cwd: Path) -> None:
+    out = run(["git", *args], cwd=cwd, env=_GIT_ENV, timeout=120)
+    if out.returncode != 0:
+        raise ToolFailed(f"git {args[0]} for the local mirror failed: {one_line(out.stderr)}")
+
+
+def _build(mirror: Mirror, source: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".mirror-", dir=dest.parent))
+    try:
+        shutil.copytree(source, staging / mirror.path)
+        _git(["init", "-q"], staging)
+        _git(["add", "-A"], staging)
+        _git(["commit", "-q", "-m", f"offline mirror of {mirror.url} at {mirror.ref}"], staging)
+        _git(["tag", mirror.ref], staging)
+        try:
+            staging.rename(dest)
+        except OSError:
+            if not dest.exists():  # another process may have won the race; both are identical
+                raise
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def git_env(settings: Settings) -> dict[str, str]:
+    """Environment for kustomize: private git config redirecting mirrored remotes."""
+    if not settings.use_mirrors or not settings.mirrors:
+        return {}
+    root = settings.cache_path / "mirrors"
+    lines: list[str] = []
+    for mirror in settings.mirrors:
+        source = settings.shared_path / mirror.source
+        if not source.is_dir():
+            raise ConfigError(
+                f"mirrors: {mirror.url}@{mirror.ref}: source {source} is not a directory "
+                "(is ../shared beside the repository? set shared_dir or KUBERAY_GITOPS_SHARED_DIR)"
+            )
+        key = hashlib.sha256(f"{mirror.url}\0{mirror.ref}\0{mirror.path}".encode()).hexdigest()[:8]
+        dest = root / f"{key}-{_tree_hash(source)}"
+        if not (dest / ".git").is_dir():
+            _build(mirror, source, dest)
+        lines.append(f'[url "{dest.resolve().as_uri()}"]\n\tinsteadOf = {mirror.url}\n')
+    config = root / "gitconfig"
+    text = "".join(lines)
+    if not config.exists() or config.read_text() != text:
+        tmp = config.with_suffix(f".{os.getpid()}")
+        tmp.write_text(text)
+        tmp.replace(config)
+    return {"GIT_CONFIG_GLOBAL": str(config), "GIT_CONFIG_NOSYSTEM": "1"}

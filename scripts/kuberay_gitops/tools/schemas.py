@@ -1,0 +1,196 @@
+"""Offline JSON schemas for kubeconform, generated once into a cache.
+
+Built-in kinds come from the `kubernetes-validate` package's strict schemas for the
+configured Kubernetes version; their `$ref`s point at a web `$id`, so each kind is
+written self-contained (its definitions inlined under `$defs`). Custom resources come
+from every CRD in the configured CRD directories and in the rendered output, converted
+the way kubeconform's openapi2jsonschema does (objects with `properties` get
+`additionalProperties: false`, except where `x-kubernetes-preserve-unknown-fields`).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kuberay_gitops.exitcodes import ConfigError
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+BUILTIN_TEMPLATE = "builtin/{{ .ResourceKind }}{{ .KindSuffix }}.json"
+CRD_TEMPLATE = "crd/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
+
+
+def _builtin_source(k8s_version: str) -> Path:
+    import kubernetes_validate  # noqa: PLC0415 - only needed when building the cache
+
+    base = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    src = base / f"v{k8s_version}-local-strict"
+    if not src.is_dir():
+        have = sorted(p.name.split("-")[0] for p in base.glob("v*-local-strict"))
+        raise ConfigError(
+            f"kubernetes_version {k8s_version}: no bundled schemas (available: {', '.join(have)})"
+        )
+    return src
+
+
+def _collect_refs(node: Any, out: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and "#/$defs/" in ref:
+            out.add(ref.split("#/$defs/", 1)[1])
+        for v in node.values():
+            _collect_refs(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _collect_refs(v, out)
+
+
+def _rewrite_refs(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if k == "$ref" and isinstance(v, str) and "#/$defs/" in v:
+                out[k] = "#/$defs/" + v.split("#/$defs/", 1)[1]
+            else:
+                out[k] = _rewrite_refs(v)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v) for v in node]
+    return node
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(data, separators=(",", ":")))
+    tmp.replace(path)
+
+
+def ensure_builtin(cache: Path, k8s_version: str, filenames: Iterable[str]) -> Path:
+    """Self-contained built-in schemas for the given kubeconform file names (lazily)."""
+    import kubernetes_validate.version as kv  # noqa: PLC0415
+
+    root = cache / f"k8s-v{k8s_version}-kv{kv.__version__}"
+    out_dir = root / "builtin"
+    wanted = [f for f in filenames if not (out_dir / f).exists()]
+    if wanted:
+        src = _builtin_source(k8s_version)
+        defs = json.loads((src / "_definitions.json").read_text())["$defs"]
+        for name in wanted:
+            schema_file = src / name
+            if not schema_file.is_file():
+                continue  # kubeconform then reports the kind as having no schema
+            schema = json.loads(schema_file.read_text())
+            schema.pop("$id", None)
+            needed: set[str] = set()
+            _collect_refs(schema, needed)
+            todo = list(needed)
+            while todo:
+                d = todo.pop()
+                more: set[str] = set()
+                _collect_refs(defs.get(d, {}), more)
+                for m in more - needed:
+                    needed.add(m)
+                    todo.append(m)
+            schema = _rewrite_refs(schema)
+            schema["$defs"] = {d: _rewrite_refs(defs[d]) for d in sorted(needed) if d in defs}
+            _write_json(out_dir / name, schema)
+    return root
+
+
+def builtin_filename(kind: str, api_version: str) -> str:
+    """Kubeconform's `{{ .ResourceKind }}{{ .KindSuffix }}.json` for a built-in object."""
+    group, _, version = api_version.rpartition("/")
+    suffix = f"-{group.split('.')[0]}-{version}" if group else f"-{version}"
+    return f"{kind.lower()}{suffix}.json"
+
+
+def _strictify(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {k: _strictify(v) for k, v in node.items()}
+        if (
+            "properties" in out
+            and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")
+        ):
+            out["additionalProperties"] = False
+        if out.get("x-kubernetes-int-or-string") and "type" not in out:
+            out.pop("anyOf", None)
+            out["type"] = ["integer", "string"]
+        return out
+    if isinstance(node, list):
+        return [_strictify(v) for v in node]
+    return node
+
+
+def crd_schemas(crd: Mapping[str, Any]) -> dict[str, Any]:
+    """{relative file name: schema} for every served version of one CRD."""
+    spec = crd.get("spec") or {}
+    group = spec.get("group", "")
+    kind = ((spec.get("names") or {}).get("kind") or "").lower()
+    out: dict[str, Any] = {}
+    for version in spec.get("versions") or []:
+        schema = ((version.get("schema") or {}).get("openAPIV3Schema")) or None
+        if not schema or not kind:
+            continue
+        strict = _strictify(copy.deepcopy(schema))
+        strict.pop("additionalProperties", None)  # the root stays open, as openapi2jsonschema
+        props = strict.setdefault("properties", {})
+        meta = props.get("metadata")
+        if isinstance(meta, dict) and meta.get("additionalProperties") is False:
+            meta.pop("additionalProperties")
+        out[f"crd/{group}/{kind}_{version.get('name')}.json"] = strict
+    return out
+
+
+def iter_crd_files(dirs: Iterable[Path]) -> list[Path]:
+    """YAML files under the CRD directories (missing directory → config error)."""
+    files: list[Path] = []
+    for d in dirs:
+        if not d.is_dir():
+            raise ConfigError(
+                f"crd_dirs: {d} is not a directory (is ../shared beside the repository? "
+                "set shared_dir or KUBERAY_GITOPS_SHARED_DIR)"
+            )
+        files.extend(sorted(p for p in d.rglob("*.y*ml") if p.is_file()))
+    return files
+
+
+def ensure_crds(
+    cache: Path, crd_files: Iterable[Path], rendered_crds: Iterable[Mapping[str, Any]]
+) -> Path:
+    """Schemas for all CRDs, cached by a hash of their content."""
+    files = list(crd_files)
+    rendered = list(rendered_crds)
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.read_bytes())
+    for crd in rendered:
+        h.update(json.dumps(crd, sort_keys=True, default=str).encode())
+    root = cache / f"crds-{h.hexdigest()[:16]}"
+    done = root / ".complete"
+    if done.exists():
+        return root
+    docs: list[Mapping[str, Any]] = []
+    for f in files:
+        for doc in yaml.load_all(f.read_text(), Loader=_Loader):
+            if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
+                docs.append(doc)
+    docs.extend(rendered)
+    for doc in docs:
+        for name, schema in crd_schemas(doc).items():
+            _write_json(root / name, schema)
+    root.mkdir(parents=True, exist_ok=True)
+    done.write_text("")
+    return root

@@ -1,0 +1,53 @@
+"""Locate the pinned kustomize and kubeconform and refuse any other version.
+
+The version is read from the Go build information embedded in each binary (the
+`mod <module> <version>` record `go install` writes), not from `--version` output:
+kubeconform built with `go install` prints "development" there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from kuberay_gitops.exitcodes import ToolNotFound
+from kuberay_gitops.settings import Settings
+
+_MOD_RE = re.compile(rb"\nmod\t([^\t\n]+)\t(v[^\t\n]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Tools:
+    """Paths of verified binaries."""
+
+    kustomize: Path
+    kubeconform: Path
+
+
+def module_version(path: Path) -> str | None:
+    """The main module version recorded in a Go binary, or None."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    m = _MOD_RE.search(data)
+    return m.group(2).decode() if m else None
+
+
+def _check(path: Path, want: str, name: str) -> Path:
+    if not path.is_file():
+        raise ToolNotFound(f"{name} {want} not found at {path}; run `make setup`")
+    found = module_version(path) or "an unknown version"
+    if found != want:
+        raise ToolNotFound(f"{name} {want} required, found {found} at {path}; run `make setup`")
+    return path
+
+
+def locate(settings: Settings) -> Tools:
+    """Verify the pinned tools once per run (exit 3 with the set-up instruction otherwise)."""
+    bindir = settings.resolve(settings.tools_dir)
+    return Tools(
+        kustomize=_check(bindir / "kustomize", settings.toolchain.kustomize, "kustomize"),
+        kubeconform=_check(bindir / "kubeconform", settings.toolchain.kubeconform, "kubeconform"),
+    )
