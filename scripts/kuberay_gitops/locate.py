@@ -284,7 +284,7 @@ class Locator:
                 n = _prefix_len(op_path, field)
                 if n == 0:
                     continue
-                line = op_line
+                line = _line_of(op, "value") if "value" in op else op_line
                 depth = n
                 if "value" in op and n < len(field):
                     sub_rendered: Any = rendered

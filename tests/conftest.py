@@ -1,0 +1,158 @@
+"""Shared fixtures: small YAML trees in tmp_path, the CLI runner, the real tools.
+
+Tests use the real kustomize and kubeconform from `.tools/bin` and the real upstream
+material from the shared directory. When either is missing the test FAILS with the
+set-up instruction: a skipped test would hide a broken set-up.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kuberay_gitops.cli import cli
+from kuberay_gitops.findings import Finding
+from kuberay_gitops.pipeline import Stages, validate
+from kuberay_gitops.settings import load
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TOOLS_DIR = REPO_ROOT / ".tools" / "bin"
+
+
+def shared_dir() -> Path:
+    """The shared upstream material: KUBERAY_GITOPS_SHARED_DIR or ../shared."""
+    env = os.environ.get("KUBERAY_GITOPS_SHARED_DIR")
+    return Path(env).resolve() if env else (REPO_ROOT.parent / "shared").resolve()
+
+
+def require_setup() -> None:
+    """Fail (never skip) with the set-up instruction when tools or shared dir are missing."""
+    missing = [t for t in ("kustomize", "kubeconform") if not (TOOLS_DIR / t).is_file()]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} missing from .tools/bin: run `make setup` (or `make test`)")
+    if not (shared_dir() / "crds").is_dir():
+        pytest.fail(
+            f"shared upstream material not found at {shared_dir()}: put ../shared beside the "
+            "repository or set KUBERAY_GITOPS_SHARED_DIR"
+        )
+
+
+def config_text(targets: Iterable[str] = ("t",), extra: str = "") -> str:
+    """A kuberay-gitops.yaml for a temporary repository using the real tools and shared dir."""
+    lines = [
+        "version: 1",
+        f"shared_dir: {shared_dir()}",
+        f"tools_dir: {TOOLS_DIR}",
+        "crd_dirs:",
+        "  - crds/kuberay/v1.7.0",
+        "  - crds/prometheus-operator/v0.93.0",
+        "  - crds/argo-cd/v3.5.1",
+        "  - crds/volcano/v1.15.1",
+        "  - crds/kueue/v0.19.2",
+        "targets:",
+        *[f"  - {t}" for t in targets],
+        "mirrors:",
+        "  - url: https://github.com/ray-project/kuberay",
+        "    ref: v1.7.0",
+        "    source: crds/kuberay/v1.7.0/operator",
+        "    path: ray-operator/config",
+    ]
+    return "\n".join(lines) + "\n" + textwrap.dedent(extra)
+
+
+WriteTree = Callable[[Mapping[str, str]], Path]
+
+
+@pytest.fixture
+def write_tree(tmp_path: Path) -> WriteTree:
+    """Write {relative path: text} under tmp_path (dedented); returns tmp_path.
+
+    A `toolchain.env` copied from the repository and a default config are added unless
+    the tree provides its own.
+    """
+
+    def write(files: Mapping[str, str]) -> Path:
+        require_setup()
+        defaults = {
+            "toolchain.env": (REPO_ROOT / "toolchain.env").read_text(),
+            "kuberay-gitops.yaml": config_text(),
+        }
+        for rel, text in {**defaults, **files}.items():
+            path = tmp_path / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip())
+        return tmp_path
+
+    return write
+
+
+KUSTOMIZATION = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+{resources}
+"""
+
+
+def target_tree(files: Mapping[str, str], target: str = "t") -> dict[str, str]:
+    """A tree where target `t/` lists every given file of `t/` as a resource."""
+    resources = [rel.split("/", 1)[1] for rel in files if rel.startswith(f"{target}/")]
+    tree = dict(files)
+    tree.setdefault(
+        f"{target}/kustomization.yaml",
+        KUSTOMIZATION.format(resources="\n".join(f"  - {r}" for r in resources)),
+    )
+    return tree
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """Findings of one check over one tree, with compact accessors for assertions."""
+
+    findings: list[Finding]
+
+    def rows(self) -> list[tuple[str, str, str, str, int | None]]:
+        """(check id, object name, field, file, line) per finding."""
+        return [
+            (f.check_id, f.obj.name if f.obj else "", f.field_str, f.location.file, f.location.line)
+            for f in self.findings
+        ]
+
+
+@pytest.fixture
+def run_check(write_tree: WriteTree) -> Callable[..., CheckRun]:
+    """Run only the given check over a tree (real kustomize render + real locator).
+
+    `files` maps repo-relative paths to YAML; files under `t/` are listed as resources
+    of the target `t` unless `t/kustomization.yaml` is given.
+    """
+
+    def run(check_id: str, files: Mapping[str, str], config_extra: str = "") -> CheckRun:
+        tree = target_tree(files)
+        if config_extra:
+            tree["kuberay-gitops.yaml"] = config_text(extra=config_extra)
+        root = write_tree(tree)
+        settings = load(root, env={})
+        report = validate(
+            settings, (), Stages(lint=False, schema=False, checks=True, only_checks=frozenset({check_id}))
+        )
+        return CheckRun([f for f in report.findings if f.check_id.split("[", 1)[0] == check_id])
+
+    return run
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., Result]:
+    """Invoke the CLI in-process (click's CliRunner); stdout and stderr are separate."""
+
+    def invoke(*args: str, env: Mapping[str, str] | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(cli, list(args), env=dict(env or {}), catch_exceptions=False)
+
+    return invoke
