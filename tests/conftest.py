@@ -35,7 +35,9 @@ def require_setup() -> None:
     """Fail (never skip) with the set-up instruction when tools or shared dir are missing."""
     missing = [t for t in ("kustomize", "kubeconform") if not (TOOLS_DIR / t).is_file()]
     if missing:
-        pytest.fail(f"{', '.join(missing)} missing from .tools/bin: run `make setup` (or `make test`)")
+        pytest.fail(
+            f"{', '.join(missing)} missing from .tools/bin: run `make setup` (or `make test`)"
+        )
     if not (shared_dir() / "crds").is_dir():
         pytest.fail(
             f"shared upstream material not found at {shared_dir()}: put ../shared beside the "
@@ -140,7 +142,9 @@ def run_check(write_tree: WriteTree) -> Callable[..., CheckRun]:
         root = write_tree(tree)
         settings = load(root, env={})
         report = validate(
-            settings, (), Stages(lint=False, schema=False, checks=True, only_checks=frozenset({check_id}))
+            settings,
+            (),
+            Stages(lint=False, schema=False, checks=True, only_checks=frozenset({check_id})),
         )
         return CheckRun([f for f in report.findings if f.check_id.split("[", 1)[0] == check_id])
 

@@ -11,10 +11,7 @@ import yaml
 from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.findings import ObjectRef
 
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Loader = yaml.SafeLoader
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
-"""validate: discover → render → parse → check → locate → report, each stage a function
-of the last. Side effects (kustomize, kubeconform, git, files) stay behind `tools/` and
-`render`; this module only wires the stages together.
+"""validate: discover → render → parse → check → locate → report.
+
+Each stage is a function of the last. Side effects (kustomize, kubeconform, git, files)
+stay behind `tools/` and `render`; this module only wires the stages together.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -197,7 +199,8 @@ def _schema_pending(
         settings.render_timeout * 4,
     )
     hints = {
-        "schema": "fix the field as the schema says (kubectl explain <kind>.<field> shows the spec)",
+        "schema": "fix the field as the schema says "
+        "(kubectl explain <kind>.<field> shows the spec)",
         "missing-schema": "add the CRD's directory to crd_dirs, or allow the kind in "
         "schema.allow_missing with a reason",
         "error": "the object could not be validated; see the message",
@@ -286,18 +289,9 @@ def _apply_config(settings: Settings, findings: Iterable[Finding]) -> tuple[list
             suppressed += 1
             continue
         if severity is not None and severity is not f.severity:
-            f = Finding(
-                f.location,
-                f.check_id,
-                severity,
-                f.message,
-                f.obj,
-                f.field,
-                f.hint,
-                f.source,
-                f.target,
-            )
-        kept.append(f)
+            kept.append(dataclasses.replace(f, severity=severity))
+        else:
+            kept.append(f)
     return kept, suppressed
 
 

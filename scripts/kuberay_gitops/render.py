@@ -57,8 +57,9 @@ class Renderer:
         return Rendered(target, text, error)
 
     def annotate_dir(self, target: RenderTarget) -> Path:
-        """Where the annotated build's throw-away kustomization lives; origin paths are
-        relative to it.
+        """Where the annotated build's throw-away kustomization lives.
+
+        Origin paths in the annotated output are relative to it.
         """
         digest = hashlib.sha256(target.path.encode()).hexdigest()[:12]
         return self.cache_dir / ANNOTATE_DIR / digest

@@ -178,8 +178,8 @@ def read_toolchain(repo_root: Path) -> Toolchain:
     except OSError as exc:
         raise ConfigError(f"{TOOLCHAIN_FILE}: cannot read ({exc.strerror})") from exc
     values: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
+    for raw in text.splitlines():
+        line = raw.strip()
         if line and not line.startswith("#") and "=" in line:
             k, v = line.split("=", 1)
             values[k.strip()] = v.strip()
@@ -199,9 +199,12 @@ def _parse_file(data: Mapping[str, Any], base: Settings) -> Settings:
     if "kubernetes_version" in data:
         v = _expect(data["kubernetes_version"], (str, int, float), "kubernetes_version")
         s = replace(s, kubernetes_version=_normalize_k8s_version(str(v), "kubernetes_version"))
-    for key in ("shared_dir", "cache_dir", "tools_dir"):
-        if key in data:
-            s = replace(s, **{key: _expect(data[key], str, key)})
+    if "shared_dir" in data:
+        s = replace(s, shared_dir=_expect(data["shared_dir"], str, "shared_dir"))
+    if "cache_dir" in data:
+        s = replace(s, cache_dir=_expect(data["cache_dir"], str, "cache_dir"))
+    if "tools_dir" in data:
+        s = replace(s, tools_dir=_expect(data["tools_dir"], str, "tools_dir"))
     if "crd_dirs" in data:
         s = replace(s, crd_dirs=_str_list(data["crd_dirs"], "crd_dirs"))
     if "targets" in data:
@@ -308,8 +311,14 @@ def _apply_overrides(s: Settings, overrides: Mapping[str, str | None], origin: s
             if raw.lower() not in {"0", "1", "true", "false", "on", "off"}:
                 raise ConfigError(f"{origin} {key}: expected on or off, got {raw!r}")
             s = replace(s, use_mirrors=raw.lower() in {"1", "true", "on"})
-        else:
-            s = replace(s, **{key: raw})
+        elif key == "shared_dir":
+            s = replace(s, shared_dir=raw)
+        elif key == "cache_dir":
+            s = replace(s, cache_dir=raw)
+        elif key == "tools_dir":
+            s = replace(s, tools_dir=raw)
+        else:  # pragma: no cover - the key sets above are closed
+            raise ConfigError(f"{origin}: unknown setting {key}")
     return s
 
 

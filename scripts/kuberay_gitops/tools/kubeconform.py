@@ -53,10 +53,10 @@ def validate(
         return []
     with tempfile.TemporaryDirectory(prefix="kuberay-gitops-kc-") as tmp:
         by_file: dict[str, K8sObject] = {}
-        for i, obj in enumerate(objects):
+        for i, item in enumerate(objects):
             path = Path(tmp) / f"{i:06d}.yaml"
-            path.write_text(yaml.safe_dump(dict(obj.body), sort_keys=False))
-            by_file[str(path)] = obj
+            path.write_text(yaml.safe_dump(dict(item.body), sort_keys=False))
+            by_file[str(path)] = item
         argv = [
             str(kubeconform),
             "-strict",
@@ -89,9 +89,9 @@ def validate(
         raise ToolFailed(f"kubeconform read {seen} of {len(objects)} objects")
     problems: list[SchemaProblem] = []
     for res in report.get("resources") or []:
-        obj = by_file.get(str(res.get("filename")))
+        found = by_file.get(str(res.get("filename")))
         status = res.get("status")
-        if obj is None or status in ("statusValid", "statusSkipped", "valid", "skipped"):
+        if found is None or status in ("statusValid", "statusSkipped", "valid", "skipped"):
             continue
         msg = str(res.get("msg", ""))
         errors = res.get("validationErrors") or []
@@ -99,12 +99,12 @@ def validate(
             for err in errors:
                 emsg = str(err.get("msg", ""))
                 problems.append(
-                    SchemaProblem(obj, "schema", _field(str(err.get("path", "")), emsg), emsg)
+                    SchemaProblem(found, "schema", _field(str(err.get("path", "")), emsg), emsg)
                 )
         elif "could not find schema" in msg:
-            problems.append(SchemaProblem(obj, "missing-schema", (), msg))
+            problems.append(SchemaProblem(found, "missing-schema", (), msg))
         else:
             problems.append(
-                SchemaProblem(obj, "schema" if status == "statusInvalid" else "error", (), msg)
+                SchemaProblem(found, "schema" if status == "statusInvalid" else "error", (), msg)
             )
     return problems

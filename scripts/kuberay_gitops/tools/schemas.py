@@ -22,10 +22,7 @@ import yaml
 
 from kuberay_gitops.exitcodes import ConfigError
 
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 BUILTIN_TEMPLATE = "builtin/{{ .ResourceKind }}{{ .KindSuffix }}.json"
 CRD_TEMPLATE = "crd/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
