@@ -8,15 +8,14 @@ set-up instruction: a skipped test would hide a broken set-up.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-
-from kuberay_gitops.cli import cli
 from kuberay_gitops.findings import Finding
 from kuberay_gitops.pipeline import Stages, validate
 from kuberay_gitops.settings import load
@@ -84,6 +83,7 @@ def write_tree(tmp_path: Path) -> WriteTree:
         defaults = {
             "toolchain.env": (REPO_ROOT / "toolchain.env").read_text(),
             "kuberay-gitops.yaml": config_text(),
+            ".yamllint": (REPO_ROOT / ".yamllint").read_text(),
         }
         for rel, text in {**defaults, **files}.items():
             path = tmp_path / rel
@@ -151,12 +151,31 @@ def run_check(write_tree: WriteTree) -> Callable[..., CheckRun]:
     return run
 
 
-@pytest.fixture
-def run_cli() -> Callable[..., Result]:
-    """Invoke the CLI in-process (click's CliRunner); stdout and stderr are separate."""
+@dataclass(frozen=True)
+class CliResult:
+    """Exit code, stdout and stderr of one real `python -m kuberay_gitops` run."""
 
-    def invoke(*args: str, env: Mapping[str, str] | None = None) -> Result:
-        runner = CliRunner()
-        return runner.invoke(cli, list(args), env=dict(env or {}), catch_exceptions=False)
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., CliResult]:
+    """Run the real entry point in a subprocess (exit codes and streams as users see them)."""
+
+    def invoke(*args: str, env: Mapping[str, str] | None = None) -> CliResult:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("KUBERAY_GITOPS_")}
+        full_env.pop("GITHUB_ACTIONS", None)
+        full_env.update(env or {})
+        proc = subprocess.run(
+            [sys.executable, "-m", "kuberay_gitops", *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            check=False,
+            timeout=600,
+        )
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return invoke

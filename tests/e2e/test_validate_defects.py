@@ -1,0 +1,253 @@
+"""`kuberay-gitops validate` on small trees with one defect each, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import KUSTOMIZATION, CliResult, WriteTree, config_text
+
+RAYCLUSTER = """\
+apiVersion: ray.io/v1
+kind: RayCluster
+metadata:
+  name: rc
+  namespace: kuberay
+spec:
+  headGroupSpec:
+    rayStartParams: {}
+    template:
+      spec:
+        containers:
+          - name: ray-head
+            image: rayproject/ray:2.46.0
+  workerGroupSpecs:
+    - groupName: cpu
+      replicas: 1
+      minReplicas: 1
+      maxReplicas: 2
+      template:
+        spec:
+          containers:
+            - name: ray-worker
+              image: rayproject/ray:2.46.0
+"""
+
+OVERLAY = KUSTOMIZATION.format(resources="  - ../../base")
+
+
+def _tree(raycluster: str = RAYCLUSTER, **extra: str) -> dict[str, str]:
+    return {
+        "base/kustomization.yaml": KUSTOMIZATION.format(resources="  - raycluster.yaml"),
+        "base/raycluster.yaml": raycluster,
+        "overlays/dev/kustomization.yaml": OVERLAY,
+        "kuberay-gitops.yaml": config_text(targets=["overlays/*"]),
+        **extra,
+    }
+
+
+def _findings(result: CliResult) -> list[dict[str, Any]]:
+    data: dict[str, Any] = json.loads(result.stdout)
+    findings: list[dict[str, Any]] = data["findings"]
+    return findings
+
+
+def _rows(result: CliResult) -> list[tuple[Any, ...]]:
+    return [
+        (f["check"], f["file"], f["line"], f["kind"], f["name"], f["field"])
+        for f in _findings(result)
+    ]
+
+
+Run = Callable[..., CliResult]
+
+
+def test_clean_tree_passes_and_says_what_it_checked(write_tree: WriteTree, run_cli: Run) -> None:
+    root = write_tree(_tree())
+    result = run_cli("--repo", str(root), "validate", "--format", "text")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("checked 1 target, 1 object: 0 errors, 0 warnings")
+
+
+def test_broken_kustomization_is_a_render_finding(write_tree: WriteTree, run_cli: Run) -> None:
+    overlay = KUSTOMIZATION.format(resources="  - ../../base\n  - missing.yaml")
+    root = write_tree(_tree(**{"overlays/dev/kustomization.yaml": overlay}))
+    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    assert result.exit_code == 1
+    [finding] = _findings(result)
+    assert (finding["check"], finding["file"], finding["line"]) == (
+        "render",
+        "overlays/dev/kustomization.yaml",
+        1,
+    )
+    assert "missing.yaml" in finding["message"]
+    assert "\n" not in finding["message"]
+
+
+def test_typo_in_raycluster_field_is_located_at_the_line(
+    write_tree: WriteTree, run_cli: Run
+) -> None:
+    root = write_tree(_tree(RAYCLUSTER.replace("rayStartParams: {}", "rayStartParam: {}")))
+    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    assert result.exit_code == 1
+    assert _rows(result) == [
+        (
+            "kubeconform/schema",
+            "base/raycluster.yaml",
+            8,
+            "RayCluster",
+            "rc",
+            ".spec.headGroupSpec.rayStartParam",
+        )
+    ]
+
+
+def test_wrong_type_is_located_at_the_line(write_tree: WriteTree, run_cli: Run) -> None:
+    root = write_tree(_tree(RAYCLUSTER.replace("replicas: 1\n", 'replicas: "two"\n', 1)))
+    result = run_cli("--repo", str(root), "validate", "--format", "text")
+    assert result.exit_code == 1
+    assert (
+        "base/raycluster.yaml:16: error [kubeconform/schema] RayCluster/kuberay/rc "
+        ".spec.workerGroupSpecs[0].replicas: got string, want integer"
+    ) in result.stdout
+    assert "    hint: " in result.stdout
+
+
+def test_a_patch_that_breaks_the_schema_is_located_in_the_patch(
+    write_tree: WriteTree, run_cli: Run
+) -> None:
+    overlay = OVERLAY + "patches:\n  - path: patch-raycluster.yaml\n"
+    patch = (
+        "apiVersion: ray.io/v1\nkind: RayCluster\nmetadata:\n  name: rc\n  namespace: kuberay\n"
+        "spec:\n  headGroupSpec:\n    serviceType: 5\n"
+    )
+    root = write_tree(
+        _tree(
+            **{
+                "overlays/dev/kustomization.yaml": overlay,
+                "overlays/dev/patch-raycluster.yaml": patch,
+            }
+        )
+    )
+    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    assert result.exit_code == 1
+    assert _rows(result) == [
+        (
+            "kubeconform/schema",
+            "overlays/dev/patch-raycluster.yaml",
+            8,
+            "RayCluster",
+            "rc",
+            ".spec.headGroupSpec.serviceType",
+        )
+    ]
+
+
+WIDGET = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: kuberay\n"
+
+
+def test_kind_without_schema_is_an_error(write_tree: WriteTree, run_cli: Run) -> None:
+    base = KUSTOMIZATION.format(resources="  - raycluster.yaml\n  - widget.yaml")
+    root = write_tree(_tree(**{"base/kustomization.yaml": base, "base/widget.yaml": WIDGET}))
+    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    assert result.exit_code == 1
+    assert _rows(result) == [
+        ("kubeconform/missing-schema", "base/widget.yaml", 1, "Widget", "w", None)
+    ]
+
+
+def test_allow_listed_kind_without_schema_passes(write_tree: WriteTree, run_cli: Run) -> None:
+    base = KUSTOMIZATION.format(resources="  - raycluster.yaml\n  - widget.yaml")
+    config = config_text(
+        targets=["overlays/*"],
+        extra="schema:\n  allow_missing:\n    - kind: Widget\n      reason: test fixture\n",
+    )
+    root = write_tree(
+        _tree(
+            **{
+                "base/kustomization.yaml": base,
+                "base/widget.yaml": WIDGET,
+                "kuberay-gitops.yaml": config,
+            }
+        )
+    )
+    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    assert result.exit_code == 0, result.stdout
+    assert json.loads(result.stdout)["summary"]["objects"] == 2
+
+
+def test_duplicate_key_is_a_yamllint_error(write_tree: WriteTree, run_cli: Run) -> None:
+    root = write_tree(_tree(RAYCLUSTER.replace("  name: rc\n", "  name: rc\n  name: rc2\n")))
+    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    assert result.exit_code == 1
+    rows = [(f["check"], f["file"], f["line"], f["severity"]) for f in _findings(result)]
+    assert ("yamllint/key-duplicates", "base/raycluster.yaml", 5, "error") in rows
+
+
+def test_target_rendering_nothing_is_an_error(write_tree: WriteTree, run_cli: Run) -> None:
+    empty = KUSTOMIZATION.format(resources="  - nothing.yaml")
+    root = write_tree(
+        _tree(
+            **{
+                "overlays/empty/kustomization.yaml": empty,
+                "overlays/empty/nothing.yaml": "# every object was removed\n",
+            }
+        )
+    )
+    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    assert result.exit_code == 1
+    assert _rows(result) == [("render", "overlays/empty/kustomization.yaml", 1, None, None, None)]
+    assert "renders no objects" in _findings(result)[0]["message"]
+
+
+def test_missing_tool_exits_3_with_the_setup_instruction(
+    write_tree: WriteTree, run_cli: Run, tmp_path: Path
+) -> None:
+    config = config_text(targets=["overlays/*"]).replace(
+        "tools_dir:", f"tools_dir: {tmp_path / 'no-tools'}\n# was:"
+    )
+    root = write_tree(_tree(**{"kuberay-gitops.yaml": config}))
+    result = run_cli("--repo", str(root), "validate")
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert result.stderr.startswith("kuberay-gitops: error: kustomize v")
+    assert "run `make setup`" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_nothing_discovered_exits_3(write_tree: WriteTree, run_cli: Run) -> None:
+    config = config_text(targets=["nowhere/*"])
+    root = write_tree(_tree(**{"kuberay-gitops.yaml": config}))
+    result = run_cli("--repo", str(root), "validate")
+    assert result.exit_code == 3
+    assert "no render targets discovered" in result.stderr
+
+
+def test_unknown_config_key_exits_3_naming_the_key(write_tree: WriteTree, run_cli: Run) -> None:
+    config = config_text(targets=["overlays/*"], extra="kubernetes_verison: '1.31'\n")
+    root = write_tree(_tree(**{"kuberay-gitops.yaml": config}))
+    result = run_cli("--repo", str(root), "validate")
+    assert result.exit_code == 3
+    assert result.stderr.strip() == (
+        'kuberay-gitops: error: config: top level: unknown key "kubernetes_verison"'
+    )
+
+
+def test_usage_error_exits_2(run_cli: Run) -> None:
+    result = run_cli("validate", "--format", "xml")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_github_format_annotates_the_line(write_tree: WriteTree, run_cli: Run) -> None:
+    root = write_tree(_tree(RAYCLUSTER.replace("replicas: 1\n", 'replicas: "two"\n', 1)))
+    result = run_cli("--repo", str(root), "validate", "--format", "github")
+    assert result.exit_code == 1
+    assert (
+        "::error file=base/raycluster.yaml,line=16,title=kubeconform/schema::RayCluster/kuberay/rc "
+        ".spec.workerGroupSpecs[0].replicas: got string, want integer (hint: "
+    ) in result.stdout
+    assert result.stdout.startswith("::group::overlays/dev\n")

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kuberay_gitops.exitcodes import ConfigError
+from kuberay_gitops.settings import load
+
+
+def _repo(tmp_path: Path, config: str) -> Path:
+    (tmp_path / "toolchain.env").write_text(
+        "KUSTOMIZE_VERSION=v5.8.1\nKUBECONFORM_VERSION=v0.7.0\n"
+    )
+    (tmp_path / "kuberay-gitops.yaml").write_text(config)
+    return tmp_path
+
+
+def test_file_overrides_defaults(tmp_path: Path) -> None:
+    s = load(_repo(tmp_path, "kubernetes_version: '1.31'\n"), env={})
+    assert s.kubernetes_version == "1.31.0"
+
+
+def test_environment_overrides_file(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "kubernetes_version: '1.31'\nshared_dir: a\n")
+    s = load(
+        root, env={"KUBERAY_GITOPS_KUBERNETES_VERSION": "1.30", "KUBERAY_GITOPS_SHARED_DIR": "b"}
+    )
+    assert (s.kubernetes_version, s.shared_dir) == ("1.30.0", "b")
+
+
+def test_command_line_overrides_environment(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "kubernetes_version: '1.31'\n")
+    s = load(
+        root,
+        cli={"kubernetes_version": "1.29"},
+        env={"KUBERAY_GITOPS_KUBERNETES_VERSION": "1.30"},
+    )
+    assert s.kubernetes_version == "1.29.0"
+
+
+def test_toolchain_versions_come_from_toolchain_env(tmp_path: Path) -> None:
+    s = load(_repo(tmp_path, "{}\n"), env={})
+    assert (s.toolchain.kustomize, s.toolchain.kubeconform) == ("v5.8.1", "v0.7.0")
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("colour: red\n", 'config: top level: unknown key "colour"'),
+        ("crd_dirs: crds\n", "config: crd_dirs: expected list, got str"),
+        ("render:\n  jobs: two\n", "config: render.jobs: expected int, got str"),
+        (
+            "kubernetes_version: latest\n",
+            'config: kubernetes_version: "latest" is not a Kubernetes',
+        ),
+        (
+            "schema:\n  allow_missing:\n    - kind: Widget\n",
+            "config: schema.allow_missing[0].reason: a non-empty reason is required",
+        ),
+        (
+            "suppressions:\n  - check: x\n    object: Service/a\n",
+            "config: suppressions[0].reason: a non-empty reason is required",
+        ),
+        (
+            "checks:\n  x:\n    severity: fatal\n",
+            'config: checks "x": severity must be error or warning',
+        ),
+    ],
+    ids=[
+        "unknown-key",
+        "wrong-type",
+        "wrong-nested-type",
+        "bad-version",
+        "allow-no-reason",
+        "suppression-no-reason",
+        "bad-severity",
+    ],
+)
+def test_invalid_config_is_a_config_error_naming_the_key(
+    tmp_path: Path, config: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(_repo(tmp_path, config), env={})
+    assert str(info.value).startswith(message)
+
+
+def test_invalid_environment_value_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="environment jobs: expected a whole number"):
+        load(_repo(tmp_path, "{}\n"), env={"KUBERAY_GITOPS_JOBS": "many"})
