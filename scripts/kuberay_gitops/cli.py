@@ -108,6 +108,7 @@ def _resolve_format(fmt: str) -> str:
 @click.option("--skip-lint", is_flag=True, help="Skip yamllint.")
 @click.option("--skip-schema", is_flag=True, help="Skip kubeconform.")
 @click.option("--skip-checks", is_flag=True, help="Skip the project's checks.")
+@click.option("--skip-checkov", is_flag=True, help="Skip checkov.")
 @click.pass_obj
 def validate_cmd(
     state: _State,
@@ -118,13 +119,19 @@ def validate_cmd(
     skip_lint: bool,
     skip_schema: bool,
     skip_checks: bool,
+    skip_checkov: bool,
 ) -> None:
     """Validate every render target (or those at or under PATHS)."""
     settings = state.settings()
     report = validate(
         settings,
         paths,
-        Stages(lint=not skip_lint, schema=not skip_schema, checks=not skip_checks),
+        Stages(
+            lint=not skip_lint,
+            schema=not skip_schema,
+            checks=not skip_checks,
+            checkov=not skip_checkov,
+        ),
     )
     text = REPORTERS[_resolve_format(fmt)](report)
     click.echo(text, nl=False)

@@ -34,7 +34,7 @@ from kuberay_gitops.locate import Locator, SourceCache
 from kuberay_gitops.manifests import K8sObject, load_stream
 from kuberay_gitops.render import Rendered, Renderer, render_all
 from kuberay_gitops.settings import Settings
-from kuberay_gitops.tools import kubeconform, schemas, toolchain, yamllint
+from kuberay_gitops.tools import checkov, kubeconform, schemas, toolchain, yamllint
 from kuberay_gitops.tools.mirror import git_env
 
 _SKIP_DIRS = {".git", ".venv", ".tools", ".cache", "node_modules", "bench-results", "build"}
@@ -47,6 +47,7 @@ class Stages:
     lint: bool = True
     schema: bool = True
     checks: bool = True
+    checkov: bool = True
     only_checks: frozenset[str] | None = None
 
 
@@ -220,6 +221,27 @@ def _schema_pending(
     ]
 
 
+def _checkov_pending(settings: Settings, targets: Sequence[RenderedTarget]) -> list[_Pending]:
+    objects = [o for t in targets for o in t.objects]
+    results = checkov.scan(
+        objects, [s.id for s in settings.checkov_skips], settings.render_timeout * 4
+    )
+    return [
+        _Pending(
+            r.obj.target,
+            r.obj,
+            r.field,
+            r.check_id,
+            Severity.ERROR,
+            r.name,
+            (f"see {r.guideline}; " if r.guideline else "")
+            + "fix the object, or skip with a reason (checkov.io/skipN annotation or checkov.skip)",
+            "checkov",
+        )
+        for r in results
+    ]
+
+
 def _locate_all(
     settings: Settings,
     renderer: Renderer,
@@ -335,6 +357,8 @@ def validate(settings: Settings, paths: Sequence[str] = (), stages: Stages = Sta
         findings.extend(yamllint.lint(settings.repo_root))
     if stages.schema:
         pending.extend(_schema_pending(settings, tools.kubeconform, rendered))
+    if stages.checkov and settings.checkov_enabled:
+        pending.extend(_checkov_pending(settings, rendered))
     if stages.checks:
         facts = RepoFacts(
             targets=frozenset(t.path for t in all_targets),

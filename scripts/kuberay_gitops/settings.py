@@ -43,6 +43,14 @@ class AllowedKind:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckovSkip:
+    """A checkov check skipped for the whole repository, with the reviewed reason."""
+
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class CheckConfig:
     """Per-check overrides from the config file."""
 
@@ -89,6 +97,9 @@ class Settings:
     checks: Mapping[str, CheckConfig] = field(default_factory=dict)
     suppressions: tuple[Suppression, ...] = ()
     repo_url: str = ""
+    checkov_enabled: bool = True
+    checkov_skips: tuple[CheckovSkip, ...] = ()
+    allowed_remotes: tuple[str, ...] = ("https://github.com/ray-project/kuberay",)
 
     def resolve(self, path: str) -> Path:
         """A configured path, relative to the repository root unless absolute."""
@@ -131,6 +142,8 @@ _TOP_KEYS = {
     "checks",
     "suppressions",
     "argocd",
+    "checkov",
+    "allowed_remotes",
     "cache_dir",
     "tools_dir",
 }
@@ -289,6 +302,23 @@ def _parse_file(data: Mapping[str, Any], base: Settings) -> Settings:
                 )
             )
         s = replace(s, suppressions=tuple(sups))
+    if "checkov" in data:
+        c = _expect(data["checkov"], dict, "checkov")
+        _only_keys(c, {"enabled", "skip"}, "checkov")
+        if "enabled" in c:
+            s = replace(s, checkov_enabled=_expect(c["enabled"], bool, "checkov.enabled"))
+        skips = []
+        for i, sk in enumerate(_expect(c.get("skip", []), list, "checkov.skip")):
+            key = f"checkov.skip[{i}]"
+            _expect(sk, dict, key)
+            _only_keys(sk, {"id", "reason"}, key)
+            reason = sk.get("reason")
+            if not isinstance(reason, str) or not reason.strip():
+                raise ConfigError(f"config: {key}.reason: a non-empty reason is required")
+            skips.append(CheckovSkip(_expect(sk.get("id"), str, f"{key}.id"), reason))
+        s = replace(s, checkov_skips=tuple(skips))
+    if "allowed_remotes" in data:
+        s = replace(s, allowed_remotes=_str_list(data["allowed_remotes"], "allowed_remotes"))
     if "argocd" in data:
         a = _expect(data["argocd"], dict, "argocd")
         _only_keys(a, {"repo_url"}, "argocd")

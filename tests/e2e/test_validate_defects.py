@@ -63,10 +63,13 @@ def _rows(result: CliResult) -> list[tuple[Any, ...]]:
 
 Run = Callable[..., CliResult]
 
+# These trees exercise render, lint and schema; the project's checks have their own tests.
+FOUNDATION = ("--skip-checks", "--skip-checkov")
+
 
 def test_clean_tree_passes_and_says_what_it_checked(write_tree: WriteTree, run_cli: Run) -> None:
     root = write_tree(_tree())
-    result = run_cli("--repo", str(root), "validate", "--format", "text")
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "text")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("checked 1 target, 1 object: 0 errors, 0 warnings")
 
@@ -74,7 +77,7 @@ def test_clean_tree_passes_and_says_what_it_checked(write_tree: WriteTree, run_c
 def test_broken_kustomization_is_a_render_finding(write_tree: WriteTree, run_cli: Run) -> None:
     overlay = KUSTOMIZATION.format(resources="  - ../../base\n  - missing.yaml")
     root = write_tree(_tree(**{"overlays/dev/kustomization.yaml": overlay}))
-    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
     assert result.exit_code == 1
     [finding] = _findings(result)
     assert (finding["check"], finding["file"], finding["line"]) == (
@@ -90,7 +93,7 @@ def test_typo_in_raycluster_field_is_located_at_the_line(
     write_tree: WriteTree, run_cli: Run
 ) -> None:
     root = write_tree(_tree(RAYCLUSTER.replace("rayStartParams: {}", "rayStartParam: {}")))
-    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
     assert result.exit_code == 1
     assert _rows(result) == [
         (
@@ -106,7 +109,7 @@ def test_typo_in_raycluster_field_is_located_at_the_line(
 
 def test_wrong_type_is_located_at_the_line(write_tree: WriteTree, run_cli: Run) -> None:
     root = write_tree(_tree(RAYCLUSTER.replace("replicas: 1\n", 'replicas: "two"\n', 1)))
-    result = run_cli("--repo", str(root), "validate", "--format", "text")
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "text")
     assert result.exit_code == 1
     assert (
         "base/raycluster.yaml:16: error [kubeconform/schema] RayCluster/kuberay/rc "
@@ -131,7 +134,7 @@ def test_a_patch_that_breaks_the_schema_is_located_in_the_patch(
             }
         )
     )
-    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
     assert result.exit_code == 1
     assert _rows(result) == [
         (
@@ -151,7 +154,7 @@ WIDGET = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  name
 def test_kind_without_schema_is_an_error(write_tree: WriteTree, run_cli: Run) -> None:
     base = KUSTOMIZATION.format(resources="  - raycluster.yaml\n  - widget.yaml")
     root = write_tree(_tree(**{"base/kustomization.yaml": base, "base/widget.yaml": WIDGET}))
-    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
     assert result.exit_code == 1
     assert _rows(result) == [
         ("kubeconform/missing-schema", "base/widget.yaml", 1, "Widget", "w", None)
@@ -173,14 +176,14 @@ def test_allow_listed_kind_without_schema_passes(write_tree: WriteTree, run_cli:
             }
         )
     )
-    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
     assert result.exit_code == 0, result.stdout
     assert json.loads(result.stdout)["summary"]["objects"] == 2
 
 
 def test_duplicate_key_is_a_yamllint_error(write_tree: WriteTree, run_cli: Run) -> None:
     root = write_tree(_tree(RAYCLUSTER.replace("  name: rc\n", "  name: rc\n  name: rc2\n")))
-    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
     assert result.exit_code == 1
     rows = [(f["check"], f["file"], f["line"], f["severity"]) for f in _findings(result)]
     assert ("yamllint/key-duplicates", "base/raycluster.yaml", 5, "error") in rows
@@ -196,7 +199,7 @@ def test_target_rendering_nothing_is_an_error(write_tree: WriteTree, run_cli: Ru
             }
         )
     )
-    result = run_cli("--repo", str(root), "validate", "--format", "json")
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
     assert result.exit_code == 1
     assert _rows(result) == [("render", "overlays/empty/kustomization.yaml", 1, None, None, None)]
     assert "renders no objects" in _findings(result)[0]["message"]
@@ -237,14 +240,14 @@ def test_unknown_config_key_exits_3_naming_the_key(write_tree: WriteTree, run_cl
 
 
 def test_usage_error_exits_2(run_cli: Run) -> None:
-    result = run_cli("validate", "--format", "xml")
+    result = run_cli("validate", *FOUNDATION, "--format", "xml")
     assert result.exit_code == 2
     assert "Traceback" not in result.stderr
 
 
 def test_github_format_annotates_the_line(write_tree: WriteTree, run_cli: Run) -> None:
     root = write_tree(_tree(RAYCLUSTER.replace("replicas: 1\n", 'replicas: "two"\n', 1)))
-    result = run_cli("--repo", str(root), "validate", "--format", "github")
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "github")
     assert result.exit_code == 1
     assert (
         "::error file=base/raycluster.yaml,line=16,title=kubeconform/schema::RayCluster/kuberay/rc "
