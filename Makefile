@@ -22,6 +22,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 tools:
 	@./scripts/install-go-tool.sh $(BIN) kustomize $(KUSTOMIZE_MODULE) $(KUSTOMIZE_VERSION)
 	@./scripts/install-go-tool.sh $(BIN) kubeconform $(KUBECONFORM_MODULE) $(KUBECONFORM_VERSION)
+	@./scripts/fetch-npm-file.sh $(SARIF_SCHEMA_NPM) $(SARIF_SCHEMA_FILE) $(SARIF_SCHEMA_SHA256) .tools/schemas/sarif-2.1.0.json
 
 ## validate: the main job, the whole repository
 validate: setup

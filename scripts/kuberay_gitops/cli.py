@@ -90,7 +90,7 @@ def _resolve_format(fmt: str) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "text", "github", "json"]),
+    type=click.Choice(["auto", "text", "github", "json", "sarif"]),
     default="auto",
     show_default=True,
     help="Output format; auto = github under GitHub Actions, else text.",
@@ -115,13 +115,22 @@ def validate_cmd(
     paths: Sequence[str],
     fmt: str,
     fail_on: str,
-    output: str | None,
+    reports: Sequence[str],
     skip_lint: bool,
     skip_schema: bool,
     skip_checks: bool,
     skip_checkov: bool,
 ) -> None:
     """Validate every render target (or those at or under PATHS)."""
+    extra: list[tuple[str, Path]] = []
+    for spec_ in reports:
+        name, sep, dest = spec_.partition("=")
+        if not sep or name not in REPORTERS or not dest:
+            raise click.BadParameter(
+                f"{spec_!r}: expected FORMAT=FILE with FORMAT one of {', '.join(REPORTERS)}",
+                param_hint="--report",
+            )
+        extra.append((name, Path(dest)))
     settings = state.settings()
     report = validate(
         settings,
@@ -135,8 +144,8 @@ def validate_cmd(
     )
     text = REPORTERS[_resolve_format(fmt)](report)
     click.echo(text, nl=False)
-    if output:
-        Path(output).write_text(text)
+    for name, path in extra:
+        path.write_text(REPORTERS[name](report))
     threshold = Severity(fail_on).rank
     if any(f.severity.rank >= threshold for f in report.findings):
         raise SystemExit(ExitCode.FINDINGS)

@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from kuberay_gitops.findings import Report
-from kuberay_gitops.reporters import github, json_, text
+from kuberay_gitops.reporters import github, json_, sarif, text
 
 Reporter = Callable[[Report], str]
 
 REPORTERS: Mapping[str, Reporter] = MappingProxyType(
-    {"text": text.render, "github": github.render, "json": json_.render}
+    {"text": text.render, "github": github.render, "json": json_.render, "sarif": sarif.render}
 )
