@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := .tools/bin
 RUN := $(VENV)/bin/kuberay-gitops
+# Extra arguments for `make validate`, e.g. VALIDATE_ARGS="--format json".
+VALIDATE_ARGS ?=
 
 .PHONY: setup tools validate test lint docs bench clean
 
@@ -26,7 +28,7 @@ tools:
 
 ## validate: the main job, the whole repository
 validate: setup
-	$(RUN) validate
+	$(RUN) validate $(VALIDATE_ARGS)
 
 ## test: the test suite (what .ci/run runs)
 test: setup
