@@ -378,7 +378,7 @@ def validate(settings: Settings, paths: Sequence[str] = (), stages: Stages = Sta
                         issue.obj,
                         issue.field,
                         f"{cid}[{issue.variant}]" if issue.variant else cid,
-                        spec.severity,
+                        issue.severity or spec.severity,
                         issue.message,
                         issue.hint or spec.hint,
                         "kuberay-gitops",

@@ -61,7 +61,8 @@ class Renderer:
 
         Origin paths in the annotated output are relative to it.
         """
-        digest = hashlib.sha256(target.path.encode()).hexdigest()[:12]
+        key = f"{self.repo_root.resolve()}\0{target.path}\0{os.getpid()}"
+        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
         return self.cache_dir / ANNOTATE_DIR / digest
 
     def render_annotated(self, target: RenderTarget) -> Rendered:

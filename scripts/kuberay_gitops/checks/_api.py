@@ -33,7 +33,8 @@ class Issue:
     """What a check reports: the object, the field, and what is wrong.
 
     `variant` makes the id `check-id[variant]`, suppressible on its own; `hint`
-    overrides the spec's hint when the fix depends on the case.
+    overrides the spec's hint when the fix depends on the case; `severity` overrides the
+    spec's default severity for this variant (the config still has the last word).
     """
 
     obj: K8sObject
@@ -41,6 +42,7 @@ class Issue:
     message: str
     variant: str | None = None
     hint: str | None = None
+    severity: Severity | None = None
 
 
 @dataclass(frozen=True, slots=True)
