@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from kuberay_gitops.findings import Finding
 from kuberay_gitops.pipeline import Stages, validate
 from kuberay_gitops.settings import load

@@ -103,7 +103,11 @@ def _resolve_format(fmt: str) -> str:
     help="Lowest severity that fails the run (exit 1).",
 )
 @click.option(
-    "--output", "output", type=click.Path(dir_okay=False), help="Also write the report here."
+    "--report",
+    "reports",
+    multiple=True,
+    metavar="FORMAT=FILE",
+    help="Also write the report in FORMAT (text, github, json, sarif) to FILE; repeatable.",
 )
 @click.option("--skip-lint", is_flag=True, help="Skip yamllint.")
 @click.option("--skip-schema", is_flag=True, help="Skip kubeconform.")

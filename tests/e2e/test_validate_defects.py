@@ -254,3 +254,26 @@ def test_github_format_annotates_the_line(write_tree: WriteTree, run_cli: Run) -
         ".spec.workerGroupSpecs[0].replicas: got string, want integer (hint: "
     ) in result.stdout
     assert result.stdout.startswith("::group::overlays/dev\n")
+
+
+def test_extra_reports_are_written_in_their_own_format(
+    write_tree: WriteTree, run_cli: Run, tmp_path: Path
+) -> None:
+    root = write_tree(_tree(RAYCLUSTER.replace("replicas: 1\n", 'replicas: "two"\n', 1)))
+    sarif = tmp_path / "out.sarif"
+    result = run_cli(
+        "--repo",
+        str(root),
+        "validate",
+        *FOUNDATION,
+        "--format",
+        "text",
+        "--report",
+        f"sarif={sarif}",
+    )
+    assert result.exit_code == 1
+    run = json.loads(sarif.read_text())["runs"][0]
+    assert [
+        (r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
+        for r in run["results"]
+    ] == [("kubeconform/schema", 16)]

@@ -49,7 +49,8 @@ def test_github_report_escapes_properties_and_data() -> None:
         "::group::overlays/prod/raycluster",
         "::error file=overlays/prod/raycluster/patch-raycluster.yaml,line=14,col=9,"
         "title=ports-service-target::Service/kuberay/ray-head .spec.ports[1].targetPort: "
-        'targetPort "dashbord" is not a port of the selected pods (hint: use one of: dashboard, client)',
+        'targetPort "dashbord" is not a port of the selected pods '
+        "(hint: use one of: dashboard, client)",
         "::endgroup::",
     ]
     assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"

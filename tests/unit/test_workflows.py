@@ -1,4 +1,4 @@
-"""The GitHub workflows: valid against the workflow schema, pinned, least privilege, README targets."""
+"""GitHub workflows: schema-valid, SHA-pinned, least privilege, README targets only."""
 
 from __future__ import annotations
 

@@ -1,0 +1,682 @@
+"""Shared model for the netpol-*, selector-* and monitor-* checks.
+
+NetworkPolicy semantics (networking.k8s.io/v1), evaluated statically over one target:
+
+- *effective policyTypes*: `spec.policyTypes` when given, else `Ingress` plus `Egress`
+  when `spec.egress` has rules (the API server's defaulting);
+- a policy *restricts* a pod in a direction when it selects the pod and has that type;
+  what is then allowed is the union of the rules of every restricting policy;
+- a rule without `from`/`to` (or with an empty list) matches every peer; a rule without
+  `ports` allows every port; a port entry without `protocol` is TCP, without `port` is
+  every port of that protocol; a named `port` is resolved against the container ports of
+  the *destination* pod; `endPort` widens a numeric port into a range;
+- peers: `podSelector` alone selects pods of the policy's namespace, `namespaceSelector`
+  is matched on namespace labels (`kubernetes.io/metadata.name` always present), both
+  together select pods in the selected namespaces; an `ipBlock` is taken to match a pod
+  only when it is an any-address block (`0.0.0.0/0`, `::/0`): pod IPs are unknown
+  statically, so narrower blocks never count.
+
+Pods are the index's PodViews (Ray head/worker groups with KubeRay's implied labels) plus
+RayJob submitter pod templates (`spec.submitterPodTemplate`, template labels only: KubeRay
+adds none that a selector could rely on).
+
+KubeRay-generated Services (`ServiceView.synthetic`): the operator creates them at run
+time, so they never appear in the rendered output, but ServiceMonitors select them. They
+are rebuilt here from KubeRay v1.7.0 `ray-operator/controllers/ray/common/service.go`
+(`HeadServiceLabels`, `BuildServiceForHeadPod`, `getServicePorts`,
+`BuildHeadServiceForRayService`, `BuildServeService`) and `utils/util.go`:
+
+- head Service `<cluster>-head-svc` (or `headGroupSpec.headService.metadata.name`) for every
+  RayCluster, RayJob and RayService cluster: labels and selector `ray.io/cluster`,
+  `ray.io/node-type: head`, `ray.io/identifier: <cluster>-head`,
+  `app.kubernetes.io/name` (the head template's value, else `kuberay`),
+  `app.kubernetes.io/created-by: kuberay-operator`, plus any `headService` labels; ports
+  are the named ports of the head's first container (unnamed → `<number>-port`), then the
+  defaults `client` 10001, `gcs-server` 6379, `dashboard` 8265, `metrics` 8080, `serve`
+  8000 for each name not defined whose number is not already used, then `headService`
+  ports; targetPort = port, so the backing pod is the head pod itself. RayJob and
+  RayService clusters get a generated name (`<cr>-raycluster-xxxxx`), so their
+  `ray.io/cluster` value here is a placeholder that only `Exists`-style selectors match;
+- RayService head Service `<rayservice>-head-svc` (labels `ray.io/originated-from-cr-name`,
+  `ray.io/originated-from-crd: RayService`, `ray.io/node-type: head`,
+  `ray.io/identifier: <rayservice>-head`; no `ray.io/cluster`) and serve Service
+  `<name>-serve-svc` (labels `ray.io/originated-from-*`, `ray.io/serve: <name>-serve`; port
+  `serve` only) for RayServices, and for RayClusters annotated
+  `ray.io/enable-serve-service: "true"`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kuberay_gitops.checks._api import as_int
+from kuberay_gitops.findings import FieldPath
+from kuberay_gitops.index import (
+    RAY_CLUSTER_SPEC,
+    ObjectIndex,
+    PodView,
+    get_path,
+    label_selector_matches,
+)
+from kuberay_gitops.manifests import K8sObject
+
+INGRESS = "Ingress"
+EGRESS = "Egress"
+ALL_PORTS = (1, 65535)
+Interval = tuple[int, int]
+
+# Labels on the pods of the upstream operator Deployment (ray-operator/config/manager).
+OPERATOR_LABELS: Mapping[str, str] = {
+    "app.kubernetes.io/name": "kuberay",
+    "app.kubernetes.io/component": "kuberay-operator",
+}
+# Labels KubeRay puts on every Ray pod (PodView adds the same ones to Ray groups).
+RAY_POD_LABELS: Mapping[str, str] = {
+    "ray.io/is-ray-node": "yes",
+    "app.kubernetes.io/name": "kuberay",
+    "app.kubernetes.io/created-by": "kuberay-operator",
+}
+_PLACEHOLDER_CLUSTER = "raycluster-xxxxx"
+
+
+# --------------------------------------------------------------------------- ports
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPort:
+    """A port a pod listens on (`name` None when unnamed)."""
+
+    port: int
+    protocol: str = "TCP"
+    name: str | None = None
+
+
+def container_ports(pod: PodView) -> list[ContainerPort]:
+    """Declared container ports of every container, init (sidecar) containers included."""
+    out: list[ContainerPort] = []
+    for _, c in pod.containers(init=True):
+        ports = c.get("ports")
+        for p in ports if isinstance(ports, list) else []:
+            if not isinstance(p, Mapping):
+                continue
+            number = as_int(p.get("containerPort"))
+            if number is None:
+                continue
+            name = p.get("name")
+            out.append(
+                ContainerPort(number, str(p.get("protocol") or "TCP"), str(name) if name else None)
+            )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class RayPort:
+    """A port (or range) a Ray pod listens on, with the rayStartParams key that sets it.
+
+    `random` marks a parameter left unset for which Ray picks a random port: only a rule
+    allowing every port can cover it.
+    """
+
+    key: str
+    lo: int
+    hi: int
+    random: bool = False
+
+    @property
+    def interval(self) -> Interval:
+        """(lo, hi), inclusive."""
+        return (self.lo, self.hi)
+
+    def describe(self) -> str:
+        """`TCP 6380 (port)` / `TCP 8310-8600 (min-worker-port..max-worker-port)`."""
+        if self.random:
+            return f"{self.key} (unset: Ray picks a random port)"
+        return f"TCP {fmt_interval(self.interval)} ({self.key})"
+
+
+# Head-only listeners, with the defaults KubeRay/Ray use when rayStartParams omit them.
+_HEAD_PORTS: tuple[tuple[str, int], ...] = (
+    ("port", 6379),
+    ("dashboard-port", 8265),
+    ("ray-client-server-port", 10001),
+)
+# Listeners of every Ray node; None = Ray picks a random port when unset. KubeRay injects
+# metrics-export-port=8080 and dashboard-agent-listen-port=52365 when not overridden.
+_NODE_PORTS: tuple[tuple[str, int | None], ...] = (
+    ("node-manager-port", None),
+    ("object-manager-port", None),
+    ("runtime-env-agent-port", None),
+    ("dashboard-agent-grpc-port", None),
+    ("dashboard-agent-listen-port", 52365),
+    ("metrics-export-port", 8080),
+)
+_WORKER_PORT_RANGE = (10002, 19999)  # Ray's --min-worker-port / --max-worker-port defaults
+
+
+def ray_ports(pod: PodView) -> list[RayPort]:
+    """What a Ray pod listens on for the other nodes of its cluster, in a stable order."""
+    if pod.ray_role is None:
+        return []
+    params = pod.ray_params
+    out: list[RayPort] = []
+    if pod.ray_role == "head":
+        for key, default in _HEAD_PORTS:
+            n = as_int(params.get(key))
+            out.append(RayPort(key, n or default, n or default))
+    for key, node_default in _NODE_PORTS:
+        n = as_int(params.get(key))
+        if n is None and node_default is None:
+            out.append(RayPort(key, *ALL_PORTS, random=True))
+        else:
+            value = n if n is not None else node_default
+            assert value is not None
+            out.append(RayPort(key, value, value))
+    port_list = params.get("worker-port-list")
+    if isinstance(port_list, str) and port_list.strip():
+        for item in port_list.split(","):
+            n = as_int(item)
+            if n is not None:
+                out.append(RayPort("worker-port-list", n, n))
+    else:
+        lo = as_int(params.get("min-worker-port")) or _WORKER_PORT_RANGE[0]
+        hi = as_int(params.get("max-worker-port")) or _WORKER_PORT_RANGE[1]
+        out.append(RayPort("min-worker-port..max-worker-port", lo, max(lo, hi)))
+    return out
+
+
+def listens_on(pod: PodView, lo: int, hi: int, protocol: str = "TCP") -> bool:
+    """Whether the pod listens in [lo, hi].
+
+    A declared container port, or for Ray pods (TCP) a fixed rayStartParams port or default.
+    """
+    if any(lo <= cp.port <= hi and cp.protocol == protocol for cp in container_ports(pod)):
+        return True
+    return protocol == "TCP" and any(
+        not rp.random and rp.lo <= hi and lo <= rp.hi for rp in ray_ports(pod)
+    )
+
+
+def fmt_interval(iv: Interval) -> str:
+    """`8080` or `8310-8600`."""
+    return str(iv[0]) if iv[0] == iv[1] else f"{iv[0]}-{iv[1]}"
+
+
+def uncovered(need: Interval, allowed: Iterable[Interval]) -> Interval | None:
+    """The first sub-range of `need` that no interval of `allowed` covers, or None."""
+    allowed = sorted(allowed)
+    lo, hi = need
+    for a, b in allowed:
+        if a > lo:
+            break
+        if b >= lo:
+            lo = b + 1
+            if lo > hi:
+                return None
+    if lo > hi:
+        return None
+    nxt = min((a for a, _ in allowed if lo < a <= hi), default=hi + 1)
+    return (lo, nxt - 1)
+
+
+def port_entry_intervals(
+    entry: Mapping[str, Any], dest_ports: Sequence[ContainerPort], protocol: str
+) -> list[Interval]:
+    """What one `ports[]` entry of a rule allows for `protocol` towards a destination."""
+    if str(entry.get("protocol") or "TCP") != protocol:
+        return []
+    port = entry.get("port")
+    if port is None:
+        return [ALL_PORTS]
+    number = as_int(port)
+    if number is None:
+        return [
+            (p.port, p.port) for p in dest_ports if p.name == str(port) and p.protocol == protocol
+        ]
+    end = as_int(entry.get("endPort"))
+    return [(number, end if end is not None and end >= number else number)]
+
+
+def rule_intervals(
+    rule: Mapping[str, Any], dest_ports: Sequence[ContainerPort], protocol: str = "TCP"
+) -> list[Interval]:
+    """What a rule's `ports` allow for `protocol` (every port when it has none)."""
+    ports = rule.get("ports")
+    if not ports:
+        return [ALL_PORTS]
+    out: list[Interval] = []
+    for entry in ports if isinstance(ports, list) else []:
+        if isinstance(entry, Mapping):
+            out.extend(port_entry_intervals(entry, dest_ports, protocol))
+    return out
+
+
+# --------------------------------------------------------------------------- peers
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One side of a connection as NetworkPolicy peers see it."""
+
+    namespace: str
+    labels: Mapping[str, str]
+    namespace_labels: Mapping[str, str]
+    ports: Sequence[ContainerPort] = ()
+
+
+def pod_endpoint(index: ObjectIndex, pod: PodView) -> Endpoint:
+    """A pod of the target as a peer."""
+    return Endpoint(
+        pod.namespace, pod.labels, index.namespace_labels(pod.namespace), container_ports(pod)
+    )
+
+
+def _any_address(cidr: Any) -> bool:
+    try:
+        return ipaddress.ip_network(str(cidr), strict=False).prefixlen == 0
+    except ValueError:
+        return False
+
+
+def peer_matches(peer: Mapping[str, Any], policy_ns: str, remote: Endpoint) -> bool:
+    """Whether one `from`/`to` peer of a policy in `policy_ns` matches `remote`."""
+    ip_block = peer.get("ipBlock")
+    if isinstance(ip_block, Mapping):
+        return _any_address(ip_block.get("cidr"))
+    ns_sel = peer.get("namespaceSelector")
+    pod_sel = peer.get("podSelector")
+    if ns_sel is None and pod_sel is None:
+        return False
+    if ns_sel is None:
+        if remote.namespace != policy_ns:
+            return False
+    elif not label_selector_matches(_selector(ns_sel), remote.namespace_labels):
+        return False
+    return pod_sel is None or label_selector_matches(_selector(pod_sel), remote.labels)
+
+
+def rule_matches_peer(
+    rule: Mapping[str, Any], direction: str, policy_ns: str, remote: Endpoint
+) -> bool:
+    """Whether a rule's `from` (Ingress) / `to` (Egress) list admits `remote`."""
+    peers = rule.get("from" if direction == INGRESS else "to")
+    if not peers:
+        return True
+    return any(
+        isinstance(p, Mapping) and peer_matches(p, policy_ns, remote)
+        for p in (peers if isinstance(peers, list) else [])
+    )
+
+
+def _selector(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def selector_is_empty(selector: Any) -> bool:
+    """`{}` / null: a LabelSelector that selects everything."""
+    if not isinstance(selector, Mapping):
+        return True
+    return not selector.get("matchLabels") and not selector.get("matchExpressions")
+
+
+# --------------------------------------------------------------------------- policies
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A rendered NetworkPolicy with its effective types."""
+
+    obj: K8sObject
+    namespace: str
+    pod_selector: Mapping[str, Any]
+    types: frozenset[str]
+
+    @property
+    def name(self) -> str:
+        """metadata.name."""
+        return self.obj.ref.name
+
+    def rules(self, direction: str) -> list[tuple[int, Mapping[str, Any]]]:
+        """(index, rule) of `spec.ingress` / `spec.egress`."""
+        items = self.obj.spec.get("ingress" if direction == INGRESS else "egress")
+        return [
+            (i, r)
+            for i, r in enumerate(items if isinstance(items, list) else [])
+            if isinstance(r, Mapping)
+        ]
+
+    def rules_key(self, direction: str) -> str:
+        """`ingress` / `egress`."""
+        return "ingress" if direction == INGRESS else "egress"
+
+    def selects(self, labels: Mapping[str, str], namespace: str) -> bool:
+        """Whether the policy applies to a pod with these labels."""
+        return namespace == self.namespace and label_selector_matches(self.pod_selector, labels)
+
+    def is_default_deny(self, direction: str) -> bool:
+        """Empty podSelector, the direction in policyTypes, no rules for it."""
+        return (
+            selector_is_empty(self.obj.spec.get("podSelector"))
+            and direction in self.types
+            and not self.rules(direction)
+        )
+
+
+def policy_types(spec: Mapping[str, Any]) -> frozenset[str]:
+    """Effective policyTypes (API defaulting when the field is omitted)."""
+    given = spec.get("policyTypes")
+    if isinstance(given, list) and given:
+        return frozenset(str(t) for t in given)
+    egress = spec.get("egress")
+    return frozenset({INGRESS, EGRESS} if isinstance(egress, list) and egress else {INGRESS})
+
+
+def policies(index: ObjectIndex) -> list[Policy]:
+    """Every NetworkPolicy of the target, in render order."""
+    return [
+        Policy(
+            obj,
+            obj.ref.namespace or "default",
+            _selector(obj.spec.get("podSelector")),
+            policy_types(obj.spec),
+        )
+        for obj in index.of_kind("NetworkPolicy")
+    ]
+
+
+def restricting(
+    pols: Iterable[Policy], labels: Mapping[str, str], namespace: str, direction: str
+) -> list[Policy]:
+    """Policies that select the pod and restrict `direction` for it."""
+    return [p for p in pols if direction in p.types and p.selects(labels, namespace)]
+
+
+def allowed_intervals(
+    pols: Iterable[Policy],
+    direction: str,
+    remote: Endpoint,
+    dest_ports: Sequence[ContainerPort],
+    protocol: str = "TCP",
+) -> list[Interval]:
+    """Union of what the rules of `pols` allow towards/from `remote` for `protocol`."""
+    out: list[Interval] = []
+    for pol in pols:
+        for _, rule in pol.rules(direction):
+            if rule_matches_peer(rule, direction, pol.namespace, remote):
+                out.extend(rule_intervals(rule, dest_ports, protocol))
+    return out
+
+
+# --------------------------------------------------------------------------- pods
+
+
+def submitter_pods(index: ObjectIndex) -> list[PodView]:
+    """RayJob submitter pod templates (`spec.submitterPodTemplate`) as PodViews."""
+    out: list[PodView] = []
+    for obj in index.of_kind("RayJob"):
+        path: FieldPath = ("spec", "submitterPodTemplate")
+        template = get_path(obj.body, path)
+        if not isinstance(template, Mapping):
+            continue
+        meta = template.get("metadata")
+        labels = meta.get("labels") if isinstance(meta, Mapping) else None
+        out.append(
+            PodView(
+                obj,
+                path,
+                {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {},
+                obj.ref.namespace or "default",
+            )
+        )
+    return out
+
+
+def all_pods(index: ObjectIndex) -> list[PodView]:
+    """The index's pods plus RayJob submitter pods."""
+    return [*index.pods, *submitter_pods(index)]
+
+
+def pod_name(pod: PodView) -> str:
+    """`RayCluster/kuberay/rc head group headgroup`, `RayJob/ns/job submitter`, ..."""
+    if pod.ray_role is None and pod.path == ("spec", "submitterPodTemplate"):
+        return f"{pod.owner.ref} submitter"
+    return str(pod)
+
+
+# --------------------------------------------------------------------------- services
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePort:
+    """A Service port: `targetPort` is a number, a container port name, or None (= port)."""
+
+    name: str
+    port: int
+    target: int | str | None = None
+    protocol: str = "TCP"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceView:
+    """A Service as monitors see it: rendered (`obj`) or generated by KubeRay (`synthetic`)."""
+
+    name: str
+    namespace: str
+    labels: Mapping[str, str]
+    ports: tuple[ServicePort, ...]
+    pods: tuple[PodView, ...]
+    obj: K8sObject
+    synthetic: bool = False
+    origin: str = ""
+
+    def describe(self) -> str:
+        """`Service ns/name` (`(generated by KubeRay for RayCluster ns/rc)`)."""
+        what = f"Service {self.namespace}/{self.name}"
+        return f"{what} (generated by KubeRay for {self.origin})" if self.synthetic else what
+
+
+def _labels(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
+
+
+def _check_name(s: str) -> str:
+    """KubeRay utils.CheckName: keep the last 50 characters."""
+    return s[-50:] if len(s) > 50 else s
+
+
+def _check_label(s: str) -> str:
+    """KubeRay utils.CheckLabel: keep the last 63 characters."""
+    return s[-63:] if len(s) > 63 else s
+
+
+_DEFAULT_SVC_PORTS: tuple[tuple[str, int], ...] = (
+    ("client", 10001),
+    ("gcs-server", 6379),
+    ("dashboard", 8265),
+    ("metrics", 8080),
+    ("serve", 8000),
+)
+
+
+def head_service_ports(head: PodView) -> dict[str, int]:
+    """KubeRay getServicePorts: head container ports, then the missing default names."""
+    ports: dict[str, int] = {}
+    containers = head.spec.get("containers")
+    first = containers[0] if isinstance(containers, list) and containers else None
+    declared = first.get("ports") if isinstance(first, Mapping) else None
+    for p in declared if isinstance(declared, list) else []:
+        if not isinstance(p, Mapping):
+            continue
+        number = as_int(p.get("containerPort"))
+        if number is None:
+            continue
+        ports[str(p.get("name") or f"{number}-port")] = number
+    used = set(ports.values())
+    for name, number in _DEFAULT_SVC_PORTS:
+        if name not in ports and number not in used:
+            ports[name] = number
+            used.add(number)
+    return ports
+
+
+def _generated_services(obj: K8sObject, pods: Sequence[PodView]) -> Iterator[ServiceView]:
+    kind, name = obj.ref.kind, obj.ref.name
+    ns = obj.ref.namespace or "default"
+    head = next((p for p in pods if p.owner is obj and p.ray_role == "head"), None)
+    if head is None:
+        return
+    members = tuple(p for p in pods if p.owner is obj)
+    origin = f"{kind} {ns}/{name}"
+    cluster = name if kind == "RayCluster" else f"{name}-{_PLACEHOLDER_CLUSTER}"
+    port_map = head_service_ports(head)
+    defaults = {
+        "ray.io/cluster": cluster,
+        "ray.io/node-type": "head",
+        "ray.io/identifier": _check_label(f"{cluster}-head"),
+        "app.kubernetes.io/name": "kuberay",
+        "app.kubernetes.io/created-by": "kuberay-operator",
+    }
+    template_name = _labels(get_path(head.template, ("metadata", "labels"))).get(
+        "app.kubernetes.io/name"
+    )
+    if template_name is not None:
+        defaults["app.kubernetes.io/name"] = template_name
+    group = head.group_spec
+    custom = group.get("headService") if isinstance(group.get("headService"), Mapping) else {}
+    assert isinstance(custom, Mapping)
+    svc_ports: dict[str, ServicePort] = {}
+    for p in get_path(custom, ("spec", "ports")) or []:
+        if isinstance(p, Mapping) and as_int(p.get("port")) is not None:
+            target = p.get("targetPort")
+            svc_ports[str(p.get("name") or "")] = ServicePort(
+                str(p.get("name") or ""),
+                as_int(p.get("port")) or 0,
+                as_int(target) if as_int(target) is not None else target,
+                str(p.get("protocol") or "TCP"),
+            )
+    for pname, number in port_map.items():
+        svc_ports[pname] = ServicePort(pname, number)
+    ports = tuple(sorted(svc_ports.values(), key=lambda sp: sp.name))
+    head_name = _check_name(f"{cluster}-head-svc")
+    custom_name = get_path(custom, ("metadata", "name"))
+    if kind == "RayCluster" and isinstance(custom_name, str) and custom_name:
+        head_name = custom_name
+    labels = {**_labels(get_path(custom, ("metadata", "labels"))), **defaults}
+    yield ServiceView(head_name, ns, labels, ports, (head,), obj, True, origin)
+    serve = tuple(ServicePort("serve", n) for k, n in port_map.items() if k == "serve")
+    serve_labels = {
+        "ray.io/originated-from-cr-name": name,
+        "ray.io/originated-from-crd": kind,
+        "ray.io/serve": f"{name}-serve",
+    }
+    if kind == "RayService":
+        yield ServiceView(
+            _check_name(f"{name}-head-svc"),
+            ns,
+            {
+                "ray.io/originated-from-cr-name": name,
+                "ray.io/originated-from-crd": "RayService",
+                "ray.io/node-type": "head",
+                "ray.io/identifier": _check_label(f"{name}-head"),
+            },
+            ports,
+            (head,),
+            obj,
+            True,
+            origin,
+        )
+        yield ServiceView(
+            _check_name(f"{name}-serve-svc"), ns, serve_labels, serve, members, obj, True, origin
+        )
+    elif kind == "RayCluster" and obj.annotations.get("ray.io/enable-serve-service") == "true":
+        yield ServiceView(
+            _check_name(f"{name}-serve-svc"), ns, serve_labels, serve, members, obj, True, origin
+        )
+
+
+def services(index: ObjectIndex) -> list[ServiceView]:
+    """Rendered Services, then the Services KubeRay will generate for Ray clusters."""
+    out: list[ServiceView] = []
+    for obj in index.of_kind("Service"):
+        ports: list[ServicePort] = []
+        raw = obj.spec.get("ports")
+        for p in raw if isinstance(raw, list) else []:
+            if isinstance(p, Mapping) and as_int(p.get("port")) is not None:
+                target = p.get("targetPort")
+                ports.append(
+                    ServicePort(
+                        str(p.get("name") or ""),
+                        as_int(p.get("port")) or 0,
+                        as_int(target) if as_int(target) is not None else target,
+                        str(p.get("protocol") or "TCP"),
+                    )
+                )
+        out.append(
+            ServiceView(
+                obj.ref.name,
+                obj.ref.namespace or "default",
+                dict(obj.labels),
+                tuple(ports),
+                tuple(index.pods_selected_by_service(obj)),
+                obj,
+            )
+        )
+    pods = index.ray_pods()
+    for obj in index.of_kind(*RAY_CLUSTER_SPEC):
+        out.extend(_generated_services(obj, pods))
+    return out
+
+
+# --------------------------------------------------------------------------- monitors
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorScope:
+    """Which namespaces a ServiceMonitor/PodMonitor looks in (`any_ns` = all)."""
+
+    namespaces: frozenset[str] = field(default_factory=frozenset)
+    any_ns: bool = False
+
+    def includes(self, namespace: str) -> bool:
+        """Whether objects of `namespace` are candidates."""
+        return self.any_ns or namespace in self.namespaces
+
+
+def monitor_scope(obj: K8sObject) -> MonitorScope:
+    """spec.namespaceSelector: `any: true`, `matchNames`, or the monitor's own namespace."""
+    sel = obj.spec.get("namespaceSelector")
+    own = obj.ref.namespace or "default"
+    if isinstance(sel, Mapping):
+        if sel.get("any") is True:
+            return MonitorScope(any_ns=True)
+        names = sel.get("matchNames")
+        if isinstance(names, list) and names:
+            return MonitorScope(frozenset(str(n) for n in names))
+    return MonitorScope(frozenset({own}))
+
+
+def monitor_selector(obj: K8sObject) -> Mapping[str, Any]:
+    """spec.selector as a LabelSelector (`{}` when absent)."""
+    return _selector(obj.spec.get("selector"))
+
+
+def monitored_services(index: ObjectIndex, obj: K8sObject) -> list[ServiceView]:
+    """Services (rendered and KubeRay-generated) a ServiceMonitor selects."""
+    scope, sel = monitor_scope(obj), monitor_selector(obj)
+    return [
+        s
+        for s in services(index)
+        if scope.includes(s.namespace) and label_selector_matches(sel, s.labels)
+    ]
+
+
+def monitored_pods(index: ObjectIndex, obj: K8sObject) -> list[PodView]:
+    """Pods a PodMonitor selects."""
+    scope, sel = monitor_scope(obj), monitor_selector(obj)
+    return [
+        p
+        for p in all_pods(index)
+        if scope.includes(p.namespace) and label_selector_matches(sel, p.labels)
+    ]

@@ -1,0 +1,314 @@
+"""Pod-template helpers shared by the pod-security, exposure and secret checks.
+
+Three things the index does not give directly:
+- every pod template the cluster will run, including the ones KubeRay builds from
+  fields that are not pod templates: RayJob/RayCronJob submitter templates, RayCronJob
+  Ray groups, and the autoscaler sidecar KubeRay appends to the head pod from
+  `spec.autoscalerOptions` when `enableInTreeAutoscaling: true`;
+- the Ray cluster a Ray pod belongs to (token auth, autoscaling);
+- the dashboard, client, GCS and Serve ports of a Ray pod.
+
+KubeRay facts used here (v1.7.0, ray-operator/controllers/ray): the autoscaler
+container gets `autoscalerOptions.resources` as a whole (default 500m CPU and 512Mi
+memory as requests and limits when unset), `.securityContext`, `.image`, `.env`; token
+auth is on when `authOptions.mode` is `token` (the operator then injects RAY_AUTH_MODE and
+RAY_AUTH_TOKEN from the Secret `authOptions.secretName`, or one it generates); default
+ports are GCS 6379, client 10001, dashboard 8265, Serve 8000, and the head Service takes
+its port names and numbers from the Ray container's ports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kuberay_gitops.checks._api import as_int
+from kuberay_gitops.findings import FieldPath
+from kuberay_gitops.index import ObjectIndex, PodView, get_path
+from kuberay_gitops.manifests import K8sObject
+
+RAY_KINDS: Mapping[str, FieldPath] = {
+    "RayCluster": ("spec",),
+    "RayJob": ("spec", "rayClusterSpec"),
+    "RayService": ("spec", "rayClusterConfig"),
+    "RayCronJob": ("spec", "jobTemplate", "rayClusterSpec"),
+}
+SUBMITTER_TEMPLATES: Mapping[str, FieldPath] = {
+    "RayJob": ("spec", "submitterPodTemplate"),
+    "RayCronJob": ("spec", "jobTemplate", "submitterPodTemplate"),
+}
+
+ROLE_LABELS: Mapping[str, str] = {
+    "gcs": "GCS",
+    "client": "Ray client",
+    "dashboard": "dashboard",
+    "serve": "Serve",
+}
+PORT_NAME_ROLES: Mapping[str, str] = {
+    "gcs-server": "gcs",
+    "gcs": "gcs",
+    "redis": "gcs",
+    "client": "client",
+    "dashboard": "dashboard",
+    "serve": "serve",
+}
+_PARAM_ROLES: Mapping[str, str] = {
+    "port": "gcs",
+    "ray-client-server-port": "client",
+    "dashboard-port": "dashboard",
+}
+DEFAULT_PORTS: Mapping[str, int] = {"gcs": 6379, "client": 10001, "dashboard": 8265, "serve": 8000}
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """`value` when it is a mapping, else an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def items(value: Any) -> list[Any]:
+    """`value` when it is a list, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def field_at(body: Mapping[str, Any], path: FieldPath) -> FieldPath:
+    """The longest prefix of `path` that exists in `body` (the field, or its nearest parent)."""
+    node: Any = body
+    for i, part in enumerate(path):
+        if isinstance(part, int):
+            if not isinstance(node, list) or not 0 <= part < len(node):
+                return path[:i]
+        elif not isinstance(node, Mapping) or part not in node:
+            return path[:i]
+        node = node[part]
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class RayClusterRef:
+    """A Ray cluster spec inside its owner (RayCluster, RayJob, RayService, RayCronJob)."""
+
+    owner: K8sObject
+    path: FieldPath
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        """The RayClusterSpec."""
+        return mapping(get_path(self.owner.body, self.path))
+
+    @property
+    def token_auth(self) -> bool:
+        """Ray token auth is on (`authOptions.mode: token`)."""
+        return mapping(self.spec.get("authOptions")).get("mode") == "token"
+
+    @property
+    def k8s_token_auth(self) -> bool:
+        """Token auth delegated to Kubernetes (the head calls the API to review tokens)."""
+        return (
+            self.token_auth
+            and mapping(self.spec.get("authOptions")).get("enableK8sTokenAuth") is True
+        )
+
+    @property
+    def autoscaling(self) -> bool:
+        """In-tree autoscaling is on: KubeRay adds the autoscaler sidecar to the head pod."""
+        return self.spec.get("enableInTreeAutoscaling") is True
+
+    @property
+    def label(self) -> str:
+        """`RayCluster ns/name` style label for messages."""
+        ns = self.owner.ref.namespace or "default"
+        return f"{self.owner.ref.kind} {ns}/{self.owner.ref.name}"
+
+
+def ray_clusters(index: ObjectIndex) -> list[RayClusterRef]:
+    """Every Ray cluster spec of the target, in render order."""
+    out = []
+    for obj in index.of_kind(*RAY_KINDS):
+        if isinstance(get_path(obj.body, RAY_KINDS[obj.ref.kind]), Mapping):
+            out.append(RayClusterRef(obj, RAY_KINDS[obj.ref.kind]))
+    return out
+
+
+def cluster_of(pod: PodView) -> RayClusterRef | None:
+    """The Ray cluster of a Ray head or worker pod template (None for other pods)."""
+    gp = pod.group_path
+    if pod.ray_role is None or gp is None:
+        return None
+    if gp and gp[-1] == "headGroupSpec":
+        return RayClusterRef(pod.owner, gp[:-1])
+    if len(gp) >= 2 and gp[-2] == "workerGroupSpecs":
+        return RayClusterRef(pod.owner, gp[:-2])
+    return None
+
+
+def _labels(template: Mapping[str, Any]) -> dict[str, str]:
+    labels = mapping(mapping(template.get("metadata")).get("labels"))
+    return {str(k): str(v) for k, v in labels.items()}
+
+
+def _cron_ray_pods(obj: K8sObject, ns: str) -> Iterator[PodView]:
+    base = RAY_KINDS["RayCronJob"]
+    spec = mapping(get_path(obj.body, base))
+    implied = {"ray.io/is-ray-node": "yes", "app.kubernetes.io/name": "kuberay"}
+    head = mapping(spec.get("headGroupSpec"))
+    if isinstance(head.get("template"), Mapping):
+        labels = {**_labels(head["template"]), **implied, "ray.io/node-type": "head"}
+        hp: FieldPath = (*base, "headGroupSpec")
+        yield PodView(
+            obj, (*hp, "template"), labels, ns, "head", "headgroup", (*hp, "rayStartParams"), hp
+        )
+    for i, group in enumerate(items(spec.get("workerGroupSpecs"))):
+        if not isinstance(group, Mapping) or not isinstance(group.get("template"), Mapping):
+            continue
+        name = str(group.get("groupName", f"group-{i}"))
+        labels = {**_labels(group["template"]), **implied, "ray.io/node-type": "worker"}
+        gp: FieldPath = (*base, "workerGroupSpecs", i)
+        yield PodView(
+            obj, (*gp, "template"), labels, ns, "worker", name, (*gp, "rayStartParams"), gp
+        )
+
+
+def pod_templates(index: ObjectIndex) -> list[PodView]:
+    """Every pod template: the index's pods, RayCronJob Ray groups and submitter templates."""
+    pods = index.pods
+    for obj in index.of_kind("RayCronJob"):
+        pods.extend(_cron_ray_pods(obj, obj.ref.namespace or "default"))
+    for obj in index.of_kind(*SUBMITTER_TEMPLATES):
+        path = SUBMITTER_TEMPLATES[obj.ref.kind]
+        template = get_path(obj.body, path)
+        if isinstance(template, Mapping):
+            pods.append(PodView(obj, path, _labels(template), obj.ref.namespace or "default"))
+    return pods
+
+
+def pod_label(pod: PodView) -> str:
+    """Which template of the owner: `head group headgroup`, `submitter pod`, `pod template`."""
+    if pod.ray_role is not None:
+        return f"{pod.ray_role} group {pod.group}"
+    if pod.path and pod.path[-1] == "submitterPodTemplate":
+        return "submitter pod"
+    return "pod template"
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerView:
+    """A container of a pod template, or the autoscaler sidecar KubeRay will add.
+
+    `path` locates the container (for the sidecar: `autoscalerOptions`, whose fields
+    become the container's); `anchor` is where to report when `path` itself is absent.
+    """
+
+    path: FieldPath
+    body: Mapping[str, Any]
+    name: str
+    kind: str  # "container", "init container" or "autoscaler"
+    anchor: FieldPath | None = None
+
+    @property
+    def label(self) -> str:
+        """How a message names it: `container "ray-head"`, `the autoscaler sidecar`."""
+        if self.kind == "autoscaler":
+            return "the autoscaler sidecar (autoscalerOptions)"
+        return f'{self.kind} "{self.name}"'
+
+    @property
+    def security_context(self) -> Mapping[str, Any]:
+        """Its securityContext (empty when absent)."""
+        return mapping(self.body.get("securityContext"))
+
+    def at(self, owner: K8sObject, *rel: str | int) -> FieldPath:
+        """Field path of `rel` under this container, trimmed to what exists."""
+        found = field_at(owner.body, (*self.path, *rel))
+        if len(found) < len(self.path) and self.anchor is not None:
+            return self.anchor
+        return found
+
+
+def containers(pod: PodView, init: bool = True) -> Iterator[ContainerView]:
+    """Containers (and init containers) of a template, then the autoscaler sidecar if any."""
+    for path, body in pod.containers(init=init):
+        kind = "init container" if "initContainers" in path else "container"
+        yield ContainerView(path, body, str(body.get("name", path[-1])), kind)
+    cluster = cluster_of(pod)
+    if pod.ray_role == "head" and cluster is not None and cluster.autoscaling:
+        opts = mapping(cluster.spec.get("autoscalerOptions"))
+        yield ContainerView(
+            (*cluster.path, "autoscalerOptions"),
+            opts,
+            "autoscaler",
+            "autoscaler",
+            (*cluster.path, "enableInTreeAutoscaling"),
+        )
+
+
+def split_image(image: str) -> tuple[str, str | None, str | None]:
+    """`registry/repo:tag@digest` → (name, tag, digest); tag and digest None when absent."""
+    name, _, digest = image.partition("@")
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    tag = None
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1 :]
+    return name, tag or None, digest or None
+
+
+@dataclass(frozen=True, slots=True)
+class RayPort:
+    """A sensitive Ray port of a pod: role (gcs/client/dashboard/serve), number, name."""
+
+    role: str
+    number: int
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return f"{ROLE_LABELS[self.role]} port {self.number}"
+
+
+def container_ports(pod: PodView) -> Iterator[tuple[FieldPath, Mapping[str, Any]]]:
+    """(field path, port) for every container port of the template."""
+    for path, c in pod.containers():
+        for j, port in enumerate(items(c.get("ports"))):
+            if isinstance(port, Mapping):
+                yield (*path, "ports", j), port
+
+
+def ray_ports(pod: PodView) -> list[RayPort]:
+    """Dashboard, client, GCS and Serve ports of a Ray head; the Serve port of a worker.
+
+    Numbers come from the named container ports, from rayStartParams (`port`,
+    `ray-client-server-port`, `dashboard-port`) and from KubeRay's defaults when
+    neither sets a role; all of them count, so a mismatch never hides a port.
+    """
+    if pod.ray_role is None:
+        return []
+    roles = set(DEFAULT_PORTS) if pod.ray_role == "head" else {"serve"}
+    found: dict[tuple[str, int], str | None] = {}
+    for _, port in container_ports(pod):
+        role = PORT_NAME_ROLES.get(str(port.get("name", "")))
+        number = as_int(port.get("containerPort"))
+        if role in roles and number is not None:
+            found[(role, number)] = str(port["name"])
+    for param, role in _PARAM_ROLES.items():
+        number = as_int(pod.ray_params.get(param))
+        if role in roles and number is not None:
+            found.setdefault((role, number), None)
+    for role in roles:
+        if not any(r == role for r, _ in found):
+            found[(role, DEFAULT_PORTS[role])] = None
+    return [RayPort(r, n, name) for (r, n), name in sorted(found.items())]
+
+
+def match_port(ports: list[RayPort], ref: Any) -> RayPort | None:
+    """The Ray port a port reference (number, or container/Service port name) points at."""
+    number = as_int(ref)
+    for p in ports:
+        if number is not None and p.number == number:
+            return p
+        if number is None and isinstance(ref, str) and ref in {p.name, *_names(p.role)}:
+            return p
+    return None
+
+
+def _names(role: str) -> set[str]:
+    return {n for n, r in PORT_NAME_ROLES.items() if r == role}

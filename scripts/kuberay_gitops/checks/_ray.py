@@ -1,0 +1,218 @@
+"""What KubeRay v1.7.0 makes a Ray pod listen on, and other Ray pod facts shared by checks.
+
+Sources (ray-project/kuberay, ray-operator/controllers/ray/):
+- `utils/constant.go`: default ports (gcs 6379, client 10001, dashboard 8265, metrics
+  8080, dashboard agent 52365, serve 8000) and the port names KubeRay looks up
+  (`gcs-server`, `client`, `dashboard`, `metrics`, `serve`); `RayContainerIndex = 0`.
+- `common/pod.go` `setMissingRayStartParams`: `metrics-export-port` and
+  `dashboard-agent-listen-port` are set to their defaults unless rayStartParams has them;
+  `DefaultHead/WorkerPodTemplate` append a `metrics` port (8080) to the Ray container when
+  none is named `metrics`; `generateRayStartCommand` derives `num-gpus` from a `*gpu`
+  resource limit when rayStartParams has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kuberay_gitops.checks._api import as_int
+from kuberay_gitops.findings import FieldPath
+from kuberay_gitops.index import PodView, get_path
+from kuberay_gitops.manifests import K8sObject
+
+GPU_RESOURCE = "nvidia.com/gpu"
+SERVE_PORT_NAME = "serve"
+DEFAULT_SERVE_PORT = 8000
+
+
+@dataclass(frozen=True, slots=True)
+class PortParam:
+    """A rayStartParams key that opens a listening port.
+
+    `name` is the container port name KubeRay looks up for it; `default` is the port
+    used when the key is unset (None: Ray picks a random port); `head_only` params mean
+    nothing on workers.
+    """
+
+    key: str
+    name: str | None = None
+    default: int | None = None
+    head_only: bool = False
+
+
+PORT_PARAMS: tuple[PortParam, ...] = (
+    PortParam("port", "gcs-server", 6379, head_only=True),
+    PortParam("ray-client-server-port", "client", 10001, head_only=True),
+    PortParam("dashboard-port", "dashboard", 8265, head_only=True),
+    PortParam("dashboard-grpc-port", head_only=True),
+    PortParam("metrics-export-port", "metrics", 8080),
+    PortParam("dashboard-agent-listen-port", None, 52365),
+    PortParam("dashboard-agent-grpc-port"),
+    PortParam("node-manager-port"),
+    PortParam("object-manager-port"),
+    PortParam("runtime-env-agent-port"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """A port a Ray pod listens on: from rayStartParams (`explicit`) or a KubeRay default."""
+
+    number: int
+    key: str
+    name: str | None
+    explicit: bool
+    path: FieldPath
+
+    def describe(self) -> str:
+        """`dashboard-port 8265` or `dashboard-port (KubeRay default 8265)`."""
+        if self.explicit:
+            return f"{self.key} {self.number}"
+        return f"{self.key} (KubeRay default {self.number})"
+
+
+def ray_container(pod: PodView) -> tuple[FieldPath, Mapping[str, Any]] | None:
+    """The Ray container: KubeRay always uses the first container."""
+    return next(pod.containers(), None)
+
+
+def existing(obj: K8sObject, path: FieldPath) -> FieldPath:
+    """The longest prefix of `path` that exists in the object (for missing fields)."""
+    for end in range(len(path), 0, -1):
+        if get_path(obj.body, path[:end]) is not None:
+            return path[:end]
+    return ()
+
+
+def params_path(pod: PodView) -> FieldPath:
+    """Where rayStartParams is, or the group spec when it is missing."""
+    assert pod.ray_params_path is not None
+    assert pod.group_path is not None
+    if isinstance(get_path(pod.owner.body, pod.ray_params_path), Mapping):
+        return pod.ray_params_path
+    return pod.group_path
+
+
+def _param_listener(pod: PodView, param: PortParam) -> Listener | None:
+    params = pod.ray_params
+    if param.key in params:
+        number = as_int(params[param.key])
+        if not number:  # 0 = random port; a non-number is another check's business
+            return None
+        assert pod.ray_params_path is not None
+        return Listener(number, param.key, param.name, True, (*pod.ray_params_path, param.key))
+    if param.default is None:
+        return None
+    if param.key == "dashboard-port" and str(params.get("include-dashboard")).lower() == "false":
+        return None
+    return Listener(param.default, param.key, param.name, False, params_path(pod))
+
+
+def _serve_listener(pod: PodView) -> Listener | None:
+    if pod.ray_role != "head" or pod.owner.ref.kind != "RayService":
+        return None
+    number = DEFAULT_SERVE_PORT
+    found = ray_container(pod)
+    if found is not None:
+        for _, port in container_ports(found):
+            if port.get("name") == SERVE_PORT_NAME and as_int(port.get("containerPort")):
+                number = as_int(port.get("containerPort")) or number
+    return Listener(number, "serve port", SERVE_PORT_NAME, False, params_path(pod))
+
+
+def ray_listeners(pod: PodView) -> list[Listener]:
+    """Every port the Ray processes of a Ray pod listen on (worker-port ranges excluded).
+
+    KubeRay defaults come first, then explicit rayStartParams in declaration order.
+    """
+    out: list[Listener] = []
+    for param in PORT_PARAMS:
+        if param.head_only and pod.ray_role != "head":
+            continue
+        listener = _param_listener(pod, param)
+        if listener is not None:
+            out.append(listener)
+    serve = _serve_listener(pod)
+    if serve is not None:
+        out.append(serve)
+    order = list(pod.ray_params)
+    return sorted(out, key=lambda li: (li.explicit, order.index(li.key) if li.explicit else 0))
+
+
+def container_ports(
+    container: tuple[FieldPath, Mapping[str, Any]],
+) -> Iterator[tuple[FieldPath, Mapping[str, Any]]]:
+    """(field path, port) for each entry of a container's `ports`."""
+    cpath, c = container
+    ports = c.get("ports")
+    for i, port in enumerate(ports if isinstance(ports, list) else []):
+        if isinstance(port, Mapping):
+            yield (*cpath, "ports", i), port
+
+
+def ports_or_container(container: tuple[FieldPath, Mapping[str, Any]]) -> FieldPath:
+    """The container's `ports` field, or the container when it has none."""
+    cpath, c = container
+    return (*cpath, "ports") if isinstance(c.get("ports"), list) else cpath
+
+
+def container_name(container: tuple[FieldPath, Mapping[str, Any]]) -> str:
+    """A container's name (or its index when unnamed)."""
+    cpath, c = container
+    return str(c.get("name", f"#{cpath[-1]}"))
+
+
+def gpu_count(container: Mapping[str, Any]) -> int | None:
+    """`nvidia.com/gpu` of a container: limits, else requests; None when absent."""
+    resources = container.get("resources")
+    if not isinstance(resources, Mapping):
+        return None
+    for key in ("limits", "requests"):
+        section = resources.get(key)
+        if isinstance(section, Mapping) and GPU_RESOURCE in section:
+            return as_int(section[GPU_RESOURCE])
+    return None
+
+
+def is_gpu_pod(pod: PodView) -> bool:
+    """A pod asking for GPUs: a container with a GPU limit, or `num-gpus` above 0."""
+    if any((gpu_count(c) or 0) > 0 for _, c in pod.containers()):
+        return True
+    return (as_int(pod.ray_params.get("num-gpus")) or 0) > 0
+
+
+def tolerations(pod: PodView) -> Iterator[tuple[FieldPath, Mapping[str, Any]]]:
+    """(field path, toleration) for each toleration of the pod spec."""
+    items = pod.spec.get("tolerations")
+    for i, t in enumerate(items if isinstance(items, list) else []):
+        if isinstance(t, Mapping):
+            yield (*pod.spec_path, "tolerations", i), t
+
+
+def tolerates_key(toleration: Mapping[str, Any], key: str) -> bool:
+    """Whether a toleration covers taints with `key` (an empty key with Exists covers all)."""
+    if not toleration.get("key"):
+        return toleration.get("operator") == "Exists"
+    return toleration.get("key") == key
+
+
+REQUIRED_TERMS: FieldPath = (
+    "affinity",
+    "nodeAffinity",
+    "requiredDuringSchedulingIgnoredDuringExecution",
+    "nodeSelectorTerms",
+)
+
+
+def required_node_terms(pod: PodView) -> list[Mapping[str, Any]]:
+    """The required nodeAffinity nodeSelectorTerms (ORed by the scheduler)."""
+    terms = get_path(pod.spec, REQUIRED_TERMS)
+    return [t for t in terms if isinstance(t, Mapping)] if isinstance(terms, list) else []
+
+
+def term_expressions(term: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The matchExpressions of one nodeSelectorTerm."""
+    exprs = term.get("matchExpressions")
+    return [e for e in exprs if isinstance(e, Mapping)] if isinstance(exprs, list) else []

@@ -1,0 +1,107 @@
+"""Every port Ray listens on is a containerPort of the Ray container, under KubeRay's name.
+
+Why: KubeRay builds the head Service from the head container's named ports, and
+NetworkPolicies and Services written by name only reach ports that are declared, so a
+port Ray opens but the pod does not declare is silently unreachable (or the head Service
+exposes KubeRay's default number while Ray listens elsewhere).
+
+Listeners come from rayStartParams (`port`, `ray-client-server-port`, `dashboard-port`,
+`dashboard-grpc-port`, `metrics-export-port`, `dashboard-agent-listen-port`,
+`dashboard-agent-grpc-port`, `node-manager-port`, `object-manager-port`,
+`runtime-env-agent-port`) and, when unset, KubeRay's defaults: head gcs 6379, client
+10001, dashboard 8265 (unless `include-dashboard: "false"`); every node metrics 8080 and
+dashboard agent 52365; a RayService head also serves on `serve` (8000). Declaring the
+metrics port is required even though KubeRay appends `metrics: 8080` when it is missing,
+so that the repository states what runs. Ports Ray picks at random (unset or `0`) and the
+`min-worker-port`..`max-worker-port` range are not checked: a range cannot usefully be
+declared port by port, and NetworkPolicies allow it with `endPort`.
+
+Variants: `[undeclared]` no containerPort with that number; `[name]` declared under
+another name than KubeRay's (`gcs-server`, `client`, `dashboard`, `metrics`, `serve`);
+`[number]` a port with KubeRay's name has another number than the one Ray listens on.
+PASS / FAIL examples: tests/unit/checks/test_ports_ray_declared.py
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
+from kuberay_gitops.checks._ray import (
+    Listener,
+    container_name,
+    container_ports,
+    ports_or_container,
+    ray_container,
+    ray_listeners,
+)
+from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.index import PodView
+
+CHECK = CheckSpec(
+    id="ports-ray-declared",
+    severity=Severity.ERROR,
+    summary="ports Ray listens on are declared containerPorts of the Ray container, "
+    "named as KubeRay expects",
+    hint="add the port to the Ray container's ports (first container) with the name KubeRay "
+    "expects: gcs-server, client, dashboard, metrics, serve",
+)
+
+Ports = list[tuple[FieldPath, Mapping[str, Any]]]
+
+
+def run(ctx: CheckContext) -> Iterator[Issue]:
+    """Each Ray listener of each Ray pod against the Ray container's ports."""
+    for pod in ctx.index.ray_pods():
+        found = ray_container(pod)
+        if found is None:
+            continue
+        ports = [
+            (path, p)
+            for path, p in container_ports(found)
+            if str(p.get("protocol", "TCP")).upper() == "TCP"
+        ]
+        for listener in ray_listeners(pod):
+            yield from _check(pod, found, ports, listener)
+
+
+def _check(
+    pod: PodView,
+    found: tuple[FieldPath, Mapping[str, Any]],
+    ports: Ports,
+    li: Listener,
+) -> Iterator[Issue]:
+    where = f"{pod.ray_role} group {pod.group}"
+    same_number = [(path, p) for path, p in ports if as_int(p.get("containerPort")) == li.number]
+    if same_number:
+        if li.name is None or any(p.get("name") == li.name for _, p in same_number):
+            return
+        path, port = same_number[0]
+        yield Issue(
+            pod.owner,
+            (*path, "name") if "name" in port else path,
+            f"{where}: containerPort {li.number} ({li.describe()}) is named "
+            f'"{port.get("name", "")}"; KubeRay looks it up as "{li.name}"',
+            variant="name",
+        )
+        return
+    named = [(path, p) for path, p in ports if li.name is not None and p.get("name") == li.name]
+    if named:
+        path, port = named[0]
+        yield Issue(
+            pod.owner,
+            (*path, "containerPort"),
+            f'{where}: port "{li.name}" is {port.get("containerPort")} but Ray listens on '
+            f"{li.describe()}",
+            variant="number",
+        )
+        return
+    expected = f' named "{li.name}"' if li.name else ""
+    yield Issue(
+        pod.owner,
+        li.path if li.explicit else ports_or_container(found),
+        f"{where}: Ray listens on {li.describe()} but the Ray container "
+        f'"{container_name(found)}" declares no containerPort {li.number}{expected}',
+        variant="undeclared",
+    )

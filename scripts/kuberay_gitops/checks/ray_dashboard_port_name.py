@@ -1,0 +1,54 @@
+"""The head container of a RayJob or RayService declares a port named `dashboard`.
+
+Why: the RayJob and RayService controllers reach the Ray dashboard (job submission, Serve
+deployment) through the head Service port named `dashboard`, which KubeRay builds from the
+head container's named ports; without it jobs are never submitted and Serve apps never
+deploy.
+PASS / FAIL examples: tests/unit/checks/test_ray_dashboard_port_name.py
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
+from kuberay_gitops.checks._ray import (
+    container_name,
+    container_ports,
+    ports_or_container,
+    ray_container,
+)
+from kuberay_gitops.findings import Severity
+
+CHECK = CheckSpec(
+    id="ray-dashboard-port-name",
+    severity=Severity.ERROR,
+    summary="RayJob/RayService head container declares a port named dashboard",
+    hint='name the dashboard port of the head container "dashboard" (containerPort = '
+    "rayStartParams dashboard-port, default 8265)",
+)
+
+_KINDS = frozenset({"RayJob", "RayService"})
+
+
+def run(ctx: CheckContext) -> Iterator[Issue]:
+    """The head container of each RayJob and RayService."""
+    for pod in ctx.index.ray_pods():
+        found = ray_container(pod)
+        if pod.owner.ref.kind not in _KINDS or pod.ray_role != "head" or found is None:
+            continue
+        ports = list(container_ports(found))
+        if any(p.get("name") == "dashboard" for _, p in ports):
+            continue
+        dashboard = as_int(pod.ray_params.get("dashboard-port", "8265"))
+        misnamed = [(path, p) for path, p in ports if as_int(p.get("containerPort")) == dashboard]
+        field = ports_or_container(found)
+        if misnamed:
+            path, port = misnamed[0]
+            field = (*path, "name") if "name" in port else path
+        yield Issue(
+            pod.owner,
+            field,
+            f'{pod.owner.ref.kind} head container "{container_name(found)}" declares no port '
+            f'named "dashboard"',
+        )
