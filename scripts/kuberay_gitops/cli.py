@@ -6,6 +6,7 @@ configuration failure (missing/wrong tool, bad config, nothing to check, a crash
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import traceback
@@ -15,11 +16,14 @@ from typing import Any
 
 import click
 
-from kuberay_gitops import __version__
+from kuberay_gitops import __version__, harden, secretscan
+from kuberay_gitops import affected as affected_mod
 from kuberay_gitops import checks as registry
+from kuberay_gitops import diff as diff_mod
+from kuberay_gitops import newenv
 from kuberay_gitops.discover import discover, select
 from kuberay_gitops.exitcodes import ExitCode, ToolError
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Report, Severity
 from kuberay_gitops.pipeline import Stages, make_renderer, validate
 from kuberay_gitops.reporters import REPORTERS
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings, load
@@ -113,6 +117,11 @@ def _resolve_format(fmt: str) -> str:
 @click.option("--skip-schema", is_flag=True, help="Skip kubeconform.")
 @click.option("--skip-checks", is_flag=True, help="Skip the project's checks.")
 @click.option("--skip-checkov", is_flag=True, help="Skip checkov.")
+@click.option(
+    "--changed-since",
+    metavar="REF",
+    help="Only the targets a change since the merge base with REF can affect.",
+)
 @click.pass_obj
 def validate_cmd(
     state: _State,
@@ -124,6 +133,7 @@ def validate_cmd(
     skip_schema: bool,
     skip_checks: bool,
     skip_checkov: bool,
+    changed_since: str | None,
 ) -> None:
     """Validate every render target (or those at or under PATHS)."""
     extra: list[tuple[str, Path]] = []
@@ -136,6 +146,14 @@ def validate_cmd(
             )
         extra.append((name, Path(dest)))
     settings = state.settings()
+    note = None
+    if changed_since is not None:
+        change = _since(settings, changed_since, "--changed-since", paths)
+        if not change.targets:
+            _nothing_affected(changed_since, _resolve_format(fmt), extra)
+            return
+        paths = [str(settings.repo_root / t.path) for t in change.targets]
+        note = change.note()
     report = validate(
         settings,
         paths,
@@ -146,6 +164,8 @@ def validate_cmd(
             checkov=not skip_checkov,
         ),
     )
+    if note is not None:
+        report = dataclasses.replace(report, notes=(*report.notes, note))
     text = REPORTERS[_resolve_format(fmt)](report)
     click.echo(text, nl=False)
     for name, path in extra:
@@ -153,6 +173,55 @@ def validate_cmd(
     threshold = Severity(fail_on).rank
     if any(f.severity.rank >= threshold for f in report.findings):
         raise SystemExit(ExitCode.FINDINGS)
+
+
+def _since(
+    settings: Settings, base: str, option: str, paths: Sequence[str] = ()
+) -> affected_mod.ChangeSet:
+    try:
+        return affected_mod.since(settings, base, paths)
+    except affected_mod.UnknownRef as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from exc
+
+
+def _nothing_affected(base: str, fmt: str, extra: Sequence[tuple[str, Path]]) -> None:
+    """Nothing to do is a pass; machine formats still get a (empty) report."""
+    message = f"no render target affected since {base}"
+    empty = Report([], [], (message,))
+    if fmt in ("json", "sarif"):
+        click.echo(REPORTERS[fmt](empty), nl=False)
+        click.echo(message, err=True)
+    else:
+        click.echo(message)
+    for name, path in extra:
+        path.write_text(REPORTERS[name](empty))
+
+
+@cli.command("affected", epilog=EPILOG)
+@click.option("--base", "base", required=True, metavar="REF", help="e.g. origin/main")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_obj
+def affected_cmd(state: _State, base: str, fmt: str) -> None:
+    """List the targets a change since the merge base with REF can affect (kustomize graph)."""
+    change = _since(state.settings(), base, "--base")
+    if fmt == "text" and not change.targets:
+        click.echo(f"no render target affected since {base}", err=True)
+    click.echo(affected_mod.render(change, fmt), nl=False)
+
+
+@cli.command("diff", epilog=EPILOG)
+@click.option("--base", "base", required=True, metavar="REF", help="e.g. origin/main")
+@click.option("--format", "fmt", type=click.Choice(list(diff_mod.FORMATS)), default="text")
+@click.pass_obj
+def diff_cmd(state: _State, base: str, fmt: str) -> None:
+    """Per-object, per-field diff of the affected targets' renders since the merge base with REF."""
+    settings = state.settings()
+    renderer = make_renderer(settings, toolchain.locate(settings).kustomize)
+    try:
+        report = diff_mod.diff(settings, renderer, base)
+    except affected_mod.UnknownRef as exc:
+        raise click.BadParameter(str(exc), param_hint="--base") from exc
+    click.echo(diff_mod.FORMATS[fmt](report), nl=False)
 
 
 @cli.command("render")
@@ -185,6 +254,13 @@ def targets_cmd(state: _State) -> None:
         click.echo(t.path)
 
 
+# Repository scans that run before rendering (not per-object checks): id → module.
+SCANS = {
+    **{i.split("[", 1)[0]: harden for i in harden.CHECK_IDS},
+    **{i.split("[", 1)[0]: secretscan for i in secretscan.CHECK_IDS},
+}
+
+
 def checks_markdown() -> str:
     """docs/checks.md, generated from the registry."""
     out = [
@@ -212,6 +288,19 @@ def checks_markdown() -> str:
         if s.options:
             opts = ", ".join(f"`{k}` (default `{v!r}`)" for k, v in s.options.items())
             out.append(f"- Options: {opts}")
+    out += ["", "## Repository scans", ""]
+    out.append(
+        "These run on the repository files before rendering (ids: "
+        + ", ".join(f"`{i}`" for i in sorted(SCANS))
+        + ")."
+    )
+    for module in (harden, secretscan):
+        out += [
+            "",
+            f"### `{module.__name__.rsplit('.', 1)[1]}`",
+            "",
+            (module.__doc__ or "").strip(),
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -230,7 +319,11 @@ def list_checks_cmd(fmt: str) -> None:
 @click.argument("check_id")
 def explain_cmd(check_id: str) -> None:
     """Show a check's documentation."""
-    module = registry.REGISTRY.get(check_id.split("[", 1)[0])
+    base = check_id.split("[", 1)[0]
+    if base in SCANS:
+        click.echo((SCANS[base].__doc__ or "").strip())
+        return
+    module = registry.REGISTRY.get(base)
     if module is None:
         raise click.UsageError(f'unknown check "{check_id}" (see `kuberay-gitops list-checks`)')
     s = registry.spec(module)
@@ -239,6 +332,22 @@ def explain_cmd(check_id: str) -> None:
     click.echo(f"\nFix: {s.hint}")
     if s.options:
         click.echo("Options: " + ", ".join(f"{k}={v!r}" for k, v in s.options.items()))
+
+
+@cli.command("new-env", epilog=EPILOG)
+@click.argument("name")
+@click.option("--from", "source", required=True, metavar="ENV", help="Environment to copy.")
+@click.option("--dry-run", is_flag=True, help="Print what would be written; write nothing.")
+@click.pass_obj
+def new_env_cmd(state: _State, name: str, source: str, dry_run: bool) -> None:
+    """Create environment NAME from ENV: overlays, Argo CD wiring, validated or rolled back."""
+    try:
+        newenv.check_name(name)
+        code = newenv.run(state.settings(), name, source, dry_run=dry_run)
+    except newenv.BadArgument as exc:
+        raise click.ClickException(str(exc)) from exc
+    if code:
+        raise SystemExit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from kuberay_gitops import checks as registry
+from kuberay_gitops import harden, secretscan
 from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
 from kuberay_gitops.discover import RenderTarget, discover, kustomization_file, select
 from kuberay_gitops.exitcodes import ConfigError, ToolFailed
@@ -45,6 +46,8 @@ class Stages:
     """Which stages run (`validate` runs all)."""
 
     lint: bool = True
+    harden: bool = True
+    secrets: bool = True
     schema: bool = True
     checks: bool = True
     checkov: bool = True
@@ -103,8 +106,11 @@ def repo_directories(root: Path) -> frozenset[str]:
     return frozenset(out)
 
 
+SCAN_IDS = frozenset(i.split("[", 1)[0] for i in (*harden.CHECK_IDS, *secretscan.CHECK_IDS))
+
+
 def _check_config(settings: Settings) -> None:
-    known = set(registry.REGISTRY)
+    known = set(registry.REGISTRY) | SCAN_IDS
     for cid, conf in settings.checks.items():
         if "/" in cid:
             continue  # a wrapped tool's id (kubeconform/schema, yamllint/truthy, checkov/CKV_…)
@@ -113,7 +119,7 @@ def _check_config(settings: Settings) -> None:
             raise ConfigError(
                 f'config: checks: unknown check "{cid}" (see `kuberay-gitops list-checks`)'
             )
-        if cid != base:
+        if cid != base or base in SCAN_IDS:
             continue
         declared = registry.spec(registry.REGISTRY[base]).options
         for opt, value in conf.options.items():
@@ -221,8 +227,20 @@ def _schema_pending(
     ]
 
 
+def _checkov_scannable(obj: K8sObject) -> bool:
+    """Whether checkov has checks for this kind (built-in kinds only).
+
+    Custom resources and CRDs (megabytes each) only cost time; Ray pods are covered by
+    the project's own checks.
+    """
+    group = obj.ref.api_version.rpartition("/")[0]
+    if obj.ref.kind == "CustomResourceDefinition":
+        return False
+    return group in ("", "apps", "batch", "policy", "autoscaling") or group.endswith(".k8s.io")
+
+
 def _checkov_pending(settings: Settings, targets: Sequence[RenderedTarget]) -> list[_Pending]:
-    objects = [o for t in targets for o in t.objects]
+    objects = [o for t in targets for o in t.objects if _checkov_scannable(o)]
     results = checkov.scan(
         objects, [s.id for s in settings.checkov_skips], settings.render_timeout * 4
     )
@@ -324,12 +342,28 @@ def validate(settings: Settings, paths: Sequence[str] = (), stages: Stages = Sta
     all_targets = discover(settings.repo_root, settings.targets)
     targets = select(all_targets, settings.repo_root, paths)
     renderer = make_renderer(settings, tools.kustomize)
-    rendered = [parse(r) for r in render_all(renderer, targets, settings.effective_jobs)]
-    by_target = {t.path: t for t in targets}
-
     findings: list[Finding] = []
     pending: list[_Pending] = []
+    refused: set[str] = set()
+    if stages.harden:
+        # Before kustomize runs: a target whose kustomizations are refused is never built.
+        for t in targets:
+            scan = harden.scan(settings.repo_root, [t.path], settings.allowed_remotes)
+            findings.extend(scan)
+            if any(f.severity is Severity.ERROR for f in scan):
+                refused.add(t.path)
+    to_render = [t for t in targets if t.path not in refused]
+    rendered = [parse(r) for r in render_all(renderer, to_render, settings.effective_jobs)]
+    rendered += [
+        RenderedTarget(t, [], "not rendered: refused by harden-* findings")
+        for t in targets
+        if t.path in refused
+    ]
+    rendered.sort(key=lambda rt: rt.target)
+    by_target = {t.path: t for t in targets}
     for rt in rendered:
+        if rt.target.path in refused:
+            continue
         if rt.error is not None:
             findings.append(
                 Finding(
@@ -353,8 +387,12 @@ def validate(settings: Settings, paths: Sequence[str] = (), stages: Stages = Sta
                     target=rt.target.path,
                 )
             )
-    if stages.lint:
-        findings.extend(yamllint.lint(settings.repo_root))
+    if stages.lint or stages.secrets:
+        files = yamllint.yaml_files(settings.repo_root)
+        if stages.lint:
+            findings.extend(yamllint.lint(settings.repo_root, files))
+        if stages.secrets:
+            findings.extend(secretscan.scan(settings.repo_root, files))
     if stages.schema:
         pending.extend(_schema_pending(settings, tools.kubeconform, rendered))
     if stages.checkov and settings.checkov_enabled:

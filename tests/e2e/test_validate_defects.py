@@ -277,3 +277,41 @@ def test_extra_reports_are_written_in_their_own_format(
         (r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
         for r in run["results"]
     ] == [("kubeconform/schema", 16)]
+
+
+def test_exec_plugin_kustomization_is_refused_and_never_built(
+    write_tree: WriteTree, run_cli: Run
+) -> None:
+    overlay = OVERLAY + "generators:\n  - plugin.yaml\n"
+    plugin = (
+        "apiVersion: builtin\nkind: ExecPlugin\nmetadata:\n  name: x\n"
+        "argsOneLiner: touch /tmp/kuberay-gitops-pwned\n"
+    )
+    root = write_tree(
+        _tree(**{"overlays/dev/kustomization.yaml": overlay, "overlays/dev/plugin.yaml": plugin})
+    )
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
+    assert result.exit_code == 1
+    assert _rows(result) == [
+        ("harden-plugins", "overlays/dev/kustomization.yaml", 6, None, None, ".generators[0]")
+    ]
+    assert json.loads(result.stdout)["targets"] == [
+        {"path": "overlays/dev", "objects": 0, "rendered": False}
+    ]
+
+
+def test_committed_secret_value_is_found_by_the_secret_scan(
+    write_tree: WriteTree, run_cli: Run
+) -> None:
+    raycluster = RAYCLUSTER.replace(
+        "            image: rayproject/ray:2.46.0\n  workerGroupSpecs",
+        "            image: rayproject/ray:2.46.0\n            env:\n"
+        "              - name: API_TOKEN\n"
+        "                value: ghp_x9Kq2LmPzR7vT4wY8nB3cD6fH1jS5aE0uQ2i\n  workerGroupSpecs",
+    )
+    root = write_tree(_tree(raycluster))
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
+    assert result.exit_code == 1
+    rows = [(f["check"], f["file"], f["line"]) for f in _findings(result)]
+    assert ("secret-high-entropy", "base/raycluster.yaml", 16) in rows
+    assert "ghp_x9Kq2" not in result.stdout

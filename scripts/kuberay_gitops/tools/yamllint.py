@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from yamllint import linter
@@ -30,7 +30,7 @@ def yaml_files(repo_root: Path) -> list[Path]:
     return sorted(out)
 
 
-def lint(repo_root: Path) -> Iterator[Finding]:
+def lint(repo_root: Path, files: Sequence[Path] | None = None) -> Iterator[Finding]:
     """Yamllint findings for every repository YAML file, with the project config."""
     cfg_path = repo_root / CONFIG
     try:
@@ -41,7 +41,7 @@ def lint(repo_root: Path) -> Iterator[Finding]:
         )
     except YamlLintConfigError as exc:
         raise ConfigError(f"{CONFIG}: {exc}") from exc
-    for path in yaml_files(repo_root):
+    for path in yaml_files(repo_root) if files is None else files:
         rel = path.relative_to(repo_root).as_posix()
         if conf.is_file_ignored(rel):
             continue

@@ -1,0 +1,593 @@
+"""Hardened rendering: a pre-render scan of every kustomization a target reaches.
+
+Why: on a pull request the repository is untrusted input, and `kustomize build` runs
+what it describes. A kustomization can run plugins, read files outside the checkout,
+or clone any git remote at whatever its default branch holds. This scan refuses all
+three before kustomize runs. It reads repository files only, starts no process, never
+follows a remote, and never reads a path that resolves outside the repository.
+
+Checks (source `kuberay-gitops`, severity error):
+- `harden-plugins`: `generators`/`transformers`/`validators` entries (exec and
+  alpha plugins, KRM functions) and `helmCharts`/`helmGlobals`/
+  `helmChartInflationGenerator`.
+- `harden-path-escape`: a local path in a kustomization that is absolute or resolves
+  outside the repository, and any symlink in a walked directory whose target does.
+- `harden-remote-base`: a remote whose repository is not in `allowed_remotes`;
+  `harden-remote-base[unpinned]`: an allowed remote without a tag (v1.2.3) or
+  40-hex commit as its `ref=`/`version=`.
+- `harden-ambiguous`: a kustomization we cannot read exactly as kustomize does, so
+  we fail closed: invalid YAML, duplicate keys, or non-ASCII field names.
+
+Parser parity with kustomize v5.8.1 (api v0.21.1, read from its source):
+- it decodes kustomizations with encoding/json, so field names match
+  case-insensitively with Unicode folding (`Transformers:` works, and so does
+  `transformers` spelled with a long s, U+017F), and a `!!binary` key or a
+  custom-tagged key counts as the plain key;
+- remote detection and the repo/subpath split mirror `git.NewRepoSpecFromURL`;
+- any file field may be an http(s) URL, which the file loader fetches.
+
+No `harden-load-restrictor`: the load restrictor is a command-line flag only, and no
+kustomization field changes it (render.py keeps the default). Argo CD's place for it
+is `kustomize.buildOptions` in `argocd-cm`, which a check on rendered objects covers.
+PASS / FAIL examples: see tests/unit/test_harden.py
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections import deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.error import MarkedYAMLError
+
+from kuberay_gitops.discover import kustomization_file
+from kuberay_gitops.exitcodes import ConfigError
+from kuberay_gitops.findings import FieldPath, Finding, Location, Severity, sorted_findings
+
+PLUGINS = "harden-plugins"
+PATH_ESCAPE = "harden-path-escape"
+REMOTE_BASE = "harden-remote-base"
+UNPINNED = "harden-remote-base[unpinned]"
+AMBIGUOUS = "harden-ambiguous"
+CHECK_IDS = (PLUGINS, PATH_ESCAPE, REMOTE_BASE, UNPINNED, AMBIGUOUS)
+
+HINTS = {
+    PLUGINS: "kustomize plugins and Helm run code or fetch charts at build time: use patches, "
+    "images, replacements or a Component instead; render charts outside the pull request",
+    PATH_ESCAPE: "keep every referenced path relative and inside the repository (Argo CD only "
+    "has the checkout); move the file in, or replace the symlink with the file",
+    REMOTE_BASE: "vendor the base through the shared directory mirror, or add its repository "
+    "to allowed_remotes after review",
+    UNPINNED: "pin the remote with ?ref=<tag like v1.2.3> or ?ref=<40-hex commit>; a commit "
+    "cannot move, a branch moves with every push",
+    AMBIGUOUS: "make the kustomization plain YAML: unique keys, ASCII field names, no "
+    "tags; the scan cannot vouch for what it cannot read as kustomize does",
+}
+
+_SKIP_DIRS = frozenset({".git", ".venv", ".tools", ".cache", "node_modules", "bench-results"})
+
+# Field names folded to ASCII upper case, as encoding/json matches them.
+_PLUGIN_FIELDS = frozenset({"GENERATORS", "TRANSFORMERS", "VALIDATORS"})
+_HELM_FIELDS = frozenset({"HELMCHARTS", "HELMGLOBALS", "HELMCHARTINFLATIONGENERATOR"})
+_BASE_FIELDS = frozenset({"RESOURCES", "BASES", "COMPONENTS"})
+_FILE_LIST_FIELDS = frozenset({"CRDS", "CONFIGURATIONS", "PATCHESSTRATEGICMERGE"})
+_ENTRY_PATH_FIELDS = frozenset({"PATCHES", "PATCHESJSON6902", "REPLACEMENTS"})
+_GENERATOR_FIELDS = frozenset({"CONFIGMAPGENERATOR", "SECRETGENERATOR"})
+
+# git.NewRepoSpecFromURL: optional `git::`, then a scheme, `user@host:`, or github.com.
+_SCHEME = re.compile(r"(?i)(https?|ssh|file):")
+_USER = re.compile(r"[A-Za-z][A-Za-z0-9-]*@")
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]+)?")
+_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+")
+_TAG = re.compile(
+    r"(?:[A-Za-z0-9][A-Za-z0-9._-]*/)*v?[0-9]+\.[0-9]+\.[0-9]+"
+    r"(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?"
+)
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class Remote:
+    """A remote reference split as kustomize splits it.
+
+    `transport` is `secure` (https, ssh), `http` or `file`; `repo` holds the segments
+    kustomize clones, `subpath` those of the kustomization root inside the clone.
+    """
+
+    transport: str
+    host: str
+    repo: tuple[str, ...]
+    subpath: tuple[str, ...]
+    ref: str
+
+    @property
+    def display(self) -> str:
+        """`host/org/repo`, without scheme, user or query."""
+        return "/".join((self.host, *self.repo))
+
+    def within(self, allowed: Remote) -> bool:
+        """Whether this remote is at or below an allowed one (whole segments only)."""
+        if (self.transport, self.host) != (allowed.transport, allowed.host):
+            return False
+        if allowed.subpath:
+            return (
+                self.repo == allowed.repo
+                and self.subpath[: len(allowed.subpath)] == allowed.subpath
+            )
+        return self.repo[: len(allowed.repo)] == allowed.repo
+
+
+def looks_remote(value: str) -> bool:
+    """Whether kustomize would fetch this reference instead of reading a local path."""
+    s = value[5:] if value[:5].lower() == "git::" else value
+    if _SCHEME.match(s) or s.lower().startswith(("github.com/", "github.com:")):
+        return True
+    user = _USER.match(s)
+    return user is not None and any(c in s[user.end() :] for c in "/:")
+
+
+def _query_ref(query: str) -> str:
+    """The ref kustomize uses: `ref`, else `version`; "" when Go's ParseQuery fails."""
+    first: dict[str, str] = {}
+    for part in query.split("&"):
+        if not part:
+            continue
+        if ";" in part or _BAD_ESCAPE.search(part):
+            return ""  # url.ParseQuery errors and kustomize falls back to no ref at all
+        key, _, value = part.partition("=")
+        first.setdefault(unquote_plus(key), unquote_plus(value))
+    return first.get("ref") or first.get("version", "")
+
+
+def _segments(path: str) -> tuple[str, ...] | None:
+    parts = tuple(p for p in path.split("/") if p)
+    if any(p in (".", "..") or not _SEGMENT.fullmatch(p) for p in parts):
+        return None
+    return parts
+
+
+def parse_remote(value: str, *, allow_short: bool = False) -> Remote | None:
+    """Split a remote reference into transport, host, repo, subpath and ref.
+
+    None when it is not a git-like URL, or has a part we refuse to interpret (`..`,
+    percent-escapes, an odd host): such a remote is never allowed.
+    """
+    s, _, query = value.partition("?")
+    ref = _query_ref(query)
+    if s[:5].lower() == "git::":
+        s = s[5:]
+    scheme = _SCHEME.match(s)
+    if scheme:
+        name = scheme.group(1).lower()
+        rest = s[scheme.end() :]
+        if not rest.startswith("//"):
+            return None
+        rest = rest[2:]
+        if name == "file":
+            transport, authority, path = "file", "", rest
+        else:
+            transport = "http" if name == "http" else "secure"
+            authority, _, path = rest.partition("/")
+    else:
+        user = _USER.match(s)
+        rest = s[user.end() :] if user else s
+        if user is None and not rest.lower().startswith(("github.com/", "github.com:")):
+            return None
+        slash, colon = rest.find("/"), rest.find(":")
+        cut = colon if colon > 0 and (slash < 0 or colon < slash) else slash
+        if cut < 0:
+            return None
+        transport, authority, path = "secure", rest[:cut], rest[cut + 1 :]
+    host = authority.rpartition("@")[2].lower()  # git and curl connect after the last "@"
+    if transport != "file" and not _HOST.fullmatch(host):
+        return None
+    split = _split_repo(path, whole=transport == "file" or allow_short)
+    if split is None:
+        return None
+    repo_path, sub_path = split
+    repo = _segments(repo_path)
+    sub = posixpath.normpath(sub_path) if sub_path.strip("/") else ""
+    subpath = _segments(sub) if not sub.startswith("..") else None
+    if not repo or subpath is None:
+        return None
+    if repo[-1].endswith(".git"):
+        repo = (*repo[:-1], repo[-1][: -len(".git")])
+    return Remote(transport, host, repo, subpath, ref)
+
+
+def _split_repo(path: str, *, whole: bool) -> tuple[str, str] | None:
+    """Mirror kustomize's parsePathParts: `_git/`, then `//`, then `.git`, then org/repo."""
+    if "_git/" in path:
+        head, _, tail = path.partition("_git/")
+        first, _, sub = tail.partition("/")
+        return f"{head}_git/{first}", sub
+    if "//" in path:
+        repo, _, sub = path.partition("//")
+        return repo, sub
+    if ".git" in path:
+        i = path.index(".git") + len(".git")
+        return path[:i], path[i:]
+    parts = path.split("/")
+    if whole:
+        return path, ""
+    if len(parts) < 2:
+        return None
+    return "/".join(parts[:2]), "/".join(parts[2:])
+
+
+def parse_allowed(allowed_remotes: Sequence[str]) -> list[Remote]:
+    """The allowlist as Remotes; an entry that is no git URL is a configuration error."""
+    out = []
+    for entry in allowed_remotes:
+        remote = parse_remote(entry, allow_short=True)
+        if remote is None:
+            raise ConfigError(
+                f'config: allowed remote "{entry}" is not a git URL like '
+                "https://github.com/<org>/<repo>"
+            )
+        out.append(remote)
+    return out
+
+
+def _is_pinned(ref: str) -> bool:
+    return bool(_TAG.fullmatch(ref) or _COMMIT.fullmatch(ref))
+
+
+def _text(node: Any) -> str | None:
+    """A scalar as the string Go's YAML decoder would see (binary and tagged included)."""
+    if isinstance(node, TaggedScalar):
+        node = node.value
+    if isinstance(node, bytes):
+        return node.decode("utf-8", errors="replace")
+    if isinstance(node, str):
+        return str(node)
+    return None
+
+
+def _fold(key: str) -> str:
+    return key.upper()
+
+
+def _pos(container: Any, key: str | int | Any, *, value: bool = False) -> tuple[int, int | None]:
+    """1-based (line, column) of a key, value or item; the container's own as fallback."""
+    try:
+        if isinstance(container, CommentedSeq):
+            line, col = container.lc.item(key)
+        elif value:
+            line, col = container.lc.value(key)
+        else:
+            line, col = container.lc.key(key)
+        return int(line) + 1, int(col) + 1
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return int(getattr(container.lc, "line", 0)) + 1, None
+
+
+@dataclass(slots=True)
+class _Scan:
+    """Per-run state of one scan: the walk queue and what it has found."""
+
+    root: Path
+    allowed: list[Remote]
+    allowed_text: str
+    findings: list[Finding]
+    queue: deque[Path]
+    seen: set[Path]
+    scanned_dirs: set[Path]
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def inside(self, path: Path) -> bool:
+        return path == self.root or path.is_relative_to(self.root)
+
+    def add(
+        self,
+        file: str,
+        pos: tuple[int | None, int | None],
+        check_id: str,
+        message: str,
+        field: FieldPath = (),
+    ) -> None:
+        base = check_id.split("[", 1)[0]
+        self.findings.append(
+            Finding(
+                Location(file, pos[0], pos[1] if pos[0] is not None else None),
+                check_id,
+                Severity.ERROR,
+                message,
+                field=field,
+                hint=HINTS.get(check_id, HINTS.get(base, "")),
+            )
+        )
+
+    def enqueue(self, directory: Path) -> None:
+        if directory not in self.seen:
+            self.seen.add(directory)
+            self.queue.append(directory)
+
+    # -- references -----------------------------------------------------------------
+
+    def reference(
+        self,
+        kdir: Path,
+        kfile: str,
+        raw: str,
+        pos: tuple[int, int | None],
+        field: FieldPath,
+        *,
+        base: bool,
+    ) -> None:
+        """One path-or-URL value: remote rules, escape rules, and the walk into bases."""
+        if not raw:
+            return
+        if looks_remote(raw):
+            self.remote(kfile, raw, pos, field)
+            return
+        if os.path.isabs(raw) or raw.startswith("\\"):
+            self.add(
+                kfile,
+                pos,
+                PATH_ESCAPE,
+                f'path "{raw}" is absolute; kustomize paths must be relative to the kustomization',
+                field,
+            )
+            return
+        lexical = Path(os.path.normpath(kdir / raw))
+        try:
+            real = lexical.resolve()
+        except (OSError, RuntimeError, ValueError):
+            return  # a symlink loop or a NUL byte: kustomize fails on it, nothing leaks
+        if not self.inside(lexical) or not self.inside(real):
+            via = " through a symlink" if self.inside(lexical) else ""
+            self.add(
+                kfile,
+                pos,
+                PATH_ESCAPE,
+                f'path "{raw}" resolves{via} outside the repository; expected a path inside it',
+                field,
+            )
+            return
+        if base and real.is_dir() and kustomization_file(real) is not None:
+            self.enqueue(real)
+
+    def remote(self, kfile: str, raw: str, pos: tuple[int, int | None], field: FieldPath) -> None:
+        remote = parse_remote(raw)
+        if remote is None or not any(remote.within(a) for a in self.allowed):
+            what = f"({remote.display})" if remote else "(not a host/org/repo URL we accept)"
+            self.add(
+                kfile,
+                pos,
+                REMOTE_BASE,
+                f'remote "{raw}" {what} is not in allowed_remotes; allowed: '
+                f"{self.allowed_text or 'none'}",
+                field,
+            )
+            return
+        if not remote.ref:
+            self.add(
+                kfile,
+                pos,
+                UNPINNED,
+                f'remote "{raw}" has no ref= or version=; kustomize would fetch the default branch',
+                field,
+            )
+        elif not _is_pinned(remote.ref):
+            self.add(
+                kfile,
+                pos,
+                UNPINNED,
+                f'remote "{raw}" is pinned to "{remote.ref}", which looks like a branch; '
+                "expected a tag like v1.2.3 or a 40-hex commit",
+                field,
+            )
+
+    # -- one kustomization ----------------------------------------------------------
+
+    def kustomization(self, kdir: Path) -> None:
+        kpath = kustomization_file(kdir)
+        if kpath is None:
+            return
+        self.symlinks(kdir)
+        try:
+            real = kpath.resolve()
+        except (OSError, RuntimeError):
+            return
+        if not self.inside(real):
+            return  # never read; the symlink scan of kdir reports it
+        kfile = self.rel(kpath)
+        docs = self.load(real, kfile)
+        for doc in docs:
+            if isinstance(doc, CommentedMap):
+                self.fields(kdir, kfile, doc)
+
+    def load(self, path: Path, kfile: str) -> list[Any]:
+        yaml = YAML(typ="rt")
+        yaml.allow_duplicate_keys = False
+        try:
+            return [d for d in yaml.load_all(path.read_text(encoding="utf-8")) if d is not None]
+        except (OSError, UnicodeDecodeError) as exc:
+            self.add(kfile, (1, None), AMBIGUOUS, f"kustomization cannot be read: {exc}")
+        except Exception as exc:  # any parser failure, warnings included: fail closed
+            mark = getattr(exc, "problem_mark", None) if isinstance(exc, MarkedYAMLError) else None
+            line = int(mark.line) + 1 if mark is not None else 1
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            # ruamel quotes the duplicated values; they may be secretGenerator literals
+            problem = " ".join(str(problem).split()).split(" with value ", 1)[0]
+            self.add(kfile, (line, None), AMBIGUOUS, f"kustomization is not plain YAML ({problem})")
+        return []
+
+    def fields(self, kdir: Path, kfile: str, doc: CommentedMap) -> None:
+        for key, value in doc.items():
+            name = _text(key)
+            pos = _pos(doc, key)
+            if name is None:
+                continue
+            if not name.isascii():
+                self.add(
+                    kfile,
+                    pos,
+                    AMBIGUOUS,
+                    f'field name "{name}" is not ASCII; kustomize folds Unicode case in '
+                    "field names, so it may stand for a real field",
+                    (name,),
+                )
+                continue
+            folded = _fold(name)
+            if folded in _PLUGIN_FIELDS or folded in _HELM_FIELDS:
+                self.plugins(kfile, doc, key, name, value)
+            elif folded in _BASE_FIELDS:
+                for i, raw, item_pos in _items(value):
+                    self.reference(kdir, kfile, raw, item_pos, (name, i), base=True)
+            elif folded in _FILE_LIST_FIELDS:
+                for i, raw, item_pos in _items(value):
+                    if "\n" not in raw and not raw.lstrip().startswith(("{", "[")):
+                        self.reference(kdir, kfile, raw, item_pos, (name, i), base=False)
+            elif folded in _ENTRY_PATH_FIELDS:
+                self.entries(kdir, kfile, name, value, ("PATH",))
+            elif folded in _GENERATOR_FIELDS:
+                self.entries(kdir, kfile, name, value, ("FILES", "ENVS", "ENV"))
+            elif folded == "OPENAPI" and isinstance(value, CommentedMap):
+                for sub, raw, sub_pos in _map_paths(value, ("PATH",)):
+                    self.reference(kdir, kfile, raw, sub_pos, (name, *sub), base=False)
+
+    def plugins(self, kfile: str, doc: CommentedMap, key: Any, name: str, value: Any) -> None:
+        kind = "Helm chart inflation" if _fold(name).startswith("HELM") else "a kustomize plugin"
+        if isinstance(value, CommentedSeq):
+            for i, item in enumerate(value):
+                label = _text(item) or (
+                    _text(item.get("name")) if isinstance(item, CommentedMap) else None
+                )
+                shown = f' "{label}"' if label and "\n" not in label else ""
+                self.add(
+                    kfile,
+                    _pos(value, i),
+                    PLUGINS,
+                    f"{name}[{i}]{shown} would run {kind} at build time; refused on "
+                    "untrusted input",
+                    (name, i),
+                )
+        elif value:
+            self.add(
+                kfile,
+                _pos(doc, key),
+                PLUGINS,
+                f"{name} configures {kind}, which runs at build time; refused on untrusted input",
+                (name,),
+            )
+
+    def entries(self, kdir: Path, kfile: str, name: str, value: Any, keys: tuple[str, ...]) -> None:
+        if not isinstance(value, CommentedSeq):
+            return
+        for i, entry in enumerate(value):
+            raw = _text(entry)
+            if raw is not None:  # a bare string: kustomize treats it as a path or fails
+                if "\n" not in raw:
+                    self.reference(kdir, kfile, raw, _pos(value, i), (name, i), base=False)
+                continue
+            if not isinstance(entry, CommentedMap):
+                continue
+            for sub, raw_path, pos in _map_paths(entry, keys):
+                self.reference(kdir, kfile, raw_path, pos, (name, i, *sub), base=False)
+
+    # -- symlinks -------------------------------------------------------------------
+
+    def symlinks(self, directory: Path) -> None:
+        """Symlinks under a walked directory whose target is outside the repository."""
+        if directory in self.scanned_dirs:
+            return
+        for dirpath, dirnames, filenames in os.walk(directory):
+            here = Path(dirpath)
+            self.scanned_dirs.add(here)
+            dirnames[:] = sorted(
+                d for d in dirnames if d not in _SKIP_DIRS and here / d not in self.scanned_dirs
+            )
+            for name in sorted([*dirnames, *filenames]):
+                path = here / name
+                if not path.is_symlink():
+                    continue
+                try:
+                    target = path.resolve()
+                except (OSError, RuntimeError):
+                    continue  # a loop stays inside; kustomize reports it
+                if not self.inside(target):
+                    self.add(
+                        self.rel(path),
+                        (None, None),
+                        PATH_ESCAPE,
+                        f'symlink points outside the repository (to "{os.readlink(path)}")',
+                    )
+
+
+def _items(value: Any) -> Iterator[tuple[int, str, tuple[int, int | None]]]:
+    """String entries of a list field with their positions."""
+    if not isinstance(value, CommentedSeq):
+        return
+    for i, item in enumerate(value):
+        raw = _text(item)
+        if raw is not None:
+            yield i, raw, _pos(value, i)
+
+
+def _map_paths(
+    entry: CommentedMap, keys: tuple[str, ...]
+) -> Iterator[tuple[FieldPath, str, tuple[int, int | None]]]:
+    """Path values of an entry's keys (`path`, `files`, `envs`, `env`), case-folded.
+
+    A `files` item may be `key=path`; the path is what kustomize reads.
+    """
+    for key, value in entry.items():
+        name = _text(key)
+        if name is None or _fold(name) not in keys:
+            continue
+        if isinstance(value, CommentedSeq):
+            for i, raw, pos in _items(value):
+                path = raw.split("=", 1)[1] if _fold(name) == "FILES" and "=" in raw else raw
+                yield (name, i), path, pos
+        else:
+            single = _text(value)
+            if single is not None:
+                yield (name,), single, _pos(entry, key, value=True)
+
+
+def scan(repo_root: Path, targets: Sequence[str], allowed_remotes: Sequence[str]) -> list[Finding]:
+    """Hardening findings for every kustomization reachable from the targets.
+
+    `targets` are repo-relative directories (RenderTarget.path); `allowed_remotes` are
+    git URLs matched by whole segments (`https://github.com/ray-project/kuberay` allows
+    that repository, `https://github.com/ray-project` the whole org).
+    """
+    root = repo_root.resolve()
+    allowed = parse_allowed(allowed_remotes)
+    state = _Scan(
+        root=root,
+        allowed=allowed,
+        allowed_text=", ".join(allowed_remotes),
+        findings=[],
+        queue=deque(),
+        seen=set(),
+        scanned_dirs=set(),
+    )
+    for target in targets:
+        lexical = Path(os.path.normpath(root / target))
+        real = lexical.resolve()
+        if not state.inside(lexical) or not state.inside(real):
+            state.add(
+                target,
+                (None, None),
+                PATH_ESCAPE,
+                f'render target "{target}" resolves outside the repository',
+            )
+            continue
+        state.enqueue(real)
+    while state.queue:
+        state.kustomization(state.queue.popleft())
+    return sorted_findings(state.findings)
