@@ -1,0 +1,78 @@
+"""checkov on the rendered output: one run, findings located in the repository."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from tests.conftest import CliResult, WriteTree, config_text, target_tree
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: apps
+  annotations: {annotations}
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27.3
+"""
+
+Run = Callable[..., CliResult]
+ONLY_CHECKOV = ("--skip-checks", "--skip-lint", "--skip-schema")
+
+
+def _checkov_rows(result: CliResult) -> list[tuple[Any, ...]]:
+    return [
+        (f["check"], f["file"], f["line"], f["name"])
+        for f in json.loads(result.stdout)["findings"]
+        if f["source"] == "checkov"
+    ]
+
+
+def test_checkov_finding_is_located_at_the_container(write_tree: WriteTree, run_cli: Run) -> None:
+    root = write_tree(target_tree({"t/deployment.yaml": DEPLOYMENT.format(annotations="{}")}))
+    result = run_cli("--repo", str(root), "validate", *ONLY_CHECKOV, "--format", "json")
+    assert result.exit_code == 1
+    rows = _checkov_rows(result)
+    assert ("checkov/CKV_K8S_12", "t/deployment.yaml", 17, "web") in rows  # memory requests
+
+
+def test_checkov_skip_annotation_with_reason_still_works(
+    write_tree: WriteTree, run_cli: Run
+) -> None:
+    annotations = "\n    checkov.io/skip1: CKV_K8S_12=fixture has no memory requests on purpose"
+    root = write_tree(
+        target_tree({"t/deployment.yaml": DEPLOYMENT.format(annotations=annotations)})
+    )
+    result = run_cli("--repo", str(root), "validate", *ONLY_CHECKOV, "--format", "json")
+    checks = {row[0] for row in _checkov_rows(result)}
+    assert "checkov/CKV_K8S_11" in checks
+    assert "checkov/CKV_K8S_12" not in checks
+
+
+def test_checkov_skip_in_the_config_needs_a_reason_and_applies(
+    write_tree: WriteTree, run_cli: Run
+) -> None:
+    config = config_text(extra="checkov:\n  skip:\n    - id: CKV_K8S_12\n      reason: test\n")
+    root = write_tree(
+        target_tree(
+            {
+                "t/deployment.yaml": DEPLOYMENT.format(annotations="{}"),
+                "kuberay-gitops.yaml": config,
+            }
+        )
+    )
+    result = run_cli("--repo", str(root), "validate", *ONLY_CHECKOV, "--format", "json")
+    assert "checkov/CKV_K8S_12" not in {row[0] for row in _checkov_rows(result)}
