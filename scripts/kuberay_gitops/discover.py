@@ -67,8 +67,12 @@ def select(
     root = repo_root.resolve()
     chosen: list[RenderTarget] = []
     for raw in paths:
+        # Relative paths are relative to the working directory inside the repository, and
+        # to the repository root when running from elsewhere (`--repo`).
+        cwd = Path.cwd().resolve()
+        base = cwd if cwd == root or root in cwd.parents else root
         try:
-            rel = (Path.cwd() / raw).resolve().relative_to(root).as_posix()
+            rel = (base / raw).resolve().relative_to(root).as_posix()
         except ValueError as exc:
             raise NothingToCheck(f"{raw}: outside the repository {root}") from exc
         matched = [

@@ -18,7 +18,8 @@ declared port by port, and NetworkPolicies allow it with `endPort`.
 
 Variants: `[undeclared]` no containerPort with that number; `[name]` declared under
 another name than KubeRay's (`gcs-server`, `client`, `dashboard`, `metrics`, `serve`);
-`[number]` a port with KubeRay's name has another number than the one Ray listens on.
+`[number]` a port with KubeRay's name has another number than the one Ray listens on
+(reported at the rayStartParams value when one is set, else at the containerPort).
 PASS / FAIL examples: tests/unit/checks/test_ports_ray_declared.py
 """
 
@@ -89,9 +90,10 @@ def _check(
     named = [(path, p) for path, p in ports if li.name is not None and p.get("name") == li.name]
     if named:
         path, port = named[0]
+        # An explicit rayStartParams value is what moved Ray; otherwise the port moved.
         yield Issue(
             pod.owner,
-            (*path, "containerPort"),
+            li.path if li.explicit else (*path, "containerPort"),
             f'{where}: port "{li.name}" is {port.get("containerPort")} but Ray listens on '
             f"{li.describe()}",
             variant="number",

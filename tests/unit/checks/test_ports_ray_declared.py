@@ -74,7 +74,11 @@ def test_every_ray_listener_declared_under_kuberay_names_passes(
         (
             'dashboard-host: "0.0.0.0"',
             'dashboard-port: "9265"',
-            ("ports-ray-declared[number]", f"{HEAD}.ports[2].containerPort", 21),
+            (
+                "ports-ray-declared[number]",
+                ".spec.headGroupSpec.rayStartParams.dashboard-port",
+                9,
+            ),
         ),
         (
             "rayStartParams: {}",
