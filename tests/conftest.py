@@ -136,13 +136,21 @@ def run_check(write_tree: WriteTree) -> Callable[..., CheckRun]:
     """Run only the given check over a tree (real kustomize render + real locator).
 
     `files` maps repo-relative paths to YAML; files under `t/` are listed as resources
-    of the target `t` unless `t/kustomization.yaml` is given.
+    of the target `t` unless `t/kustomization.yaml` is given. `targets` replaces the
+    config's render target globs (default `["t"]`).
     """
 
-    def run(check_id: str, files: Mapping[str, str], config_extra: str = "") -> CheckRun:
+    def run(
+        check_id: str,
+        files: Mapping[str, str],
+        config_extra: str = "",
+        targets: Iterable[str] | None = None,
+    ) -> CheckRun:
         tree = target_tree(files)
-        if config_extra:
-            tree["kuberay-gitops.yaml"] = config_text(extra=config_extra)
+        if config_extra or targets is not None:
+            tree["kuberay-gitops.yaml"] = config_text(
+                targets=("t",) if targets is None else targets, extra=config_extra
+            )
         root = write_tree(tree)
         settings = load(root, env={})
         report = validate(

@@ -11,6 +11,14 @@ from collections.abc import Mapping
 from types import MappingProxyType, ModuleType
 
 from kuberay_gitops.checks import (
+    argocd_appset_unsupported,
+    argocd_crd_sync,
+    argocd_ignore_replicas,
+    argocd_project,
+    argocd_source_path,
+    argocd_sync_options,
+    argocd_target_coverage,
+    argocd_target_revision,
     exposure_netpol_ingress,
     exposure_ray_ports,
     monitor_port_exists,
@@ -54,6 +62,14 @@ from kuberay_gitops.checks import (
 from kuberay_gitops.checks._api import CheckFn, CheckSpec
 
 _MODULES: tuple[ModuleType, ...] = (
+    argocd_appset_unsupported,
+    argocd_crd_sync,
+    argocd_ignore_replicas,
+    argocd_project,
+    argocd_source_path,
+    argocd_sync_options,
+    argocd_target_coverage,
+    argocd_target_revision,
     exposure_netpol_ingress,
     exposure_ray_ports,
     monitor_port_exists,
