@@ -242,3 +242,28 @@ def test_replicas_above_max_replicas_in_a_patch_is_reported_at_the_patch(
     assert rows == [
         ("ray-replicas-range", "overlays/dev/raycluster/patch-raycluster-size.yaml", 16)
     ]
+
+
+def test_renaming_an_overlay_without_updating_argocd_is_reported(
+    run_cli: Run, repo_copy: Path
+) -> None:
+    (repo_copy / "overlays/staging/operator").rename(
+        repo_copy / "overlays/staging/kuberay-operator"
+    )
+    result = run_cli(
+        "--repo", str(repo_copy), "validate", "--skip-checkov", "--format", "json", env=_env()
+    )
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)["findings"]
+    missing = [f for f in findings if f["check"] == "argocd-source-path"]
+    assert [(f["file"], f["kind"], f["name"]) for f in missing] == [
+        (
+            "argocd/applicationsets/applicationset-kuberay-staging.yaml",
+            "ApplicationSet",
+            "kuberay-staging",
+        )
+    ]
+    assert "kuberay-staging-operator" in missing[0]["message"]
+    assert "overlays/staging/operator" in missing[0]["message"]
+    orphans = [f for f in findings if f["check"].startswith("argocd-target-coverage")]
+    assert any("overlays/staging/kuberay-operator" in f["message"] for f in orphans)
