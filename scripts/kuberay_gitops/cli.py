@@ -16,11 +16,10 @@ from typing import Any
 
 import click
 
-from kuberay_gitops import __version__, harden, secretscan
+from kuberay_gitops import __version__, harden, newenv, secretscan
 from kuberay_gitops import affected as affected_mod
 from kuberay_gitops import checks as registry
 from kuberay_gitops import diff as diff_mod
-from kuberay_gitops import newenv
 from kuberay_gitops.discover import discover, select
 from kuberay_gitops.exitcodes import ExitCode, ToolError
 from kuberay_gitops.findings import Report, Severity
@@ -117,6 +116,7 @@ def _resolve_format(fmt: str) -> str:
 @click.option("--skip-schema", is_flag=True, help="Skip kubeconform.")
 @click.option("--skip-checks", is_flag=True, help="Skip the project's checks.")
 @click.option("--skip-checkov", is_flag=True, help="Skip checkov.")
+@click.option("--no-cache", is_flag=True, help="Rebuild every target (ignore the render cache).")
 @click.option(
     "--changed-since",
     metavar="REF",
@@ -133,6 +133,7 @@ def validate_cmd(
     skip_schema: bool,
     skip_checks: bool,
     skip_checkov: bool,
+    no_cache: bool,
     changed_since: str | None,
 ) -> None:
     """Validate every render target (or those at or under PATHS)."""
@@ -163,6 +164,7 @@ def validate_cmd(
             checks=not skip_checks,
             checkov=not skip_checkov,
         ),
+        use_cache=not no_cache,
     )
     if note is not None:
         report = dataclasses.replace(report, notes=(*report.notes, note))
