@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,15 +57,20 @@ def ref_of(body: Mapping[str, Any]) -> ObjectRef:
     )
 
 
-def load_stream(text: str, target: str) -> list[K8sObject]:
-    """Objects of a rendered stream (kustomize output is always well-formed YAML)."""
-    try:
-        docs = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
-    except yaml.YAMLError as exc:
-        raise ToolFailed(f"{target}: kustomize output is not valid YAML: {exc}") from exc
+def objects_from_docs(docs: Sequence[Any], target: str) -> list[K8sObject]:
+    """K8sObjects of parsed documents, in order."""
     objects = []
     for i, doc in enumerate(docs):
         if not isinstance(doc, dict):
             raise ToolFailed(f"{target}: kustomize output document {i + 1} is not a mapping")
         objects.append(K8sObject(ref_of(doc), doc, target, i))
     return objects
+
+
+def load_stream(text: str, target: str) -> list[K8sObject]:
+    """Objects of a rendered stream (kustomize output is always well-formed YAML)."""
+    try:
+        docs = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
+    except yaml.YAMLError as exc:
+        raise ToolFailed(f"{target}: kustomize output is not valid YAML: {exc}") from exc
+    return objects_from_docs(docs, target)

@@ -10,6 +10,7 @@ import dataclasses
 import fnmatch
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import yaml
 
 from kuberay_gitops import checks as registry
-from kuberay_gitops import harden, secretscan
+from kuberay_gitops import harden, rendercache, secretscan
 from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
 from kuberay_gitops.discover import RenderTarget, discover, kustomization_file, select
 from kuberay_gitops.exitcodes import ConfigError, ToolFailed
@@ -32,8 +33,8 @@ from kuberay_gitops.findings import (
 )
 from kuberay_gitops.index import ObjectIndex
 from kuberay_gitops.locate import Locator, SourceCache
-from kuberay_gitops.manifests import K8sObject, load_stream
-from kuberay_gitops.render import Rendered, Renderer, render_all
+from kuberay_gitops.manifests import K8sObject, load_stream, objects_from_docs
+from kuberay_gitops.render import Rendered, Renderer
 from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools import checkov, kubeconform, schemas, toolchain, yamllint
 from kuberay_gitops.tools.mirror import git_env
@@ -335,7 +336,38 @@ def _apply_config(settings: Settings, findings: Iterable[Finding]) -> tuple[list
     return kept, suppressed
 
 
-def validate(settings: Settings, paths: Sequence[str] = (), stages: Stages = Stages()) -> Report:
+def render_targets(
+    settings: Settings, renderer: Renderer, targets: Sequence[RenderTarget], use_cache: bool
+) -> list[RenderedTarget]:
+    """Render and parse targets in parallel, reusing cached renders of unchanged inputs."""
+    cacheable = use_cache and settings.render_cache and settings.use_mirrors
+
+    def one(target: RenderTarget) -> RenderedTarget:
+        digest = ""
+        if cacheable:
+            digest = rendercache.key(
+                settings.repo_root, target, settings.toolchain.kustomize, renderer.env
+            )
+            docs = rendercache.load(settings.cache_path, digest)
+            if docs is not None:
+                return RenderedTarget(target, objects_from_docs(docs, target.path))
+        rt = parse(renderer.render(target))
+        if cacheable and rt.error is None and rt.objects:
+            rendercache.store(settings.cache_path, digest, [dict(o.body) for o in rt.objects])
+        return rt
+
+    if settings.effective_jobs <= 1 or len(targets) <= 1:
+        return [one(t) for t in targets]
+    with ThreadPoolExecutor(max_workers=settings.effective_jobs) as pool:
+        return list(pool.map(one, targets))
+
+
+def validate(
+    settings: Settings,
+    paths: Sequence[str] = (),
+    stages: Stages = Stages(),
+    use_cache: bool = True,
+) -> Report:
     """The main job: every stage over the selected targets, one Report."""
     _check_config(settings)
     tools = toolchain.locate(settings)
@@ -353,7 +385,7 @@ def validate(settings: Settings, paths: Sequence[str] = (), stages: Stages = Sta
             if any(f.severity is Severity.ERROR for f in scan):
                 refused.add(t.path)
     to_render = [t for t in targets if t.path not in refused]
-    rendered = [parse(r) for r in render_all(renderer, to_render, settings.effective_jobs)]
+    rendered = render_targets(settings, renderer, to_render, use_cache)
     rendered += [
         RenderedTarget(t, [], "not rendered: refused by harden-* findings")
         for t in targets

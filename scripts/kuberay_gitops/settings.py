@@ -90,6 +90,7 @@ class Settings:
     mirrors: tuple[Mirror, ...] = ()
     use_mirrors: bool = True
     render_timeout: float = 120.0
+    render_cache: bool = True
     jobs: int = 0
     tools_dir: str = ".tools/bin"
     cache_dir: str = ".cache"
@@ -242,7 +243,9 @@ def _parse_file(data: Mapping[str, Any], base: Settings) -> Settings:
         s = replace(s, mirrors=tuple(mirrors))
     if "render" in data:
         r = _expect(data["render"], dict, "render")
-        _only_keys(r, {"timeout_seconds", "jobs", "mirrors"}, "render")
+        _only_keys(r, {"timeout_seconds", "jobs", "mirrors", "cache"}, "render")
+        if "cache" in r:
+            s = replace(s, render_cache=_expect(r["cache"], bool, "render.cache"))
         if "timeout_seconds" in r:
             t = _expect(r["timeout_seconds"], (int, float), "render.timeout_seconds")
             s = replace(s, render_timeout=float(t))

@@ -1,0 +1,73 @@
+"""Render cache: a target's parsed objects keyed by a hash of everything its build reads.
+
+The key covers the kustomize version, the git config that redirects remote bases to the
+content-addressed local mirrors, and the bytes of every repository file the target's
+kustomize graph can read (`affected.dependencies`: kustomizations, resources, patches,
+components, generator inputs; a directory entry covers every file under it; a missing
+file counts as missing). Unchanged targets are then not rebuilt or re-parsed. Without
+mirrors (online remote bases, whose tags could move) nothing is cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kuberay_gitops.affected import dependencies
+from kuberay_gitops.discover import RenderTarget
+
+DIR = "render"
+
+
+def _hash_file(h: Any, root: Path, rel: str) -> None:
+    path = root / rel
+    h.update(rel.encode() + b"\0")
+    try:
+        h.update(path.read_bytes() if path.is_file() else b"\0missing")
+    except OSError:
+        h.update(b"\0unreadable")
+    h.update(b"\0")
+
+
+def key(
+    repo_root: Path, target: RenderTarget, kustomize_version: str, env: Mapping[str, str]
+) -> str:
+    """The cache key of one target's render."""
+    h = hashlib.sha256()
+    h.update(f"v1\0{kustomize_version}\0{target.path}\0".encode())
+    config = env.get("GIT_CONFIG_GLOBAL")
+    if config:
+        h.update(Path(config).read_bytes())
+    for dep in sorted(dependencies(repo_root, target)):
+        if dep.endswith("/"):
+            base = repo_root / dep
+            files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
+            h.update(f"{dep}\0{len(files)}\0".encode())
+            for p in files:
+                _hash_file(h, repo_root, p.relative_to(repo_root).as_posix())
+        else:
+            _hash_file(h, repo_root, dep)
+    return h.hexdigest()
+
+
+def load(cache_dir: Path, digest: str) -> list[dict[str, Any]] | None:
+    """Cached documents, or None on a miss (or an unreadable entry)."""
+    path = cache_dir / DIR / f"{digest}.json"
+    try:
+        docs = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return docs if isinstance(docs, list) else None
+
+
+def store(cache_dir: Path, digest: str, docs: list[Any]) -> None:
+    """Write an entry atomically (concurrent runs may write the same entry)."""
+    path = cache_dir / DIR / f"{digest}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(json.dumps(docs, default=str, separators=(",", ":")))
+    tmp.replace(path)
