@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from kuberay_gitops import rendercache
+from kuberay_gitops.discover import RenderTarget
+from kuberay_gitops.pipeline import Stages, make_renderer, validate
+from kuberay_gitops.settings import Settings, load
+from kuberay_gitops.tools.toolchain import locate
+from tests.conftest import KUSTOMIZATION, WriteTree, config_text
+
+CM = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: n\ndata:\n  a: '{value}'\n"
+)
+
+
+def _tree(value: str = "1") -> dict[str, str]:
+    return {
+        "base/kustomization.yaml": KUSTOMIZATION.format(resources="  - configmap.yaml"),
+        "base/configmap.yaml": CM.format(value=value),
+        "t/kustomization.yaml": KUSTOMIZATION.format(resources="  - ../base"),
+        "unrelated/notes.yaml": "a: 1\n",
+    }
+
+
+def _key(root: Path) -> str:
+    return rendercache.key(root, RenderTarget("t"), "v5.8.1", {})
+
+
+def test_key_changes_when_a_file_of_the_kustomize_graph_changes(write_tree: WriteTree) -> None:
+    root = write_tree(_tree())
+    before = _key(root)
+    (root / "base/configmap.yaml").write_text(CM.format(value="2"))
+    assert _key(root) != before
+
+
+def test_key_ignores_files_outside_the_kustomize_graph(write_tree: WriteTree) -> None:
+    root = write_tree(_tree())
+    before = _key(root)
+    (root / "unrelated/notes.yaml").write_text("a: 2\n")
+    assert _key(root) == before
+
+
+def test_a_cached_render_is_never_stale(write_tree: WriteTree, tmp_path: Path) -> None:
+    root = write_tree(_tree())
+    (root / "kuberay-gitops.yaml").write_text(
+        config_text().replace("cache_dir:", f"cache_dir: {tmp_path / 'own-cache'}\n# was:")
+    )
+    stages = Stages(lint=False, schema=False, checks=False, checkov=False)
+    settings = load(root, env={})
+    first = validate(settings, (), stages)
+    assert list((tmp_path / "own-cache" / rendercache.DIR).glob("*.json"))
+    (root / "base/configmap.yaml").write_text(CM.format(value="2").replace("name: c", "name: d"))
+    second = validate(settings, (), stages)
+    assert [t.objects for t in first.targets] == [1]
+    assert [t.objects for t in second.targets] == [1]
+    docs = rendercache.load(tmp_path / "own-cache", _key_for(root, settings))
+    assert docs is not None
+    assert docs[0]["metadata"]["name"] == "d"
+
+
+def _key_for(root: Path, settings: Settings) -> str:
+    renderer = make_renderer(settings, locate(settings).kustomize)
+    return rendercache.key(root, RenderTarget("t"), settings.toolchain.kustomize, renderer.env)
