@@ -10,7 +10,10 @@ RUN := $(VENV)/bin/kuberay-gitops
 # Extra arguments for `make validate`, e.g. VALIDATE_ARGS="--format json".
 VALIDATE_ARGS ?=
 
-.PHONY: setup tools validate test lint docs bench clean
+# Base for `make diff` (the PR workflow passes the target branch).
+BASE ?= origin/main
+
+.PHONY: setup tools validate test lint docs diff bench clean
 
 ## setup: idempotent; a pinned .venv and pinned kustomize + kubeconform in .tools/bin
 setup: $(VENV)/.installed tools
@@ -41,6 +44,10 @@ lint: setup
 ## docs: regenerate docs/checks.md from the check registry
 docs: setup
 	$(RUN) list-checks --format markdown > docs/checks.md
+
+## diff: rendered, per-object diff against BASE as markdown (the PR job summary)
+diff: setup
+	$(RUN) diff --base $(BASE) --format markdown
 
 ## bench: performance figures (never part of test)
 bench: setup

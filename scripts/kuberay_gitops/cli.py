@@ -10,7 +10,7 @@ import dataclasses
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,48 @@ def cli(ctx: click.Context, /, **params: Any) -> None:
     ctx.obj = _State(params)
 
 
+def _progress_enabled(quiet: bool) -> bool:
+    """Progress only for a person at a terminal: never in CI or with --quiet."""
+    if quiet or os.environ.get("CI") or os.environ.get("GITHUB_ACTIONS") == "true":
+        return False
+    return sys.stderr.isatty()
+
+
+def _progress_sink(quiet: bool) -> Callable[[str], None]:
+    if not _progress_enabled(quiet):
+        return lambda _msg: None
+
+    def show(msg: str) -> None:
+        sys.stderr.write(f"\r\033[K[kuberay-gitops] {msg}")
+        sys.stderr.flush()
+
+    return show
+
+
+def _end_progress(quiet: bool) -> None:
+    if _progress_enabled(quiet):
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
+def _use_color(mode: str) -> bool:
+    """--color always/never, else a terminal without NO_COLOR (https://no-color.org)."""
+    if mode != "auto":
+        return mode == "always"
+    return "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+_COLORS = {" error [": "\033[31m", " warning [": "\033[33m"}
+
+
+def colorize(text: str) -> str:
+    """Colour the severity word of each finding line of the text report."""
+    for token, code in _COLORS.items():
+        word = token.strip(" [")
+        text = text.replace(token, f" {code}{word}\033[0m [")
+    return text
+
+
 def _resolve_format(fmt: str) -> str:
     if fmt == "auto":
         return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
@@ -117,6 +159,14 @@ def _resolve_format(fmt: str) -> str:
 @click.option("--skip-checks", is_flag=True, help="Skip the project's checks.")
 @click.option("--skip-checkov", is_flag=True, help="Skip checkov.")
 @click.option("--no-cache", is_flag=True, help="Rebuild every target (ignore the render cache).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour text output; auto = on a terminal unless NO_COLOR is set.",
+)
 @click.option(
     "--changed-since",
     metavar="REF",
@@ -134,6 +184,8 @@ def validate_cmd(
     skip_checks: bool,
     skip_checkov: bool,
     no_cache: bool,
+    quiet: bool,
+    color: str,
     changed_since: str | None,
 ) -> None:
     """Validate every render target (or those at or under PATHS)."""
@@ -165,11 +217,17 @@ def validate_cmd(
             checkov=not skip_checkov,
         ),
         use_cache=not no_cache,
+        progress=_progress_sink(quiet),
     )
+    _end_progress(quiet)
     if note is not None:
         report = dataclasses.replace(report, notes=(*report.notes, note))
-    text = REPORTERS[_resolve_format(fmt)](report)
-    click.echo(text, nl=False)
+    resolved = _resolve_format(fmt)
+    text = REPORTERS[resolved](report)
+    colored = resolved == "text" and _use_color(color)
+    if colored:
+        text = colorize(text)
+    click.echo(text, nl=False, color=colored)
     for name, path in extra:
         path.write_text(REPORTERS[name](report))
     threshold = Severity(fail_on).rank

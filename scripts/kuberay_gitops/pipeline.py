@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -336,11 +336,23 @@ def _apply_config(settings: Settings, findings: Iterable[Finding]) -> tuple[list
     return kept, suppressed
 
 
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    """The default progress sink: say nothing."""
+
+
 def render_targets(
-    settings: Settings, renderer: Renderer, targets: Sequence[RenderTarget], use_cache: bool
+    settings: Settings,
+    renderer: Renderer,
+    targets: Sequence[RenderTarget],
+    use_cache: bool,
+    progress: Progress = _quiet,
 ) -> list[RenderedTarget]:
     """Render and parse targets in parallel, reusing cached renders of unchanged inputs."""
     cacheable = use_cache and settings.render_cache and settings.use_mirrors
+    done: list[str] = []
 
     def one(target: RenderTarget) -> RenderedTarget:
         digest = ""
@@ -354,6 +366,8 @@ def render_targets(
         rt = parse(renderer.render(target))
         if cacheable and rt.error is None and rt.objects:
             rendercache.store(settings.cache_path, digest, [dict(o.body) for o in rt.objects])
+        done.append(target.path)
+        progress(f"rendered {len(done)}/{len(targets)} targets ({target.path})")
         return rt
 
     if settings.effective_jobs <= 1 or len(targets) <= 1:
@@ -367,6 +381,7 @@ def validate(
     paths: Sequence[str] = (),
     stages: Stages = Stages(),
     use_cache: bool = True,
+    progress: Progress = _quiet,
 ) -> Report:
     """The main job: every stage over the selected targets, one Report."""
     _check_config(settings)
@@ -385,7 +400,8 @@ def validate(
             if any(f.severity is Severity.ERROR for f in scan):
                 refused.add(t.path)
     to_render = [t for t in targets if t.path not in refused]
-    rendered = render_targets(settings, renderer, to_render, use_cache)
+    progress(f"rendering {len(to_render)} targets")
+    rendered = render_targets(settings, renderer, to_render, use_cache, progress)
     rendered += [
         RenderedTarget(t, [], "not rendered: refused by harden-* findings")
         for t in targets
@@ -420,16 +436,20 @@ def validate(
                 )
             )
     if stages.lint or stages.secrets:
+        progress("yamllint and secret scan")
         files = yamllint.yaml_files(settings.repo_root)
         if stages.lint:
             findings.extend(yamllint.lint(settings.repo_root, files))
         if stages.secrets:
             findings.extend(secretscan.scan(settings.repo_root, files))
     if stages.schema:
+        progress("kubeconform (one run over every object)")
         pending.extend(_schema_pending(settings, tools.kubeconform, rendered))
     if stages.checkov and settings.checkov_enabled:
+        progress("checkov (one run)")
         pending.extend(_checkov_pending(settings, rendered))
     if stages.checks:
+        progress("project checks")
         facts = RepoFacts(
             targets=frozenset(t.path for t in all_targets),
             rendered={rt.target.path: (None if rt.error else len(rt.objects)) for rt in rendered},
@@ -454,6 +474,8 @@ def validate(
                         "kuberay-gitops",
                     )
                 )
+    if pending:
+        progress(f"locating {len(pending)} findings")
     findings.extend(_locate_all(settings, renderer, pending, by_target))
     kept, suppressed = _apply_config(settings, findings)
     notes = [f"{suppressed} finding(s) suppressed by the config"] if suppressed else []

@@ -315,3 +315,19 @@ def test_committed_secret_value_is_found_by_the_secret_scan(
     rows = [(f["check"], f["file"], f["line"]) for f in _findings(result)]
     assert ("secret-high-entropy", "base/raycluster.yaml", 16) in rows
     assert "ghp_x9Kq2" not in result.stdout
+
+
+def test_color_always_marks_severities_and_progress_stays_off_without_a_terminal(
+    write_tree: WriteTree, run_cli: Run
+) -> None:
+    root = write_tree(_tree(RAYCLUSTER.replace("replicas: 1\n", 'replicas: "two"\n', 1)))
+    colored = run_cli(
+        "--repo", str(root), "validate", *FOUNDATION, "--format", "text", "--color", "always"
+    )
+    assert "\033[31merror\033[0m [kubeconform/schema]" in colored.stdout
+    assert colored.stderr == ""
+    plain = run_cli(
+        "--repo", str(root), "validate", *FOUNDATION, "--format", "text", env={"NO_COLOR": "1"}
+    )
+    assert "\033[" not in plain.stdout
+    assert ": error [kubeconform/schema]" in plain.stdout

@@ -14,7 +14,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yaml"))
-README_TARGETS = {"setup", "validate", "test", "lint"}
+README_TARGETS = {"setup", "validate", "test", "lint", "diff"}
 
 
 def _schema() -> dict[str, Any]:
