@@ -1,0 +1,72 @@
+"""Per-check configuration from kuberay-gitops.yaml: enabled, severity, options, suppressions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kuberay_gitops.exitcodes import ConfigError
+from kuberay_gitops.findings import Severity
+from kuberay_gitops.pipeline import Stages, validate
+from kuberay_gitops.settings import load
+from tests.conftest import CheckRun, WriteTree, config_text, target_tree
+from tests.unit.checks.test_ray_replicas_range import RAYCLUSTER
+
+Run = Callable[..., CheckRun]
+BAD = {"t/raycluster.yaml": RAYCLUSTER.format(replicas=5)}
+
+
+def test_suppression_with_reason_removes_the_finding(run_check: Run) -> None:
+    extra = (
+        "suppressions:\n  - check: ray-replicas-range\n    object: RayCluster/kuberay/rc\n"
+        "    reason: accepted while the autoscaler is tuned\n"
+    )
+    assert run_check("ray-replicas-range", BAD, config_extra=extra).rows() == []
+
+
+def test_suppression_for_another_object_keeps_the_finding(run_check: Run) -> None:
+    extra = (
+        "suppressions:\n  - check: ray-replicas-range\n    object: RayCluster/kuberay/other\n"
+        "    reason: a different cluster\n"
+    )
+    assert len(run_check("ray-replicas-range", BAD, config_extra=extra).rows()) == 1
+
+
+def test_severity_override_applies(run_check: Run) -> None:
+    extra = "checks:\n  ray-replicas-range:\n    severity: warning\n"
+    [finding] = run_check("ray-replicas-range", BAD, config_extra=extra).findings
+    assert finding.severity is Severity.WARNING
+
+
+def test_disabled_check_reports_nothing(run_check: Run) -> None:
+    extra = "checks:\n  ray-replicas-range:\n    enabled: false\n"
+    assert run_check("ray-replicas-range", BAD, config_extra=extra).rows() == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            "checks:\n  no-such-check:\n    enabled: false\n",
+            'config: checks: unknown check "no-such-check"',
+        ),
+        (
+            "checks:\n  ports-reserved:\n    options:\n      reserverd: [1]\n",
+            'config: check "ports-reserved": unknown option "reserverd"',
+        ),
+        (
+            "checks:\n  ports-reserved:\n    options:\n      reserved: 6379\n",
+            'config: check "ports-reserved": option "reserved" expects list, got int',
+        ),
+    ],
+    ids=["unknown-check", "unknown-option", "wrong-option-type"],
+)
+def test_bad_check_config_is_a_config_error(
+    write_tree: WriteTree, extra: str, message: str
+) -> None:
+    root: Path = write_tree(target_tree({**BAD, "kuberay-gitops.yaml": config_text(extra=extra)}))
+    with pytest.raises(ConfigError) as info:
+        validate(load(root, env={}), (), Stages(lint=False, schema=False, checkov=False))
+    assert str(info.value).startswith(message)
