@@ -15,6 +15,10 @@ import yaml
 from kuberay_gitops.exitcodes import NothingToCheck
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# Set-up output, caches and VCS data: never repository content to scan or render.
+SKIP_DIRS = frozenset(
+    {".git", ".venv", ".tools", ".cache", ".shared", "node_modules", "bench-results", "build"}
+)
 
 
 @dataclass(frozen=True, slots=True, order=True)

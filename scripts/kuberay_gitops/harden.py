@@ -48,7 +48,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError
 
-from kuberay_gitops.discover import kustomization_file
+from kuberay_gitops.discover import SKIP_DIRS, kustomization_file
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import FieldPath, Finding, Location, Severity, sorted_findings
 
@@ -72,7 +72,6 @@ HINTS = {
     "tags; the scan cannot vouch for what it cannot read as kustomize does",
 }
 
-_SKIP_DIRS = frozenset({".git", ".venv", ".tools", ".cache", "node_modules", "bench-results"})
 
 # Field names folded to ASCII upper case, as encoding/json matches them.
 _PLUGIN_FIELDS = frozenset({"GENERATORS", "TRANSFORMERS", "VALIDATORS"})
@@ -508,7 +507,7 @@ class _Scan:
             here = Path(dirpath)
             self.scanned_dirs.add(here)
             dirnames[:] = sorted(
-                d for d in dirnames if d not in _SKIP_DIRS and here / d not in self.scanned_dirs
+                d for d in dirnames if d not in SKIP_DIRS and here / d not in self.scanned_dirs
             )
             for name in sorted([*dirnames, *filenames]):
                 path = here / name

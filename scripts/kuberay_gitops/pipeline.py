@@ -20,7 +20,7 @@ import yaml
 from kuberay_gitops import checks as registry
 from kuberay_gitops import harden, rendercache, secretscan
 from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
-from kuberay_gitops.discover import RenderTarget, discover, kustomization_file, select
+from kuberay_gitops.discover import SKIP_DIRS, RenderTarget, discover, kustomization_file, select
 from kuberay_gitops.exitcodes import ConfigError, ToolFailed
 from kuberay_gitops.findings import (
     FieldPath,
@@ -38,8 +38,6 @@ from kuberay_gitops.render import Rendered, Renderer
 from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools import checkov, kubeconform, schemas, toolchain, yamllint
 from kuberay_gitops.tools.mirror import git_env
-
-_SKIP_DIRS = {".git", ".venv", ".tools", ".cache", "node_modules", "bench-results", "build"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +98,7 @@ def repo_directories(root: Path) -> frozenset[str]:
     """Every directory of the repository (repo-relative), outside tool and cache dirs."""
     out: set[str] = set()
     for dirpath, dirnames, _ in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")]
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
         rel = Path(dirpath).relative_to(root).as_posix()
         if rel != ".":
             out.add(rel)

@@ -177,6 +177,14 @@ def _str_list(value: Any, key: str) -> tuple[str, ...]:
     return tuple(_expect(v, str, f"{key}[{i}]") for i, v in enumerate(items))
 
 
+def _reason(entry: Mapping[str, Any], key: str) -> str:
+    """A reviewed exception (allow-listed kind, suppression, skipped check) needs its why."""
+    reason = entry.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ConfigError(f"config: {key}.reason: a non-empty reason is required")
+    return reason
+
+
 def _normalize_k8s_version(value: str, key: str) -> str:
     m = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.(\d+))?", value.strip())
     if not m:
@@ -261,9 +269,7 @@ def _parse_file(data: Mapping[str, Any], base: Settings) -> Settings:
             key = f"schema.allow_missing[{i}]"
             _expect(a, dict, key)
             _only_keys(a, {"kind", "reason"}, key)
-            reason = a.get("reason")
-            if not isinstance(reason, str) or not reason.strip():
-                raise ConfigError(f"config: {key}.reason: a non-empty reason is required")
+            reason = _reason(a, key)
             allowed.append(
                 AllowedKind(kind=_expect(a.get("kind"), str, f"{key}.kind"), reason=reason)
             )
@@ -291,9 +297,7 @@ def _parse_file(data: Mapping[str, Any], base: Settings) -> Settings:
             key = f"suppressions[{i}]"
             _expect(sup, dict, key)
             _only_keys(sup, {"check", "object", "target", "reason"}, key)
-            reason = sup.get("reason")
-            if not isinstance(reason, str) or not reason.strip():
-                raise ConfigError(f"config: {key}.reason: a non-empty reason is required")
+            reason = _reason(sup, key)
             sups.append(
                 Suppression(
                     check=_expect(sup.get("check"), str, f"{key}.check"),
@@ -315,9 +319,7 @@ def _parse_file(data: Mapping[str, Any], base: Settings) -> Settings:
             key = f"checkov.skip[{i}]"
             _expect(sk, dict, key)
             _only_keys(sk, {"id", "reason"}, key)
-            reason = sk.get("reason")
-            if not isinstance(reason, str) or not reason.strip():
-                raise ConfigError(f"config: {key}.reason: a non-empty reason is required")
+            reason = _reason(sk, key)
             skips.append(CheckovSkip(_expect(sk.get("id"), str, f"{key}.id"), reason))
         s = replace(s, checkov_skips=tuple(skips))
     if "allowed_remotes" in data:

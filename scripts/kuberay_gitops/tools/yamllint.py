@@ -8,11 +8,11 @@ from pathlib import Path
 from yamllint import linter
 from yamllint.config import YamlLintConfig, YamlLintConfigError
 
+from kuberay_gitops.discover import SKIP_DIRS
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import Finding, Location, Severity
 
 CONFIG = ".yamllint"
-_SKIP_DIRS = {".git", ".venv", ".tools", ".cache", "node_modules", "bench-results", "build"}
 
 
 def yaml_files(repo_root: Path) -> list[Path]:
@@ -23,7 +23,7 @@ def yaml_files(repo_root: Path) -> list[Path]:
         d = stack.pop()
         for p in sorted(d.iterdir()):
             if p.is_dir():
-                if p.name not in _SKIP_DIRS and not p.is_symlink():
+                if p.name not in SKIP_DIRS and not p.is_symlink():
                     stack.append(p)
             elif p.suffix in (".yaml", ".yml") or p.name == CONFIG:
                 out.append(p)
