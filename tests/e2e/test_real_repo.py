@@ -81,7 +81,7 @@ def test_real_repository_validates_with_zero_findings(run_cli: Run) -> None:
     data = json.loads(result.stdout)
     assert [f"{f['file']}:{f['line']} {f['check']} {f['message']}" for f in data["findings"]] == []
     assert result.exit_code == 0
-    assert data["summary"]["targets"] == 16
+    assert data["summary"]["targets"] == 17
     assert data["summary"]["objects"] > 100
 
 

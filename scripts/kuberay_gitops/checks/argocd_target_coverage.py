@@ -8,7 +8,10 @@ sync to the same cluster makes them fight over the same objects (with
 hand-applied bootstrap root. Only sources of this repository (`argocd.repo_url`) count.
 An orphan is reported on the ApplicationSet (or Application) deploying the most similar
 path, at the list of elements to extend when there is one. Orphans are not reported when an
-ApplicationSet cannot be expanded offline (argocd-appset-unsupported says which).
+ApplicationSet cannot be expanded offline (argocd-appset-unsupported says which), nor in
+a target that deploys nothing under the covered prefixes (the bootstrap root, which only
+points at `argocd/`). Checks run per render target, so double coverage is found among the
+Applications of one target (all ApplicationSets live in the `argocd` target).
 PASS / FAIL examples: tests/unit/checks/test_argocd_target_coverage.py
 """
 
@@ -68,6 +71,8 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
                 field = app.field(*src.path, "path")
                 seen.setdefault(path, {}).setdefault(app.cluster, []).append((app, field))
                 deployed.append((path, app, field))
+    if not any(_covered(path, prefixes) for path, _, _ in deployed):
+        return  # not the deployment layer (e.g. the bootstrap root, which points at argocd/)
     for target in sorted(ctx.repo.targets):
         if not _covered(target, prefixes):
             continue
