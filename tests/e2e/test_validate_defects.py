@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import KUSTOMIZATION, CliResult, WriteTree, config_text
+from tests.conftest import KUSTOMIZATION, TOOLS_DIR, CliResult, WriteTree, config_text
 
 RAYCLUSTER = """\
 apiVersion: ray.io/v1
@@ -331,3 +331,37 @@ def test_color_always_marks_severities_and_progress_stays_off_without_a_terminal
     )
     assert "\033[" not in plain.stdout
     assert ": error [kubeconform/schema]" in plain.stdout
+
+
+def test_kubeconform_removed_from_tools_exits_3_with_the_setup_instruction(
+    write_tree: WriteTree, run_cli: Run, tmp_path: Path
+) -> None:
+    tools = tmp_path / "tools-without-kubeconform"
+    tools.mkdir()
+    (tools / "kustomize").symlink_to(TOOLS_DIR / "kustomize")
+    config = config_text(targets=["overlays/*"]).replace(
+        "tools_dir:", f"tools_dir: {tools}\n# was:"
+    )
+    root = write_tree(_tree(**{"kuberay-gitops.yaml": config}))
+    result = run_cli("--repo", str(root), "validate")
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"kuberay-gitops: error: kubeconform v0.7.0 not found at {tools / 'kubeconform'}; "
+        "run `make setup`\n"
+    )
+
+
+def test_wrong_tool_version_exits_3_naming_both_versions(
+    write_tree: WriteTree, run_cli: Run
+) -> None:
+    root = write_tree(_tree())
+    (root / "toolchain.env").write_text(
+        (root / "toolchain.env")
+        .read_text()
+        .replace("KUSTOMIZE_VERSION=v5.8.1", "KUSTOMIZE_VERSION=v5.4.3")
+    )
+    result = run_cli("--repo", str(root), "validate")
+    assert result.exit_code == 3
+    assert result.stderr.startswith(
+        "kuberay-gitops: error: kustomize v5.4.3 required, found v5.8.1"
+    )
