@@ -1,10 +1,11 @@
 """checkov adapter: one run over every rendered object of the validation.
 
-checkov is pointed at the *rendered* objects with `--framework kubernetes` (its
-kustomize framework passes silently when a build fails), offline (`--skip-download`),
-once per validation (its import alone costs ~1.5 s). Each object is written to its own
-file so every result maps back to exactly one rendered object; `evaluated_keys` gives
-the field. Per-object `checkov.io/skipN` annotations keep working.
+checkov's Kubernetes runner is pointed at the *rendered* objects (its kustomize framework
+passes silently when a build fails), offline, in one process per validation (its import
+alone costs ~1.5 s) with one resource graph per render target (`checkov_driver`). Each
+object is written to its own file so every result maps back to exactly one rendered
+object; `evaluated_keys` gives the field. Per-object `checkov.io/skipN` annotations keep
+working.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _field(keys: Sequence[str]) -> FieldPath:
 
 
 def binary() -> Path:
-    """The checkov console script of the running virtualenv."""
+    """The checkov console script of the running virtualenv (proves checkov is installed)."""
     path = Path(sys.executable).parent / "checkov"
     if not path.is_file():
         raise ToolNotFound(f"checkov not found at {path}; run `make setup`")
@@ -58,58 +59,41 @@ def binary() -> Path:
 def scan(
     objects: Sequence[K8sObject], skip_checks: Sequence[str], timeout: float
 ) -> list[CheckovResult]:
-    """Failed checks for all objects, from a single checkov process."""
+    """Failed checks for all objects: one checkov process, one graph per render target."""
     if not objects:
         return []
-    exe = binary()
+    binary()
     with tempfile.TemporaryDirectory(prefix="kuberay-gitops-checkov-") as tmp:
-        by_name: dict[str, K8sObject] = {}
+        by_file: dict[tuple[str, str], K8sObject] = {}
+        dirs: dict[str, str] = {}
         for i, obj in enumerate(objects):
+            directory = dirs.setdefault(obj.target, str(Path(tmp) / f"t{len(dirs):04d}"))
+            Path(directory).mkdir(exist_ok=True)
             name = f"{i:06d}.json"  # JSON: dumping YAML in Python costs seconds
-            (Path(tmp) / name).write_text(json.dumps(obj.body, default=str))
-            by_name[name] = obj
-        argv = [
-            str(exe),
-            "--directory",
-            tmp,
-            "--framework",
-            "kubernetes",
-            "--output",
-            "json",
-            "--skip-download",
-            "--quiet",
-            "--compact",
-        ]
+            (Path(directory) / name).write_text(json.dumps(obj.body, default=str))
+            by_file[(directory, name)] = obj
+        argv = [sys.executable, "-m", "kuberay_gitops.tools.checkov_driver"]
         if skip_checks:
             argv += ["--skip-check", ",".join(skip_checks)]
-        out = run(
-            argv,
-            timeout=timeout,
-            env={"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"},
-        )
-    if out.returncode not in (0, 1):
-        raise ToolFailed(f"checkov exited {out.returncode}: {one_line(out.stderr)}")
+        out = run([*argv, *dirs.values()], timeout=timeout)
+    if out.returncode != 0:
+        raise ToolFailed(f"checkov exited {out.returncode}: {one_line(out.stderr[-2000:])}")
     try:
-        data = json.loads(out.stdout) if out.stdout.strip() else {}
+        failed = json.loads(out.stdout)
     except json.JSONDecodeError as exc:
         raise ToolFailed(f"checkov output is not JSON: {one_line(out.stdout)}") from exc
-    reports = data if isinstance(data, list) else [data]
     results: list[CheckovResult] = []
-    for report in reports:
-        if not isinstance(report, dict) or report.get("check_type") not in (None, "kubernetes"):
+    for item in failed if isinstance(failed, list) else []:
+        owner = by_file.get((str(item.get("dir")), str(item.get("file"))))
+        if owner is None:
             continue
-        for failed in (report.get("results") or {}).get("failed_checks") or []:
-            owner = by_name.get(Path(str(failed.get("file_path", ""))).name)
-            if owner is None:
-                continue
-            keys = (failed.get("check_result") or {}).get("evaluated_keys") or []
-            results.append(
-                CheckovResult(
-                    owner,
-                    str(failed.get("check_id")),
-                    str(failed.get("check_name", "")),
-                    _field(keys),
-                    str(failed.get("guideline") or ""),
-                )
+        results.append(
+            CheckovResult(
+                owner,
+                str(item.get("check_id")),
+                str(item.get("check_name", "")),
+                _field(item.get("evaluated_keys") or []),
+                str(item.get("guideline") or ""),
             )
+        )
     return results

@@ -169,12 +169,17 @@ def ensure_crds(
 ) -> Path:
     """Schemas for all CRDs, cached by a hash of their content."""
     files = list(crd_files)
-    rendered = list(rendered_crds)
+    # Every environment renders the same CRDs: convert each distinct one once.
+    distinct: dict[str, Mapping[str, Any]] = {}
+    for crd in rendered_crds:
+        digest = hashlib.sha256(json.dumps(crd, sort_keys=True, default=str).encode()).hexdigest()
+        distinct.setdefault(digest, crd)
+    rendered = [distinct[d] for d in sorted(distinct)]
     h = hashlib.sha256()
     for f in files:
         h.update(f.read_bytes())
-    for crd in rendered:
-        h.update(json.dumps(crd, sort_keys=True, default=str).encode())
+    for digest in sorted(distinct):
+        h.update(digest.encode())
     root = cache / f"crds-{h.hexdigest()[:16]}"
     done = root / ".complete"
     if done.exists():
