@@ -1,0 +1,96 @@
+"""`python -m kuberay_gitops.bench`: a smoke run of the cheapest pipelines, no timing assertions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kuberay_gitops import bench
+from tests.conftest import REPO_ROOT, require_setup
+
+
+def test_bench_smoke_writes_table_and_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    require_setup()
+    out = tmp_path / "results"
+    code = bench.main(
+        [
+            "--repo",
+            str(REPO_ROOT),
+            "--sizes",
+            "1",
+            "--repeat",
+            "1",
+            "--only",
+            "floor,validate-warm",
+            "--out",
+            str(out),
+        ]
+    )
+    stdout = capsys.readouterr().out
+    assert code == 0
+    rows = {
+        cells[2]: float(cells[4])
+        for line in stdout.splitlines()
+        if (cells := [c.strip() for c in line.split("|")])[1:2] == ["1"]
+    }
+    assert set(rows) == {"floor", "validate-warm"}
+    assert all(seconds > 0 for seconds in rows.values())
+    [written] = out.glob("bench-*.json")
+    data = json.loads(written.read_text())
+    assert {(m["pipeline"], m["n"]) for m in data["measurements"]} == {
+        ("floor", 1),
+        ("validate-warm", 1),
+    }
+    assert all(m["wall_seconds"] > 0 and m["objects"] > 0 for m in data["measurements"])
+
+
+def test_synthetic_argocd_lists_one_applicationset_per_environment() -> None:
+    text = (
+        "resources:\n"
+        "  - projects/appproject-kuberay-platform.yaml\n"
+        "  - applicationsets/applicationset-kuberay-dev.yaml\n"
+        "  - applicationsets/applicationset-kuberay-prod.yaml\n"
+    )
+    assert bench._argocd_kustomization(text, ["env-001", "env-002"]) == (
+        "resources:\n"
+        "  - projects/appproject-kuberay-platform.yaml\n"
+        "  - applicationsets/applicationset-kuberay-env-001.yaml\n"
+        "  - applicationsets/applicationset-kuberay-env-002.yaml\n"
+    )
+
+
+def test_slope_is_least_squares_and_flags_superlinear_growth() -> None:
+    def series(pipeline: str, walls: dict[int, float]) -> list[bench.Measurement]:
+        return [bench.Measurement(pipeline, n, walls=[w]) for n, w in walls.items()]
+
+    linear = series("validate-warm", {3: 2.0, 30: 11.0, 100: 34.3})
+    quadratic = series("validate-cold", {3: 1.0, 30: 9.0, 100: 100.0})
+    fitted = {s.pipeline: s for s in bench.slopes([*linear, *quadratic])}
+    assert fitted["validate-warm"].seconds_per_env == pytest.approx(1 / 3, rel=1e-2)
+    assert fitted["validate-warm"].linear
+    assert not fitted["validate-cold"].linear
+
+
+def test_a_size_that_fails_stops_the_bench_and_still_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fake_size(n: int, opts: bench.Options, real: object, tmp: Path) -> list[bench.Measurement]:
+        if n == 2:
+            raise bench.BenchError("N=2: kuberay-gitops validate: exit 1, 1 error(s)\n  detail")
+        return [bench.Measurement("floor", n, walls=[1.5], objects=10)]
+
+    monkeypatch.setattr(bench, "bench_size", fake_size)
+    out = tmp_path / "results"
+    code = bench.main(["--repo", str(REPO_ROOT), "--sizes", "1,2,3", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "| 1 | floor | 1 | 1.50 |" in captured.out
+    assert "stopped at N=2: kuberay-gitops validate: exit 1, 1 error(s)" in captured.out
+    [written] = out.glob("bench-*.json")
+    data = json.loads(written.read_text())
+    assert data["failure"]["n"] == 2
+    assert [(m["pipeline"], m["n"]) for m in data["measurements"]] == [("floor", 1)]
