@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import hashlib
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -351,6 +353,9 @@ def render_targets(
     """Render and parse targets in parallel, reusing cached renders of unchanged inputs."""
     cacheable = use_cache and settings.render_cache and settings.use_mirrors
     done: list[str] = []
+    parsed: dict[str, list[Any]] = {}
+    loaded: dict[str, list[Any]] = {}
+    lock = threading.Lock()
 
     def one(target: RenderTarget) -> RenderedTarget:
         digest = ""
@@ -358,10 +363,25 @@ def render_targets(
             digest = rendercache.key(
                 settings.repo_root, target, settings.toolchain.kustomize, renderer.env
             )
-            docs = rendercache.load(settings.cache_path, digest)
+            with lock:
+                docs = rendercache.load(settings.cache_path, digest, loaded)
             if docs is not None:
                 return RenderedTarget(target, objects_from_docs(docs, target.path))
-        rt = parse(renderer.render(target))
+        rendered = renderer.render(target)
+        if rendered.error is None:
+            # Environments render identical units (the CRDs: megabytes of YAML); parse once.
+            text_key = hashlib.sha256(rendered.text.encode()).hexdigest()
+            with lock:
+                docs = parsed.get(text_key)
+            if docs is None:
+                objects = load_stream(rendered.text, target.path)
+                with lock:
+                    parsed[text_key] = [o.body for o in objects]
+                rt = RenderedTarget(target, objects)
+            else:
+                rt = RenderedTarget(target, objects_from_docs(docs, target.path))
+        else:
+            rt = parse(rendered)
         if cacheable and rt.error is None and rt.objects:
             rendercache.store(settings.cache_path, digest, [dict(o.body) for o in rt.objects])
         done.append(target.path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -54,20 +55,37 @@ def key(
     return h.hexdigest()
 
 
-def load(cache_dir: Path, digest: str) -> list[dict[str, Any]] | None:
-    """Cached documents, or None on a miss (or an unreadable entry)."""
-    path = cache_dir / DIR / f"{digest}.json"
+def load(cache_dir: Path, digest: str, memo: dict[str, list[Any]]) -> list[Any] | None:
+    """Cached documents, or None on a miss (or an unreadable entry).
+
+    Entries point at content-addressed files, and `memo` keeps each content loaded once
+    per run: every environment renders the same CRDs (megabytes each).
+    """
     try:
-        docs = json.loads(path.read_text())
+        content = (cache_dir / DIR / f"{digest}.ref").read_text().strip()
+        if content in memo:
+            return memo[content]
+        docs = json.loads((cache_dir / DIR / "content" / f"{content}.json").read_text())
     except (OSError, ValueError):
         return None
-    return docs if isinstance(docs, list) else None
+    if not isinstance(docs, list):
+        return None
+    memo[content] = docs
+    return docs
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 def store(cache_dir: Path, digest: str, docs: list[Any]) -> None:
     """Write an entry atomically (concurrent runs may write the same entry)."""
-    path = cache_dir / DIR / f"{digest}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(docs, default=str, separators=(",", ":")))
-    tmp.replace(path)
+    text = json.dumps(docs, default=str, separators=(",", ":"))
+    content = hashlib.sha256(text.encode()).hexdigest()
+    target = cache_dir / DIR / "content" / f"{content}.json"
+    if not target.exists():
+        _atomic_write(target, text)
+    _atomic_write(cache_dir / DIR / f"{digest}.ref", content)

@@ -49,12 +49,12 @@ def test_a_cached_render_is_never_stale(write_tree: WriteTree, tmp_path: Path) -
     stages = Stages(lint=False, schema=False, checks=False, checkov=False)
     settings = load(root, env={})
     first = validate(settings, (), stages)
-    assert list((tmp_path / "own-cache" / rendercache.DIR).glob("*.json"))
+    assert list((tmp_path / "own-cache" / rendercache.DIR).glob("*.ref"))
     (root / "base/configmap.yaml").write_text(CM.format(value="2").replace("name: c", "name: d"))
     second = validate(settings, (), stages)
     assert [t.objects for t in first.targets] == [1]
     assert [t.objects for t in second.targets] == [1]
-    docs = rendercache.load(tmp_path / "own-cache", _key_for(root, settings))
+    docs = rendercache.load(tmp_path / "own-cache", _key_for(root, settings), {})
     assert docs is not None
     assert docs[0]["metadata"]["name"] == "d"
 
