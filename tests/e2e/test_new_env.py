@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -224,3 +226,23 @@ def test_new_env_refuses_an_existing_environment(repo: Path, run_cli: Run, exist
     assert existing in line
     assert "Traceback" not in result.stderr
     assert _snapshot(repo) == before
+
+
+def test_new_env_targets_appear_in_affected(repo: Path, run_cli: Run) -> None:
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=repo, check=True)
+    assert run_cli("--repo", str(repo), "new-env", "qa", "--from", "staging").exit_code == 0
+    result = run_cli("--repo", str(repo), "affected", "--base", "HEAD", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    targets = json.loads(result.stdout)["targets"]
+    assert {
+        "overlays/qa/crds",
+        "overlays/qa/operator",
+        "overlays/qa/raycluster",
+        "apps/finetune-job/overlays/qa",
+        "apps/serve-app/overlays/qa",
+        "argocd",
+    } <= set(targets)
+    assert "overlays/staging/raycluster" not in targets
