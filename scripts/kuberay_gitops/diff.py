@@ -28,7 +28,7 @@ from kuberay_gitops.affected import (
     merge_base,
 )
 from kuberay_gitops.discover import RenderTarget
-from kuberay_gitops.findings import FieldPath, Severity, format_field
+from kuberay_gitops.findings import FieldPath, format_field
 from kuberay_gitops.manifests import load_stream
 from kuberay_gitops.render import Rendered, Renderer, render_all
 from kuberay_gitops.settings import Settings
@@ -234,11 +234,7 @@ def _target_diff(target: str, base: Rendered | None, head: Rendered | None) -> T
 
 def _refusal(settings: Settings, root: Path, target: RenderTarget) -> str | None:
     """Why hardened rendering refuses to build a target (as `validate` does), if it does."""
-    found = [
-        f
-        for f in harden.scan(root, [target.path], settings.allowed_remotes)
-        if f.severity is Severity.ERROR
-    ]
+    found = harden.blocking(harden.scan(root, [target.path], settings.allowed_remotes))
     if not found:
         return None
     first = found[0]

@@ -557,6 +557,11 @@ def _map_paths(
                 yield (name,), single, _pos(entry, key, value=True)
 
 
+def blocking(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings that refuse a build: `validate` and `diff` never render such a target."""
+    return [f for f in findings if f.severity is Severity.ERROR]
+
+
 def scan(repo_root: Path, targets: Sequence[str], allowed_remotes: Sequence[str]) -> list[Finding]:
     """Hardening findings for every kustomization reachable from the targets.
 

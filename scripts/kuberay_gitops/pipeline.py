@@ -36,7 +36,7 @@ from kuberay_gitops.findings import (
 from kuberay_gitops.index import ObjectIndex
 from kuberay_gitops.locate import Locator, SourceCache
 from kuberay_gitops.manifests import K8sObject, load_stream, objects_from_docs
-from kuberay_gitops.render import Rendered, Renderer
+from kuberay_gitops.render import Renderer
 from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools import checkov, kubeconform, schemas, toolchain, yamllint
 from kuberay_gitops.tools.mirror import git_env
@@ -87,13 +87,6 @@ def make_renderer(settings: Settings, kustomize: Path) -> Renderer:
         env=git_env(settings),
         timeout=settings.render_timeout,
     )
-
-
-def parse(rendered: Rendered) -> RenderedTarget:
-    """Rendered text → objects (a failed build keeps its error)."""
-    if rendered.error is not None:
-        return RenderedTarget(rendered.target, [], rendered.error)
-    return RenderedTarget(rendered.target, load_stream(rendered.text, rendered.target.path))
 
 
 def repo_directories(root: Path) -> frozenset[str]:
@@ -357,8 +350,22 @@ def render_targets(
     loaded: dict[str, list[Any]] = {}
     lock = threading.Lock()
 
+    def build(target: RenderTarget) -> RenderedTarget:
+        rendered = renderer.render(target)
+        if rendered.error is not None:
+            return RenderedTarget(target, [], rendered.error)
+        # Environments render identical units (the CRDs: megabytes of YAML); parse once.
+        text_key = hashlib.sha256(rendered.text.encode()).hexdigest()
+        with lock:
+            docs = parsed.get(text_key)
+        if docs is not None:
+            return RenderedTarget(target, objects_from_docs(docs, target.path))
+        objects = load_stream(rendered.text, target.path)
+        with lock:
+            parsed[text_key] = [o.body for o in objects]
+        return RenderedTarget(target, objects)
+
     def one(target: RenderTarget) -> RenderedTarget:
-        digest = ""
         if cacheable:
             digest = rendercache.key(
                 settings.repo_root, target, settings.toolchain.kustomize, renderer.env
@@ -366,24 +373,13 @@ def render_targets(
             with lock:
                 docs = rendercache.load(settings.cache_path, digest, loaded)
             if docs is not None:
-                return RenderedTarget(target, objects_from_docs(docs, target.path))
-        rendered = renderer.render(target)
-        if rendered.error is None:
-            # Environments render identical units (the CRDs: megabytes of YAML); parse once.
-            text_key = hashlib.sha256(rendered.text.encode()).hexdigest()
-            with lock:
-                docs = parsed.get(text_key)
-            if docs is None:
-                objects = load_stream(rendered.text, target.path)
-                with lock:
-                    parsed[text_key] = [o.body for o in objects]
-                rt = RenderedTarget(target, objects)
-            else:
                 rt = RenderedTarget(target, objects_from_docs(docs, target.path))
+            else:
+                rt = build(target)
+                if rt.error is None and rt.objects:
+                    rendercache.store(settings.cache_path, digest, [o.body for o in rt.objects])
         else:
-            rt = parse(rendered)
-        if cacheable and rt.error is None and rt.objects:
-            rendercache.store(settings.cache_path, digest, [dict(o.body) for o in rt.objects])
+            rt = build(target)
         done.append(target.path)
         progress(f"rendered {len(done)}/{len(targets)} targets ({target.path})")
         return rt
@@ -415,7 +411,7 @@ def validate(
         for t in targets:
             scan = harden.scan(settings.repo_root, [t.path], settings.allowed_remotes)
             findings.extend(scan)
-            if any(f.severity is Severity.ERROR for f in scan):
+            if harden.blocking(scan):
                 refused.add(t.path)
     to_render = [t for t in targets if t.path not in refused]
     progress(f"rendering {len(to_render)} targets")
