@@ -431,6 +431,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(ExitCode.TOOL_ERROR)
     except SystemExit:
         raise
+    except OSError as exc:
+        if debug:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(
+            f"kuberay-gitops: error: {where}{exc.strerror or exc} (check that cache_dir "
+            "is writable and the repository readable; --debug for a traceback)",
+            err=True,
+        )
+        sys.exit(ExitCode.TOOL_ERROR)
     except Exception as exc:
         if debug:
             traceback.print_exc()

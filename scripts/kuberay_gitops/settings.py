@@ -93,7 +93,7 @@ class Settings:
     render_cache: bool = True
     jobs: int = 0
     tools_dir: str = ".tools/bin"
-    cache_dir: str = ".cache"
+    cache_dir: str = "~/.cache/kuberay-gitops"
     allow_missing_schemas: tuple[AllowedKind, ...] = ()
     checks: Mapping[str, CheckConfig] = field(default_factory=dict)
     suppressions: tuple[Suppression, ...] = ()
@@ -114,7 +114,8 @@ class Settings:
 
     @property
     def cache_path(self) -> Path:
-        """Git-ignored cache for schemas and mirrors."""
+        """Schemas, mirrors and renders; outside the checkout by default, so a read-only
+        checkout validates and a run never writes into the repository."""
         return self.resolve(self.cache_dir)
 
     def crd_paths(self) -> list[Path]:
@@ -357,6 +358,16 @@ def _apply_overrides(s: Settings, overrides: Mapping[str, str | None], origin: s
     return s
 
 
+def default_cache_dir(environ: Mapping[str, str]) -> str:
+    """The XDG base-directory cache: $XDG_CACHE_HOME/kuberay-gitops, else ~/.cache/kuberay-gitops.
+
+    A relative XDG_CACHE_HOME is invalid per the specification and ignored.
+    """
+    xdg = environ.get("XDG_CACHE_HOME", "")
+    base = xdg if xdg and os.path.isabs(xdg) else os.path.join("~", ".cache")
+    return os.path.join(base, "kuberay-gitops")
+
+
 def load(
     repo_root: Path,
     cli: Mapping[str, str | None] | None = None,
@@ -365,7 +376,10 @@ def load(
 ) -> Settings:
     """Resolve settings with the documented precedence CLI > environment > file > defaults."""
     root = repo_root.resolve()
-    s = Settings(repo_root=root, toolchain=read_toolchain(root))
+    environ = os.environ if env is None else env
+    s = Settings(
+        repo_root=root, toolchain=read_toolchain(root), cache_dir=default_cache_dir(environ)
+    )
     path = config_file or root / CONFIG_FILE
     if path.exists():
         try:
@@ -379,7 +393,6 @@ def load(
         s = _parse_file(data, s)
     elif config_file is not None:
         raise ConfigError(f"config file {config_file} does not exist")
-    environ = os.environ if env is None else env
     env_over = {attr: environ.get(ENV_PREFIX + name) for name, attr in _ENV_KEYS.items()}
     s = _apply_overrides(s, env_over, "environment")
     return _apply_overrides(s, dict(cli or {}), "option")
