@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kuberay_gitops.discover import RenderTarget
+from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.tools.runner import one_line, run
 
 ANNOTATE_DIR = "annotate"
@@ -41,11 +43,14 @@ class Renderer:
     timeout: float
 
     def _build(self, directory: Path) -> tuple[str, str | None]:
-        out = run(
-            [str(self.kustomize), "build", str(directory)],
-            env=self.env,
-            timeout=self.timeout,
-        )
+        try:
+            out = run(
+                [str(self.kustomize), "build", str(directory)],
+                env=self.env,
+                timeout=self.timeout,
+            )
+        except ToolFailed as exc:  # a hung build is this target's problem, not the run's
+            return "", f"{exc} (render.timeout_seconds); the build was killed"
         if out.returncode != 0:
             msg = out.stderr.strip().removeprefix("Error:").strip()
             return "", one_line(msg or f"kustomize exited {out.returncode}")
@@ -94,3 +99,38 @@ def render_all(renderer: Renderer, targets: Sequence[RenderTarget], jobs: int) -
         return [renderer.render(t) for t in targets]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(renderer.render, targets))
+
+
+_FROM = re.compile(r"accumulating resources from '([^']+)'")
+_YAML_LINE = re.compile(r"yaml: line (\d+):")
+_DIR_RETRY = re.compile(r": must build at directory: '[^']*': file is not directory")
+
+
+def tidy_error(error: str, repo_root: Path) -> str:
+    """Tidy kustomize's message: without this machine's paths, no file-then-directory retry."""
+    return _DIR_RETRY.sub("", error).replace(f"{repo_root.resolve()}/", "")
+
+
+def culprit(error: str, repo_root: Path, target: RenderTarget) -> tuple[str | None, int | None]:
+    """The repository file a failed build names, and its line when kustomize gives one.
+
+    kustomize nests `accumulating resources from 'X'` once per base; each X is relative
+    to the directory before it. The innermost regular file is the culprit; a chain that
+    ends in a directory or a missing file is the kustomization's fault (None).
+    """
+    root = repo_root.resolve()
+    here = root / target.path
+    found: Path | None = None
+    for raw in _FROM.findall(error):
+        candidate = Path(os.path.normpath(here / raw))
+        if candidate.is_dir():
+            here, found = candidate, None
+        elif candidate.is_file() and candidate.is_relative_to(root):
+            found = candidate
+            break
+        else:
+            return None, None
+    if found is None:
+        return None, None
+    m = _YAML_LINE.search(error)
+    return found.relative_to(root).as_posix(), int(m.group(1)) if m else None

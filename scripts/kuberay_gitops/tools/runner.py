@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,21 +36,31 @@ def run(
     if env:
         full_env.update(env)
     try:
-        proc = subprocess.run(
+        # A session of its own, so a timeout kills kustomize's git children too.
+        proc = subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=full_env,
-            input=input_text,
-            capture_output=True,
+            stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
-            check=False,
+            start_new_session=True,
         )
     except FileNotFoundError as exc:
         raise ToolNotFound(f"{argv[0]} not found; run `make setup`") from exc
+    try:
+        stdout, stderr = proc.communicate(input_text, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         raise ToolFailed(f"{Path(argv[0]).name} timed out after {timeout:g}s") from exc
-    return Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+    except BaseException:  # Ctrl-C: the child's session would not see the signal
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    return Completed(tuple(argv), proc.returncode, stdout, stderr)
 
 
 def one_line(text: str, limit: int = 400) -> str:

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kuberay_gitops.exitcodes import ToolFailed, ToolNotFound
+from kuberay_gitops.tools.runner import run
+
+
+def _alive(pid: int) -> bool:
+    """Running (a killed child that init has not reaped yet is a zombie: not alive)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_a_timeout_is_a_tool_failure_naming_the_tool_and_the_limit() -> None:
+    with pytest.raises(ToolFailed, match=r"^sleep timed out after 0\.2s$"):
+        run(["sleep", "30"], timeout=0.2)
+
+
+def test_a_timeout_kills_the_children_the_tool_started(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    with pytest.raises(ToolFailed):
+        run(["sh", "-c", f"sleep 30 & echo $! > {pidfile}; wait"], timeout=0.5)
+    assert not _alive(int(pidfile.read_text()))
+
+
+def test_a_missing_binary_says_how_to_install_it(tmp_path: Path) -> None:
+    with pytest.raises(ToolNotFound, match="run `make setup`"):
+        run([str(tmp_path / "kustomize"), "version"])
+
+
+def test_output_and_exit_code_are_returned() -> None:
+    out = run(["sh", "-c", "echo out; echo err >&2; exit 4"])
+    assert (out.returncode, out.stdout, out.stderr) == (4, "out\n", "err\n")
