@@ -157,8 +157,10 @@ def test_kind_without_schema_is_an_error(write_tree: WriteTree, run_cli: Run) ->
     result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
     assert result.exit_code == 1
     assert _rows(result) == [
-        ("kubeconform/missing-schema", "base/widget.yaml", 1, "Widget", "w", None)
+        ("kubeconform/missing-schema", "base/widget.yaml", 1, "Widget", "w", ".apiVersion")
     ]
+    [finding] = _findings(result)
+    assert "no schema for Widget example.com/v1" in finding["message"]
 
 
 def test_allow_listed_kind_without_schema_passes(write_tree: WriteTree, run_cli: Run) -> None:
@@ -235,7 +237,7 @@ def test_unknown_config_key_exits_3_naming_the_key(write_tree: WriteTree, run_cl
     result = run_cli("--repo", str(root), "validate")
     assert result.exit_code == 3
     assert result.stderr.strip() == (
-        'kuberay-gitops: error: config: top level: unknown key "kubernetes_verison"'
+        'kuberay-gitops: error: kuberay-gitops.yaml: top level: unknown key "kubernetes_verison"'
     )
 
 

@@ -100,7 +100,16 @@ def validate(
                     SchemaProblem(found, "schema", _field(str(err.get("path", "")), emsg), emsg)
                 )
         elif "could not find schema" in msg:
-            problems.append(SchemaProblem(found, "missing-schema", (), msg))
+            api = found.body.get("apiVersion", "")
+            problems.append(
+                SchemaProblem(
+                    found,
+                    "missing-schema",
+                    ("apiVersion",),
+                    f"no schema for {found.ref.kind} {api}: neither the Kubernetes "
+                    f"{kubernetes_version} built-ins nor a CRD in crd_dirs serves this apiVersion",
+                )
+            )
         else:
             problems.append(
                 SchemaProblem(found, "schema" if status == "statusInvalid" else "error", (), msg)

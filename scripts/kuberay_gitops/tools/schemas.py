@@ -151,6 +151,33 @@ def crd_schemas(crd: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+DEPRECATED_FILE = "deprecated.json"
+
+
+def deprecated_versions(crds: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """{"group/version Kind": warning} for CRD versions marked `deprecated: true`.
+
+    Such a version is still served (so its schema validates) but is on its way out:
+    KubeRay v1.7.0 says ray.io/v1alpha1 "will be unavailable in KubeRay 1.9".
+    """
+    out: dict[str, str] = {}
+    for crd in crds:
+        spec = crd.get("spec") or {}
+        kind = (spec.get("names") or {}).get("kind") or ""
+        for version in spec.get("versions") or []:
+            if isinstance(version, dict) and version.get("deprecated") is True:
+                api = f"{spec.get('group', '')}/{version.get('name')}"
+                warning = version.get("deprecationWarning") or f"{api} {kind} is deprecated"
+                out[f"{api} {kind}"] = " ".join(str(warning).split())
+    return out
+
+
+def load_deprecated(crd_root: Path) -> dict[str, str]:
+    """The deprecated versions recorded by `ensure_crds`."""
+    path = crd_root / DEPRECATED_FILE
+    return dict(json.loads(path.read_text())) if path.is_file() else {}
+
+
 def iter_crd_files(dirs: Iterable[Path]) -> list[Path]:
     """YAML files under the CRD directories (missing directory → config error)."""
     files: list[Path] = []
@@ -175,7 +202,7 @@ def ensure_crds(
         digest = hashlib.sha256(json.dumps(crd, sort_keys=True, default=str).encode()).hexdigest()
         distinct.setdefault(digest, crd)
     rendered = [distinct[d] for d in sorted(distinct)]
-    h = hashlib.sha256()
+    h = hashlib.sha256(b"layout-2\0")  # bump when what is written here changes
     for f in files:
         h.update(f.read_bytes())
     for digest in sorted(distinct):
@@ -193,6 +220,7 @@ def ensure_crds(
     for doc in docs:
         for name, schema in crd_schemas(doc).items():
             _write_json(root / name, schema)
+    _write_json(root / DEPRECATED_FILE, deprecated_versions(docs))
     root.mkdir(parents=True, exist_ok=True)
     done.write_text("")
     return root
