@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from kuberay_gitops import __version__, harden, newenv, secretscan
+from kuberay_gitops import __version__, harden, inputs, newenv, secretscan
 from kuberay_gitops import affected as affected_mod
 from kuberay_gitops import checks as registry
 from kuberay_gitops import diff as diff_mod
@@ -316,6 +316,7 @@ def targets_cmd(state: _State) -> None:
 
 # Repository scans that run before rendering (not per-object checks): id → module.
 SCANS = {
+    **{i.split("[", 1)[0]: inputs for i in inputs.CHECK_IDS},
     **{i.split("[", 1)[0]: harden for i in harden.CHECK_IDS},
     **{i.split("[", 1)[0]: secretscan for i in secretscan.CHECK_IDS},
 }
@@ -354,7 +355,7 @@ def checks_markdown() -> str:
         + ", ".join(f"`{i}`" for i in sorted(SCANS))
         + ")."
     )
-    for module in (harden, secretscan):
+    for module in (inputs, harden, secretscan):
         out += [
             "",
             f"### `{module.__name__.rsplit('.', 1)[1]}`",

@@ -48,7 +48,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError
 
-from kuberay_gitops.discover import SKIP_DIRS, kustomization_file
+from kuberay_gitops import inputs
+from kuberay_gitops.discover import KUSTOMIZATION_FILES, SKIP_DIRS, kustomization_file
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import FieldPath, Finding, Location, Severity, sorted_findings
 
@@ -355,8 +356,20 @@ class _Scan:
                 field,
             )
             return
-        if base and real.is_dir() and kustomization_file(real) is not None:
-            self.enqueue(real)
+        if real.is_dir():
+            if base:
+                self.base_directory(real)
+        elif os.path.lexists(real):
+            self.findings.extend(inputs.refused(real, self.rel(lexical)))
+
+    def base_directory(self, directory: Path) -> None:
+        """Walk into a base; a kustomization file that is a FIFO would hang kustomize."""
+        for name in KUSTOMIZATION_FILES:
+            candidate = directory / name
+            if os.path.lexists(candidate) and not candidate.is_file():
+                self.findings.extend(inputs.refused(candidate, self.rel(candidate)))
+        if kustomization_file(directory) is not None:
+            self.enqueue(directory)
 
     def remote(self, kfile: str, raw: str, pos: tuple[int, int | None], field: FieldPath) -> None:
         remote = parse_remote(raw)
@@ -403,6 +416,10 @@ class _Scan:
         if not self.inside(real):
             return  # never read; the symlink scan of kdir reports it
         kfile = self.rel(kpath)
+        refused = inputs.refused(real, kfile)
+        if refused:
+            self.findings.extend(refused)
+            return
         docs = self.load(real, kfile)
         for doc in docs:
             if isinstance(doc, CommentedMap):

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from kuberay_gitops import checks as registry
-from kuberay_gitops import harden, rendercache, secretscan
+from kuberay_gitops import harden, inputs, rendercache, secretscan
 from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
 from kuberay_gitops.discover import SKIP_DIRS, RenderTarget, discover, kustomization_file, select
 from kuberay_gitops.exitcodes import ConfigError, ToolFailed
@@ -36,8 +36,8 @@ from kuberay_gitops.findings import (
 from kuberay_gitops.index import ObjectIndex
 from kuberay_gitops.locate import Locator, SourceCache
 from kuberay_gitops.manifests import K8sObject, load_stream, objects_from_docs
-from kuberay_gitops.render import Renderer
-from kuberay_gitops.settings import Settings
+from kuberay_gitops.render import Renderer, culprit, tidy_error
+from kuberay_gitops.settings import CONFIG_FILE, Settings
 from kuberay_gitops.tools import checkov, kubeconform, schemas, toolchain, yamllint
 from kuberay_gitops.tools.mirror import git_env
 
@@ -100,7 +100,9 @@ def repo_directories(root: Path) -> frozenset[str]:
     return frozenset(out)
 
 
-SCAN_IDS = frozenset(i.split("[", 1)[0] for i in (*harden.CHECK_IDS, *secretscan.CHECK_IDS))
+SCAN_IDS = frozenset(
+    i.split("[", 1)[0] for i in (*inputs.CHECK_IDS, *harden.CHECK_IDS, *secretscan.CHECK_IDS)
+)
 
 
 def _check_config(settings: Settings) -> None:
@@ -111,19 +113,19 @@ def _check_config(settings: Settings) -> None:
         base = cid.split("[", 1)[0]
         if base not in known:
             raise ConfigError(
-                f'config: checks: unknown check "{cid}" (see `kuberay-gitops list-checks`)'
+                f'{CONFIG_FILE}: checks: unknown check "{cid}" (see `kuberay-gitops list-checks`)'
             )
         if cid != base or base in SCAN_IDS:
             continue
         declared = registry.spec(registry.REGISTRY[base]).options
         for opt, value in conf.options.items():
             if opt not in declared:
-                raise ConfigError(f'config: check "{cid}": unknown option "{opt}"')
+                raise ConfigError(f'{CONFIG_FILE}: check "{cid}": unknown option "{opt}"')
             default = declared[opt]
             if default is not None and not isinstance(value, type(default)):
                 raise ConfigError(
-                    f'config: check "{cid}": option "{opt}" expects {type(default).__name__}, '
-                    f"got {type(value).__name__}"
+                    f'{CONFIG_FILE}: check "{cid}": option "{opt}" expects '
+                    f"{type(default).__name__}, got {type(value).__name__}"
                 )
 
 
@@ -199,6 +201,21 @@ def _schema_pending(
         settings.effective_jobs,
         settings.render_timeout * 4,
     )
+    deprecated = schemas.load_deprecated(crd_root)
+    old_api = [
+        _Pending(
+            o.target,
+            o,
+            ("apiVersion",),
+            "deprecated-version",
+            Severity.ERROR,
+            f"{o.ref.api_version} is a deprecated version of {o.ref.kind}: {warning}",
+            "move the object to the CRD's current version (for KubeRay: ray.io/v1)",
+            "schema",
+        )
+        for o in objects
+        if (warning := deprecated.get(f"{o.ref.api_version} {o.ref.kind}"))
+    ]
     hints = {
         "schema": "fix the field as the schema says "
         "(kubectl explain <kind>.<field> shows the spec)",
@@ -206,7 +223,7 @@ def _schema_pending(
         "schema.allow_missing with a reason",
         "error": "the object could not be validated; see the message",
     }
-    return [
+    return old_api + [
         _Pending(
             p.obj.target,
             p.obj,
@@ -417,7 +434,7 @@ def validate(
     progress(f"rendering {len(to_render)} targets")
     rendered = render_targets(settings, renderer, to_render, use_cache, progress)
     rendered += [
-        RenderedTarget(t, [], "not rendered: refused by harden-* findings")
+        RenderedTarget(t, [], "not rendered: refused by harden-* or input-unsafe findings")
         for t in targets
         if t.path in refused
     ]
@@ -427,12 +444,14 @@ def validate(
         if rt.target.path in refused:
             continue
         if rt.error is not None:
+            file, line = culprit(rt.error, settings.repo_root, rt.target)
             findings.append(
                 Finding(
-                    _target_location(settings, rt.target),
+                    Location(file, line) if file else _target_location(settings, rt.target),
                     "render",
                     Severity.ERROR,
-                    f"kustomize build {rt.target.path} failed: {rt.error}",
+                    f"kustomize build {rt.target.path} failed: "
+                    + tidy_error(rt.error, settings.repo_root),
                     hint="run `kuberay-gitops render "
                     f"{rt.target.path}` and fix the kustomization it names",
                     target=rt.target.path,
@@ -451,11 +470,14 @@ def validate(
             )
     if stages.lint or stages.secrets:
         progress("yamllint and secret scan")
-        files = yamllint.yaml_files(settings.repo_root)
+        root = settings.repo_root
+        checked = [inputs.inspect(root, p) for p in yamllint.yaml_files(root)]
+        findings.extend(f for c in checked for f in c.findings)
+        texts = [(c.rel, c.text) for c in checked if c.text is not None]
         if stages.lint:
-            findings.extend(yamllint.lint(settings.repo_root, files))
+            findings.extend(yamllint.lint_texts(yamllint.load_config(root), texts))
         if stages.secrets:
-            findings.extend(secretscan.scan(settings.repo_root, files))
+            findings.extend(secretscan.scan_texts(texts))
     if stages.schema:
         progress("kubeconform (one run over every object)")
         pending.extend(_schema_pending(settings, tools.kubeconform, rendered))

@@ -33,15 +33,15 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-import os
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from kuberay_gitops import inputs
 from kuberay_gitops.findings import (
     FieldPath,
     Finding,
@@ -235,15 +235,7 @@ def _plain_secret(kind: str, path: FieldPath) -> bool:
     return False
 
 
-def _scan_file(root: Path, path: Path) -> Iterator[Finding]:
-    absolute = path if path.is_absolute() else root / path
-    try:
-        rel = Path(os.path.normpath(absolute)).relative_to(root).as_posix()
-        if not absolute.resolve().is_relative_to(root):
-            return  # never read outside the repository (harden reports the symlink)
-        text = absolute.read_text(encoding="utf-8")
-    except (OSError, ValueError, RuntimeError):
-        return
+def _scan_text(rel: str, text: str) -> Iterator[Finding]:
     try:
         docs = [d for d in yaml.compose_all(text, Loader=_LOADER) if d is not None]
     except Exception:  # not YAML (yamllint reports it), or a parser warning made an error
@@ -275,7 +267,21 @@ def _scan_file(root: Path, path: Path) -> Iterator[Finding]:
             )
 
 
+def scan_texts(files: Iterable[tuple[str, str]]) -> list[Finding]:
+    """Secret findings for (repo-relative path, text) pairs already read by `inputs`."""
+    return sorted_findings(f for rel, text in files for f in _scan_text(rel, text))
+
+
 def scan(repo_root: Path, files: Sequence[Path]) -> list[Finding]:
-    """Secret findings for the given repository YAML files (absolute or repo-relative)."""
+    """Secret findings for the given repository YAML files (absolute or repo-relative).
+
+    A file is read only when it resolves inside the repository (harden reports a symlink
+    that does not) and passes the input limits (`inputs` reports one that does not).
+    """
     root = repo_root.resolve()
-    return sorted_findings(f for path in files for f in _scan_file(root, path))
+    texts: list[tuple[str, str]] = []
+    for path in files:
+        checked = inputs.inspect(root, path if path.is_absolute() else root / path)
+        if checked.text is not None:
+            texts.append((checked.rel, checked.text))
+    return scan_texts(texts)

@@ -114,8 +114,10 @@ class Settings:
 
     @property
     def cache_path(self) -> Path:
-        """Schemas, mirrors and renders; outside the checkout by default, so a read-only
-        checkout validates and a run never writes into the repository."""
+        """Schemas, mirrors and renders: outside the checkout by default.
+
+        So a read-only checkout validates, and a run never writes into the repository.
+        """
         return self.resolve(self.cache_dir)
 
     def crd_paths(self) -> list[Path]:
@@ -390,7 +392,10 @@ def load(
             raise ConfigError(f"{path.name}{where}: not valid YAML") from exc
         if not isinstance(data, dict):
             raise ConfigError(f"{path.name}: expected a mapping at the top level")
-        s = _parse_file(data, s)
+        try:
+            s = _parse_file(data, s)
+        except ConfigError as exc:  # name the file the key is in
+            raise ConfigError(str(exc).replace("config:", f"{path.name}:", 1)) from exc
     elif config_file is not None:
         raise ConfigError(f"config file {config_file} does not exist")
     env_over = {attr: environ.get(ENV_PREFIX + name) for name, attr in _ENV_KEYS.items()}

@@ -50,15 +50,15 @@ def test_disabled_check_reports_nothing(run_check: Run) -> None:
     [
         (
             "checks:\n  no-such-check:\n    enabled: false\n",
-            'config: checks: unknown check "no-such-check"',
+            'kuberay-gitops.yaml: checks: unknown check "no-such-check"',
         ),
         (
             "checks:\n  ports-reserved:\n    options:\n      reserverd: [1]\n",
-            'config: check "ports-reserved": unknown option "reserverd"',
+            'kuberay-gitops.yaml: check "ports-reserved": unknown option "reserverd"',
         ),
         (
             "checks:\n  ports-reserved:\n    options:\n      reserved: 6379\n",
-            'config: check "ports-reserved": option "reserved" expects list, got int',
+            'kuberay-gitops.yaml: check "ports-reserved": option "reserved" expects list, got int',
         ),
     ],
     ids=["unknown-check", "unknown-option", "wrong-option-type"],

@@ -47,24 +47,24 @@ def test_toolchain_versions_come_from_toolchain_env(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ("colour: red\n", 'config: top level: unknown key "colour"'),
-        ("crd_dirs: crds\n", "config: crd_dirs: expected list, got str"),
-        ("render:\n  jobs: two\n", "config: render.jobs: expected int, got str"),
+        ("colour: red\n", 'kuberay-gitops.yaml: top level: unknown key "colour"'),
+        ("crd_dirs: crds\n", "kuberay-gitops.yaml: crd_dirs: expected list, got str"),
+        ("render:\n  jobs: two\n", "kuberay-gitops.yaml: render.jobs: expected int, got str"),
         (
             "kubernetes_version: latest\n",
-            'config: kubernetes_version: "latest" is not a Kubernetes',
+            'kuberay-gitops.yaml: kubernetes_version: "latest" is not a Kubernetes',
         ),
         (
             "schema:\n  allow_missing:\n    - kind: Widget\n",
-            "config: schema.allow_missing[0].reason: a non-empty reason is required",
+            "kuberay-gitops.yaml: schema.allow_missing[0].reason: a non-empty reason is required",
         ),
         (
             "suppressions:\n  - check: x\n    object: Service/a\n",
-            "config: suppressions[0].reason: a non-empty reason is required",
+            "kuberay-gitops.yaml: suppressions[0].reason: a non-empty reason is required",
         ),
         (
             "checks:\n  x:\n    severity: fatal\n",
-            'config: checks "x": severity must be error or warning',
+            'kuberay-gitops.yaml: checks "x": severity must be error or warning',
         ),
     ],
     ids=[

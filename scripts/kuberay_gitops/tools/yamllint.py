@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from yamllint import linter
 from yamllint.config import YamlLintConfig, YamlLintConfigError
 
+from kuberay_gitops import inputs
 from kuberay_gitops.discover import SKIP_DIRS
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import Finding, Location, Severity
@@ -30,25 +31,24 @@ def yaml_files(repo_root: Path) -> list[Path]:
     return sorted(out)
 
 
-def lint(repo_root: Path, files: Sequence[Path] | None = None) -> Iterator[Finding]:
-    """Yamllint findings for every repository YAML file, with the project config."""
+def load_config(repo_root: Path) -> YamlLintConfig:
+    """The repository's .yamllint, else yamllint's default."""
     cfg_path = repo_root / CONFIG
     try:
-        conf = (
-            YamlLintConfig(file=str(cfg_path))
-            if cfg_path.is_file()
-            else YamlLintConfig("extends: default")
-        )
+        if cfg_path.is_file():
+            return YamlLintConfig(file=str(cfg_path))
+        return YamlLintConfig("extends: default")
     except YamlLintConfigError as exc:
         raise ConfigError(f"{CONFIG}: {exc}") from exc
-    for path in yaml_files(repo_root) if files is None else files:
-        rel = path.relative_to(repo_root).as_posix()
+
+
+def lint_texts(conf: YamlLintConfig, files: Iterable[tuple[str, str]]) -> Iterator[Finding]:
+    """Yamllint findings for (repo-relative path, text) pairs already read by `inputs`.
+
+    The text keeps its line endings (read as bytes), so the new-lines rule sees CRLF.
+    """
+    for rel, text in files:
         if conf.is_file_ignored(rel):
-            continue
-        try:
-            text = path.read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            yield Finding(Location(rel), "unreadable", Severity.ERROR, str(exc), source="yamllint")
             continue
         for p in linter.run(text, conf, rel):
             rule = p.rule or "syntax"
@@ -60,3 +60,12 @@ def lint(repo_root: Path, files: Sequence[Path] | None = None) -> Iterator[Findi
                 hint="fix the YAML as yamllint says; the rules are in .yamllint",
                 source="yamllint",
             )
+
+
+def lint(repo_root: Path, files: Sequence[Path] | None = None) -> Iterator[Finding]:
+    """Yamllint findings for repository files that pass the input limits."""
+    conf = load_config(repo_root)
+    checked = [
+        inputs.inspect(repo_root, p) for p in (yaml_files(repo_root) if files is None else files)
+    ]
+    yield from lint_texts(conf, [(c.rel, c.text) for c in checked if c.text is not None])
