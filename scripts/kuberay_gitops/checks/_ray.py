@@ -9,6 +9,12 @@ Sources (ray-project/kuberay, ray-operator/controllers/ray/):
   `DefaultHead/WorkerPodTemplate` append a `metrics` port (8080) to the Ray container when
   none is named `metrics`; `generateRayStartCommand` derives `num-gpus` from a `*gpu`
   resource limit when rayStartParams has none.
+- RayService: KubeRay points the serve Service and the Serve readiness probe at the head
+  container port named `serve`; Serve itself (ray `serve/_private/constants.py`,
+  `DEFAULT_HTTP_PORT`) listens on `serveConfigV2` `http_options.port`, else on the
+  `RAY_SERVE_DEFAULT_HTTP_PORT` environment variable of the head's Ray container, else
+  on 8000. The serve listener comes from there, never from the `serve` port itself, so
+  a declaration that drifted from where Serve listens is caught.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import yaml
 
 from kuberay_gitops.checks._api import as_int
 from kuberay_gitops.findings import FieldPath
@@ -25,6 +33,8 @@ from kuberay_gitops.manifests import K8sObject
 GPU_RESOURCE = "nvidia.com/gpu"
 SERVE_PORT_NAME = "serve"
 DEFAULT_SERVE_PORT = 8000
+SERVE_PORT_ENV = "RAY_SERVE_DEFAULT_HTTP_PORT"
+SERVE_CONFIG: FieldPath = ("spec", "serveConfigV2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,16 +120,38 @@ def _param_listener(pod: PodView, param: PortParam) -> Listener | None:
     return Listener(param.default, param.key, param.name, False, params_path(pod))
 
 
+def _serve_config_port(owner: K8sObject) -> int | None:
+    """`http_options.port` of a RayService's serveConfigV2 (a YAML string), if set."""
+    raw = get_path(owner.body, SERVE_CONFIG)
+    if not isinstance(raw, str):
+        return None
+    try:
+        config = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return None  # an unreadable serveConfigV2 is KubeRay's and the schema's business
+    http = config.get("http_options") if isinstance(config, Mapping) else None
+    return as_int(http.get("port")) if isinstance(http, Mapping) else None
+
+
 def _serve_listener(pod: PodView) -> Listener | None:
+    """Where Serve's HTTP proxy listens on a RayService head (see the module docstring)."""
     if pod.ray_role != "head" or pod.owner.ref.kind != "RayService":
         return None
-    number = DEFAULT_SERVE_PORT
+    number = _serve_config_port(pod.owner)
+    if number:
+        key = "serveConfigV2 http_options.port"
+        return Listener(number, key, SERVE_PORT_NAME, True, SERVE_CONFIG)
     found = ray_container(pod)
     if found is not None:
-        for _, port in container_ports(found):
-            if port.get("name") == SERVE_PORT_NAME and as_int(port.get("containerPort")):
-                number = as_int(port.get("containerPort")) or number
-    return Listener(number, "serve port", SERVE_PORT_NAME, False, params_path(pod))
+        cpath, container = found
+        env = container.get("env")
+        for i, var in enumerate(env if isinstance(env, list) else []):
+            if isinstance(var, Mapping) and var.get("name") == SERVE_PORT_ENV:
+                number = as_int(var.get("value"))
+                if number:
+                    path = (*cpath, "env", i, "value")
+                    return Listener(number, SERVE_PORT_ENV, SERVE_PORT_NAME, True, path)
+    return Listener(DEFAULT_SERVE_PORT, "serve port", SERVE_PORT_NAME, False, params_path(pod))
 
 
 def ray_listeners(pod: PodView) -> list[Listener]:
@@ -138,7 +170,12 @@ def ray_listeners(pod: PodView) -> list[Listener]:
     if serve is not None:
         out.append(serve)
     order = list(pod.ray_params)
-    return sorted(out, key=lambda li: (li.explicit, order.index(li.key) if li.explicit else 0))
+
+    def place(li: Listener) -> tuple[bool, int]:
+        # rayStartParams in declaration order; the serve listener (not a param) last.
+        return li.explicit, order.index(li.key) if li.key in order else len(order)
+
+    return sorted(out, key=place)
 
 
 def container_ports(

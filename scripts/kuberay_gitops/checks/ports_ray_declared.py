@@ -10,16 +10,19 @@ Listeners come from rayStartParams (`port`, `ray-client-server-port`, `dashboard
 `dashboard-agent-grpc-port`, `node-manager-port`, `object-manager-port`,
 `runtime-env-agent-port`) and, when unset, KubeRay's defaults: head gcs 6379, client
 10001, dashboard 8265 (unless `include-dashboard: "false"`); every node metrics 8080 and
-dashboard agent 52365; a RayService head also serves on `serve` (8000). Declaring the
-metrics port is required even though KubeRay appends `metrics: 8080` when it is missing,
-so that the repository states what runs. Ports Ray picks at random (unset or `0`) and the
-`min-worker-port`..`max-worker-port` range are not checked: a range cannot usefully be
-declared port by port, and NetworkPolicies allow it with `endPort`.
+dashboard agent 52365; a RayService head also runs Serve's HTTP proxy, on `serveConfigV2`
+`http_options.port`, else the head's `RAY_SERVE_DEFAULT_HTTP_PORT`, else 8000, which must
+be the port named `serve` (KubeRay's serve Service and readiness probe use it).
+Declaring the metrics port is required even though KubeRay appends `metrics: 8080` when it
+is missing, so that the repository states what runs. Ports Ray picks at random (unset or
+`0`) and the `min-worker-port`..`max-worker-port` range are not checked: a range cannot
+usefully be declared port by port, and NetworkPolicies allow it with `endPort`.
 
 Variants: `[undeclared]` no containerPort with that number; `[name]` declared under
 another name than KubeRay's (`gcs-server`, `client`, `dashboard`, `metrics`, `serve`);
 `[number]` a port with KubeRay's name has another number than the one Ray listens on
-(reported at the rayStartParams value when one is set, else at the containerPort).
+(reported at the rayStartParams value, or Serve's port setting, when one is set, else at
+the containerPort).
 PASS / FAIL examples: tests/unit/checks/test_ports_ray_declared.py
 """
 

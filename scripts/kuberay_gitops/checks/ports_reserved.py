@@ -54,7 +54,9 @@ def _uses(pod: PodView) -> dict[int, tuple[FieldPath, str, str | None]]:
     uses: dict[int, tuple[FieldPath, str, str | None]] = {}
     for li in listeners:
         if li.explicit:
-            uses.setdefault(li.number, (li.path, f"rayStartParams {li.key}", None))
+            # The Serve port is set in serveConfigV2 or the environment, not rayStartParams.
+            what = f"rayStartParams {li.key}" if li.key in pod.ray_params else li.key
+            uses.setdefault(li.number, (li.path, what, None))
     for container in pod.containers():
         for path, port in container_ports(container):
             number = as_int(port.get("containerPort"))

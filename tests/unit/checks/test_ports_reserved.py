@@ -97,3 +97,45 @@ def test_reserved_ports_come_from_the_option(run_check: Callable[..., CheckRun])
             32,
         ),
     ]
+
+
+RAYSERVICE = """\
+apiVersion: ray.io/v1
+kind: RayService
+metadata:
+  name: rs
+  namespace: kuberay
+spec:
+  serveConfigV2: |
+    http_options:
+      port: 8000
+  rayClusterConfig:
+    headGroupSpec:
+      rayStartParams:
+        port: "6380"
+        ray-client-server-port: "20001"
+        dashboard-port: "8266"
+        metrics-export-port: "9090"
+      template:
+        spec:
+          containers:
+            - name: ray-head
+              image: rayproject/ray:2.46.0
+              ports:
+                - name: serve
+                  containerPort: 8001
+"""
+
+
+def test_serve_listening_on_a_reserved_port_is_reported_at_the_serve_config(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    # The declared "serve" port (8001) is not where Serve listens: serveConfigV2 says 8000.
+    result = run_check("ports-reserved", {"t/rayservice.yaml": RAYSERVICE})
+    assert result.rows() == [
+        ("ports-reserved", "rs", ".spec.serveConfigV2", "t/rayservice.yaml", 7)
+    ]
+    assert result.findings[0].message == (
+        "head group headgroup: serveConfigV2 http_options.port uses port 8000, which the "
+        "platform reserves"
+    )
