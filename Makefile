@@ -13,7 +13,7 @@ VALIDATE_ARGS ?=
 # Base for `make diff` (the PR workflow passes the target branch).
 BASE ?= origin/main
 
-.PHONY: setup tools validate test lint docs diff bench clean
+.PHONY: setup tools validate test lint docs diff bench mutation clean
 
 ## setup: idempotent; a pinned .venv and pinned kustomize + kubeconform in .tools/bin
 setup: $(VENV)/.installed tools
@@ -52,6 +52,10 @@ diff: setup
 ## bench: performance figures (never part of test)
 bench: setup
 	$(VENV)/bin/python -m kuberay_gitops.bench
+
+## mutation: self-test; every catalogued defect must be caught by its check (never part of test)
+mutation: setup
+	$(VENV)/bin/python -m kuberay_gitops.mutation
 
 clean:
 	rm -rf $(VENV) .tools .cache
