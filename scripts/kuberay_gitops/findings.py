@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 FieldPath = tuple[str | int, ...]
+
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")  # RFC 6901; str.isdigit() also takes "²", "01"
 
 
 class Severity(StrEnum):
@@ -71,7 +74,7 @@ def parse_json_pointer(pointer: str) -> FieldPath:
         if raw == "":
             continue
         token = raw.replace("~1", "/").replace("~0", "~")
-        parts.append(int(token) if token.isdigit() else token)
+        parts.append(int(token) if _ARRAY_INDEX.fullmatch(token) else token)
     return tuple(parts)
 
 
@@ -105,8 +108,13 @@ class Finding:
             return self.check_id
         return f"{self.source}/{self.check_id}"
 
-    def sort_key(self) -> tuple[str, int, int, str, str, str, str]:
-        """Stable order: file, line, column, check, object, field, message."""
+    def sort_key(self) -> tuple[str, int, int, str, str, str, str, str]:
+        """Stable order: file, line, column, check, object, field, message.
+
+        Ties (the same finding in two targets, or differing only in hint or severity)
+        are broken on every field, via the repr: `sorted_findings` sorts a set, so a tie
+        would leave the order to string hashes, which change from run to run.
+        """
         return (
             self.location.file,
             self.location.line or 0,
@@ -115,6 +123,7 @@ class Finding:
             str(self.obj or ""),
             self.field_str,
             self.message,
+            repr(self),
         )
 
 

@@ -86,17 +86,22 @@ def _line_of(container: Any, key: str | int) -> int | None:
 
 
 def _match_item(src: CommentedSeq, rendered_item: Any, index: int, by_index: bool) -> int | None:
+    matches: list[int] = []
     if isinstance(rendered_item, Mapping):
         for mk in _MERGE_KEYS:
             if mk in rendered_item:
-                for j, item in enumerate(src):
-                    if isinstance(item, Mapping) and item.get(mk) == rendered_item[mk]:
-                        return j
+                matches = [
+                    j
+                    for j, item in enumerate(src)
+                    if isinstance(item, Mapping) and item.get(mk) == rendered_item[mk]
+                ]
                 break
     elif rendered_item is not None:
-        for j, item in enumerate(src):
-            if item == rendered_item:
-                return j
+        matches = [j for j, item in enumerate(src) if item == rendered_item]
+    if matches:
+        # Equal items (`args: [--v, --v]`) or a shared merge key (two ports 53, TCP and
+        # UDP): the one at the same index, not always the first.
+        return index if index in matches else matches[0]
     if by_index and index < len(src):
         return index
     return None
@@ -214,11 +219,21 @@ class Locator:
             rel = self.cache.rel(origin_file)
             if rel is not None:
                 best = _Hit(rel, 1, -1)
+                best_rank = (False, False, -1)
                 for doc in self.cache.docs(origin_file):
                     if isinstance(doc, CommentedMap) and doc.get("kind") == ref.kind:
                         depth, line = walk(doc, rendered, field, by_index=True)
-                        if depth > best.depth:
-                            best = _Hit(rel, line, depth)
+                        # A file may hold several objects of one kind: the one with the
+                        # object's name (and namespace) first, then the deepest match.
+                        meta = doc.get("metadata")
+                        meta = meta if isinstance(meta, Mapping) else {}
+                        rank = (
+                            meta.get("name") == ref.name,
+                            meta.get("namespace") == ref.namespace,
+                            depth,
+                        )
+                        if rank > best_rank:
+                            best, best_rank = _Hit(rel, line, depth), rank
                 hits.append(best)
         if hits:
             best_hit = max(

@@ -10,8 +10,22 @@ import yaml
 
 from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.findings import ObjectRef
+from kuberay_gitops.tools.runner import one_line
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loading with Kubernetes' reading of scalars: no timestamps.
+
+    The API server decodes YAML through JSON, which has no dates: an unquoted
+    `2024-02-01` is the string "2024-02-01" there, and an impossible `2024-02-30` is
+    just as valid. PyYAML would build a date from the first and fail on the second.
+    """
+
+
+_Loader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    lambda loader, node: loader.construct_scalar(node),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +85,8 @@ def load_stream(text: str, target: str) -> list[K8sObject]:
     """Objects of a rendered stream (kustomize output is always well-formed YAML)."""
     try:
         docs = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
-    except yaml.YAMLError as exc:
-        raise ToolFailed(f"{target}: kustomize output is not valid YAML: {exc}") from exc
+    except Exception as exc:  # YAMLError, and the ValueErrors of a bad `!!int x`
+        raise ToolFailed(
+            f"{target}: kustomize output is not valid YAML: {one_line(str(exc))}"
+        ) from exc
     return objects_from_docs(docs, target)

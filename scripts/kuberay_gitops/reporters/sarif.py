@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from kuberay_gitops import __version__
 from kuberay_gitops.findings import Report, Severity
@@ -30,7 +31,8 @@ def render(report: Report) -> str:
             if f.location.column is not None:
                 region["startColumn"] = f.location.column
         physical: dict[str, Any] = {
-            "artifactLocation": {"uri": f.location.file, "uriBaseId": "%SRCROOT%"}
+            # A path is not a URI: percent-encode spaces, `#`, `?`, `%`, `:`, non-ASCII.
+            "artifactLocation": {"uri": quote(f.location.file, safe="/"), "uriBaseId": "%SRCROOT%"}
         }
         if region:
             physical["region"] = region
