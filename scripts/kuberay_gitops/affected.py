@@ -18,6 +18,7 @@ import os
 import posixpath
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,8 +47,12 @@ class _Malformed(Exception):
     """A kustomization kustomize may read differently than this parser: fail closed."""
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader refusing duplicate keys (kustomize's decoder rejects them too)."""
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader refusing duplicate keys (kustomize's decoder rejects them too).
+
+    libyaml's parser when PyYAML has it: the graph walk parses every kustomization of
+    every target, and the pure-Python parser made that most of a `--changed-since` run.
+    """
 
 
 def _strict_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[object, object]:
@@ -65,6 +70,35 @@ _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _strict_mapping,
 )
+
+
+_PARSED: dict[tuple[str, int, int], dict[str, object] | _Malformed] = {}
+_PARSED_LOCK = threading.Lock()
+
+
+def _load_kustomization(kfile: Path) -> dict[str, object]:
+    """A kustomization's folded fields, parsed once per run per file version.
+
+    Every environment's targets share the bases and components, so without the memo a
+    walk of all targets parses each base once per target. Keyed by path, mtime and size.
+    """
+    st = kfile.stat()
+    key = (str(kfile), st.st_mtime_ns, st.st_size)
+    with _PARSED_LOCK:
+        hit = _PARSED.get(key)
+    if hit is None:
+        try:
+            data = yaml.load(kfile.read_text(encoding="utf-8"), Loader=_StrictLoader)
+            if not isinstance(data, dict):
+                raise _Malformed("not a mapping")
+            hit = _folded(data)
+        except _Malformed as exc:
+            hit = exc
+        with _PARSED_LOCK:
+            _PARSED[key] = hit
+    if isinstance(hit, _Malformed):
+        raise hit
+    return hit
 
 
 def _folded(data: Mapping[object, object]) -> dict[str, object]:
@@ -195,10 +229,7 @@ class _Walk:
             self.add_tree(directory)
             return
         try:
-            data = yaml.load(kfile.read_text(encoding="utf-8"), Loader=_StrictLoader)
-            if not isinstance(data, dict):
-                raise _Malformed("not a mapping")
-            self._fields(directory, _folded(data))
+            self._fields(directory, _load_kustomization(kfile))
         except (OSError, UnicodeDecodeError, yaml.YAMLError, _Malformed):
             self.add_tree(directory)
 
@@ -271,19 +302,21 @@ def affected(
     targets: Sequence[RenderTarget],
     changed_files: Sequence[str],
     base_deps: Mapping[str, frozenset[str]] | None = None,
+    added: bool = False,
 ) -> list[RenderTarget]:
     """The targets whose output a change to `changed_files` can alter, sorted.
 
     `targets` are all current render targets; `base_deps` maps every render target at the
     base to its dependencies there, so a deleted or renamed dependency still counts and a
     target appearing or disappearing marks `argocd` (whose coverage checks read the set
-    of targets). A change to a global input (config, tool pins, yamllint rules) marks all.
+    of targets); without the base, `added` says a target appeared. A change to a global
+    input (config, tool pins, yamllint rules) marks all.
     """
     changed = {posixpath.normpath(c) for c in changed_files}
     if changed & GLOBAL_INPUTS:
         return sorted(set(targets))
     base = base_deps or {}
-    target_set_changed = base_deps is not None and set(base) != {t.path for t in targets}
+    target_set_changed = added or (base_deps is not None and set(base) != {t.path for t in targets})
     argocd_changed = any(c == ARGOCD_TARGET or c.startswith(ARGOCD_TARGET + "/") for c in changed)
     out: list[RenderTarget] = []
     for target in sorted(set(targets)):
@@ -401,6 +434,7 @@ def change_set(
     changed: Sequence[str],
     base_root: Path | None,
     paths: Sequence[str] = (),
+    added: bool = False,
 ) -> ChangeSet:
     """Affected targets among those at or under `paths`, given the base tree if checked out."""
     root = settings.repo_root
@@ -412,7 +446,7 @@ def change_set(
         at_base = discover(base_root, settings.targets)
         base_deps = {t.path: dependencies(base_root, t) for t in at_base}
         removed = [t for t in at_base if t not in set(current)]
-    hit = set(affected(root, current, changed, base_deps))
+    hit = set(affected(root, current, changed, base_deps, added))
     return ChangeSet(
         base=base_ref,
         merge_base=commit,
@@ -424,9 +458,33 @@ def change_set(
     )
 
 
-def needs_base_tree(changed: Sequence[str]) -> bool:
-    """Whether base dependencies can matter (something changed, and not a global input)."""
-    return bool(changed) and not set(changed) & GLOBAL_INPUTS
+def needs_base_tree(repo_root: Path, changed: Sequence[str]) -> bool:
+    """Whether base dependencies can matter: only when a changed path no longer exists.
+
+    An edited or added file is found in the current graph: a target that depended on a
+    path at the base but no longer does reaches, through unchanged files, the first
+    changed kustomization on its old path, and that file is in its current graph. Only a
+    deletion (or the old name of a move) can hide a target from the current graph, or
+    remove a target, so only then is the base checked out and walked.
+    """
+    if not changed or set(changed) & GLOBAL_INPUTS:
+        return False
+    return any(not os.path.lexists(repo_root / c) for c in changed)
+
+
+def targets_added(repo_root: Path, commit: str, changed: Sequence[str]) -> bool:
+    """Whether a changed kustomization file is new since `commit` (a new render target)."""
+    names = set(KUSTOMIZATION_FILES)
+    for path in changed:
+        if posixpath.basename(path) in names:
+            probe = run(
+                ["git", "cat-file", "-e", f"{commit}:{path}"],
+                cwd=repo_root,
+                timeout=_GIT_TIMEOUT,
+            )
+            if probe.returncode != 0:
+                return True
+    return False
 
 
 def since(settings: Settings, base_ref: str, paths: Sequence[str] = ()) -> ChangeSet:
@@ -434,8 +492,9 @@ def since(settings: Settings, base_ref: str, paths: Sequence[str] = ()) -> Chang
     root = settings.repo_root
     commit = merge_base(root, base_ref)
     changed = changed_since_commit(root, commit)
-    if not needs_base_tree(changed):
-        return change_set(settings, base_ref, commit, changed, None, paths)
+    if not needs_base_tree(root, changed):
+        added = targets_added(root, commit, changed)
+        return change_set(settings, base_ref, commit, changed, None, paths, added)
     with base_tree(root, commit) as base_root:
         return change_set(settings, base_ref, commit, changed, base_root, paths)
 

@@ -200,6 +200,7 @@ def validate_cmd(
         extra.append((name, Path(dest)))
     settings = state.settings()
     note = None
+    files: list[str] | None = None
     if changed_since is not None:
         change = _since(settings, changed_since, "--changed-since", paths)
         if not change.targets:
@@ -207,6 +208,8 @@ def validate_cmd(
             return
         paths = [str(settings.repo_root / t.path) for t in change.targets]
         note = change.note()
+        if not set(change.changed) & affected_mod.GLOBAL_INPUTS:
+            files = list(change.changed)  # unchanged files were linted on their way in
     report = validate(
         settings,
         paths,
@@ -218,6 +221,7 @@ def validate_cmd(
         ),
         use_cache=not no_cache,
         progress=_progress_sink(quiet),
+        files=files,
     )
     _end_progress(quiet)
     if note is not None:

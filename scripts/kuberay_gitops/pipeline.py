@@ -413,8 +413,13 @@ def validate(
     stages: Stages = Stages(),
     use_cache: bool = True,
     progress: Progress = _quiet,
+    files: Sequence[str] | None = None,
 ) -> Report:
-    """The main job: every stage over the selected targets, one Report."""
+    """The main job: every stage over the selected targets, one Report.
+
+    `files` (repo-relative) narrows the per-file stages (input limits, yamllint, secret
+    scan) to those files, as `--changed-since` does; None means every repository file.
+    """
     _check_config(settings)
     tools = toolchain.locate(settings)
     all_targets = discover(settings.repo_root, settings.targets)
@@ -471,7 +476,12 @@ def validate(
     if stages.lint or stages.secrets:
         progress("yamllint and secret scan")
         root = settings.repo_root
-        checked = [inputs.inspect(root, p) for p in yamllint.yaml_files(root)]
+        lint_paths = (
+            yamllint.yaml_files(root)
+            if files is None
+            else yamllint.only_yaml([root / f for f in files], root)
+        )
+        checked = [inputs.inspect(root, p) for p in lint_paths]
         findings.extend(f for c in checked for f in c.findings)
         texts = [(c.rel, c.text) for c in checked if c.text is not None]
         if stages.lint:
@@ -513,7 +523,8 @@ def validate(
     if pending:
         progress(f"locating {len(pending)} findings")
     findings.extend(_locate_all(settings, renderer, pending, by_target))
-    kept, suppressed = _apply_config(settings, findings)
+    # A shared base's harden and input findings come once per target that reaches it.
+    kept, suppressed = _apply_config(settings, dict.fromkeys(findings))
     notes = [f"{suppressed} finding(s) suppressed by the config"] if suppressed else []
     summaries = [
         TargetSummary(rt.target.path, len(rt.objects), rt.error is None) for rt in rendered

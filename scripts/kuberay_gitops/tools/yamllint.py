@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -28,6 +29,18 @@ def yaml_files(repo_root: Path) -> list[Path]:
                     stack.append(p)
             elif p.suffix in (".yaml", ".yml") or p.name == CONFIG:
                 out.append(p)
+    return sorted(out)
+
+
+def only_yaml(paths: Iterable[Path], repo_root: Path) -> list[Path]:
+    """The given paths that `yaml_files` would list: present YAML outside skipped dirs."""
+    out = []
+    for p in paths:
+        parts = p.relative_to(repo_root).parts
+        if any(part in SKIP_DIRS for part in parts[:-1]) or not os.path.lexists(p):
+            continue
+        if p.suffix in (".yaml", ".yml") or p.name == CONFIG:
+            out.append(p)
     return sorted(out)
 
 
