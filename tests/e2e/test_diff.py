@@ -187,6 +187,20 @@ def test_validate_changed_since_validates_only_the_affected_target(
     ]
 
 
+def test_validate_changed_since_lints_only_the_changed_files(repo: Path, run_cli: Run) -> None:
+    git(repo, "checkout", "-q", "main")
+    commit(repo, {"base/untouched.yaml": "key: value   \n"}, "a lint problem already on main")
+    git(repo, "checkout", "-q", "-b", "feature-2")
+    patch = PATCH.format(env="qa").replace("\n", "  \n", 1)
+    commit(repo, {"overlays/dev/patch-service.yaml": patch})
+    result = run_cli(
+        "--repo", str(repo), "validate", *FOUNDATION, "--changed-since", "main", "--format", "json"
+    )
+    rows = [(f["check"], f["file"], f["line"]) for f in json.loads(result.stdout)["findings"]]
+    assert rows == [("yamllint/trailing-spaces", "overlays/dev/patch-service.yaml", 1)]
+    assert result.exit_code == 1
+
+
 def test_validate_changed_since_with_nothing_affected_passes(repo: Path, run_cli: Run) -> None:
     commit(repo, {"README.md": "docs\n"})
     result = run_cli("--repo", str(repo), "validate", "--changed-since", "main", "--format", "text")

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from kuberay_gitops.affected import affected, changed_files, dependencies, since
+from kuberay_gitops.affected import (
+    affected,
+    changed_files,
+    dependencies,
+    needs_base_tree,
+    since,
+)
 from kuberay_gitops.discover import RenderTarget
 from kuberay_gitops.settings import load
 from tests.conftest import KUSTOMIZATION, CliResult, WriteTree, config_text
@@ -362,3 +368,18 @@ def test_affected_command_unknown_base_is_a_usage_error(repo: Repo, run_cli: Run
     assert result.exit_code == 2
     assert '"no-such-ref" names no commit of the repository' in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_edit_or_an_addition_needs_no_checkout_of_the_base(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("")
+    (tmp_path / "new.yaml").write_text("")
+    assert not needs_base_tree(tmp_path, ["a.yaml", "new.yaml"])
+
+
+def test_a_deleted_path_needs_the_base_to_find_its_former_users(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("")
+    assert needs_base_tree(tmp_path, ["a.yaml", "gone.yaml"])
+
+
+def test_a_global_input_needs_no_base_because_everything_is_affected(tmp_path: Path) -> None:
+    assert not needs_base_tree(tmp_path, [".yamllint", "gone.yaml"])
