@@ -360,51 +360,74 @@ def render_targets(
     use_cache: bool,
     progress: Progress = _quiet,
 ) -> list[RenderedTarget]:
-    """Render and parse targets in parallel, reusing cached renders of unchanged inputs."""
+    """Render and parse targets in parallel, each distinct build once.
+
+    Targets whose inputs are the same bytes at the same relative places (every
+    environment's CRD unit) share a render key: one of them is built, the others take
+    its documents. Across runs, the render cache serves unchanged keys.
+    """
     cacheable = use_cache and settings.render_cache and settings.use_mirrors
     done: list[str] = []
     parsed: dict[str, list[Any]] = {}
     loaded: dict[str, list[Any]] = {}
     lock = threading.Lock()
 
-    def build(target: RenderTarget) -> RenderedTarget:
+    def build(target: RenderTarget) -> tuple[list[Any] | None, str | None]:
         rendered = renderer.render(target)
         if rendered.error is not None:
-            return RenderedTarget(target, [], rendered.error)
-        # Environments render identical units (the CRDs: megabytes of YAML); parse once.
+            return None, rendered.error
+        # Environments may still render identical text from different inputs; parse once.
         text_key = hashlib.sha256(rendered.text.encode()).hexdigest()
         with lock:
             docs = parsed.get(text_key)
-        if docs is not None:
-            return RenderedTarget(target, objects_from_docs(docs, target.path))
-        objects = load_stream(rendered.text, target.path)
-        with lock:
-            parsed[text_key] = [o.body for o in objects]
-        return RenderedTarget(target, objects)
+        if docs is None:
+            docs = [o.body for o in load_stream(rendered.text, target.path)]
+            with lock:
+                parsed[text_key] = docs
+        return docs, None
 
-    def one(target: RenderTarget) -> RenderedTarget:
+    def one(target: RenderTarget, digest: str) -> tuple[list[Any] | None, str | None]:
+        docs = None
         if cacheable:
-            digest = rendercache.key(
-                settings.repo_root, target, settings.toolchain.kustomize, renderer.env
-            )
             with lock:
                 docs = rendercache.load(settings.cache_path, digest, loaded)
-            if docs is not None:
-                rt = RenderedTarget(target, objects_from_docs(docs, target.path))
-            else:
-                rt = build(target)
-                if rt.error is None and rt.objects:
-                    rendercache.store(settings.cache_path, digest, [o.body for o in rt.objects])
-        else:
-            rt = build(target)
-        done.append(target.path)
-        progress(f"rendered {len(done)}/{len(targets)} targets ({target.path})")
-        return rt
+        if docs is None:
+            docs, error = build(target)
+            if error is not None:
+                return None, error
+            if cacheable and docs:
+                rendercache.store(settings.cache_path, digest, docs)
+        return docs, None
 
-    if settings.effective_jobs <= 1 or len(targets) <= 1:
-        return [one(t) for t in targets]
-    with ThreadPoolExecutor(max_workers=settings.effective_jobs) as pool:
-        return list(pool.map(one, targets))
+    def keyed(target: RenderTarget) -> str:
+        return rendercache.key(
+            settings.repo_root, target, settings.toolchain.kustomize, renderer.env
+        )
+
+    jobs = settings.effective_jobs
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        digests = list(pool.map(keyed, targets))
+        first: dict[str, RenderTarget] = {}
+        for target, digest in zip(targets, digests, strict=True):
+            first.setdefault(digest, target)
+
+        def build_key(digest: str) -> tuple[list[Any] | None, str | None]:
+            result = one(first[digest], digest)
+            done.append(first[digest].path)
+            progress(f"rendered {len(done)}/{len(first)} distinct builds ({first[digest].path})")
+            return result
+
+        results = dict(zip(first, pool.map(build_key, list(first)), strict=True))
+    out = []
+    for target, digest in zip(targets, digests, strict=True):
+        docs, error = results[digest]
+        if error is not None and target != first[digest]:
+            docs, error = build(target)  # its own message, naming its own paths
+        if error is not None or docs is None:
+            out.append(RenderedTarget(target, [], error))
+        else:
+            out.append(RenderedTarget(target, objects_from_docs(docs, target.path)))
+    return out
 
 
 def validate(

@@ -4,8 +4,9 @@ The key covers the kustomize version, the git config that redirects remote bases
 content-addressed local mirrors, and the bytes of every repository file the target's
 kustomize graph can read (`affected.dependencies`: kustomizations, resources, patches,
 components, generator inputs; a directory entry covers every file under it; a missing
-file counts as missing). Unchanged targets are then not rebuilt or re-parsed. Without
-mirrors (online remote bases, whose tags could move) nothing is cached.
+file counts as missing), each path relative to the target. Unchanged targets are then
+not rebuilt or re-parsed, and targets that build the same thing are built once. Without
+mirrors (online remote bases, whose tags could move) nothing is cached between runs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,9 +26,9 @@ from kuberay_gitops.discover import RenderTarget
 DIR = "render"
 
 
-def _hash_file(h: Any, root: Path, rel: str) -> None:
+def _hash_file(h: Any, root: Path, rel: str, target: str) -> None:
     path = root / rel
-    h.update(rel.encode() + b"\0")
+    h.update(posixpath.relpath(rel, target).encode() + b"\0")
     try:
         h.update(path.read_bytes() if path.is_file() else b"\0missing")
     except OSError:
@@ -37,9 +39,14 @@ def _hash_file(h: Any, root: Path, rel: str) -> None:
 def key(
     repo_root: Path, target: RenderTarget, kustomize_version: str, env: Mapping[str, str]
 ) -> str:
-    """The cache key of one target's render."""
+    """The cache key of one target's render: what it reads, seen from the target.
+
+    Paths enter relative to the target directory, so two targets that read the same
+    bytes at the same relative places (every environment's CRD unit) share a key: the
+    build is the same, and one render serves both.
+    """
     h = hashlib.sha256()
-    h.update(f"v1\0{kustomize_version}\0{target.path}\0".encode())
+    h.update(f"v2\0{kustomize_version}\0".encode())
     config = env.get("GIT_CONFIG_GLOBAL")
     if config:
         h.update(Path(config).read_bytes())
@@ -47,11 +54,12 @@ def key(
         if dep.endswith("/"):
             base = repo_root / dep
             files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
-            h.update(f"{dep}\0{len(files)}\0".encode())
+            rel_dir = posixpath.relpath(dep.rstrip("/") or ".", target.path)
+            h.update(f"{rel_dir}/\0{len(files)}\0".encode())
             for p in files:
-                _hash_file(h, repo_root, p.relative_to(repo_root).as_posix())
+                _hash_file(h, repo_root, p.relative_to(repo_root).as_posix(), target.path)
         else:
-            _hash_file(h, repo_root, dep)
+            _hash_file(h, repo_root, dep, target.path)
     return h.hexdigest()
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from kuberay_gitops import rendercache
 from kuberay_gitops.discover import RenderTarget
-from kuberay_gitops.pipeline import Stages, make_renderer, validate
+from kuberay_gitops.pipeline import Stages, make_renderer, render_targets, validate
 from kuberay_gitops.settings import Settings, load
 from kuberay_gitops.tools.toolchain import locate
 from tests.conftest import KUSTOMIZATION, WriteTree, config_text
@@ -62,3 +62,44 @@ def test_a_cached_render_is_never_stale(write_tree: WriteTree, tmp_path: Path) -
 def _key_for(root: Path, settings: Settings) -> str:
     renderer = make_renderer(settings, locate(settings).kustomize)
     return rendercache.key(root, RenderTarget("t"), settings.toolchain.kustomize, renderer.env)
+
+
+def test_targets_reading_the_same_bytes_from_the_same_places_share_a_key(
+    write_tree: WriteTree,
+) -> None:
+    root = write_tree(
+        {**_tree(), "u/kustomization.yaml": KUSTOMIZATION.format(resources="  - ../base")}
+    )
+    assert rendercache.key(root, RenderTarget("u"), "v5.8.1", {}) == _key(root)
+
+
+def test_the_same_files_seen_from_another_depth_are_another_key(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            **_tree(),
+            "deep/u/kustomization.yaml": KUSTOMIZATION.format(resources="  - ../../base"),
+        }
+    )
+    assert rendercache.key(root, RenderTarget("deep/u"), "v5.8.1", {}) != _key(root)
+
+
+def test_identical_targets_are_built_once_and_each_gets_the_objects(
+    write_tree: WriteTree,
+) -> None:
+    root = write_tree(
+        {
+            **_tree(),
+            "u/kustomization.yaml": KUSTOMIZATION.format(resources="  - ../base"),
+            "kuberay-gitops.yaml": config_text(targets=("t", "u")),
+        }
+    )
+    settings = load(root, env={})
+    renderer = make_renderer(settings, locate(settings).kustomize)
+    messages: list[str] = []
+    targets = [RenderTarget("t"), RenderTarget("u")]
+    rendered = render_targets(settings, renderer, targets, False, messages.append)
+    assert [m.split(" (")[0] for m in messages] == ["rendered 1/1 distinct builds"]
+    assert [(r.target.path, [o.target for o in r.objects]) for r in rendered] == [
+        ("t", ["t"]),
+        ("u", ["u"]),
+    ]
