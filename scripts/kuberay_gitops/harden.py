@@ -426,20 +426,12 @@ class _Scan:
                 self.fields(kdir, kfile, doc)
 
     def load(self, path: Path, kfile: str) -> list[Any]:
-        yaml = YAML(typ="rt")
-        yaml.allow_duplicate_keys = False
-        try:
-            return [d for d in yaml.load_all(path.read_text(encoding="utf-8")) if d is not None]
-        except (OSError, UnicodeDecodeError) as exc:
-            self.add(kfile, (1, None), AMBIGUOUS, f"kustomization cannot be read: {exc}")
-        except Exception as exc:  # any parser failure, warnings included: fail closed
-            mark = getattr(exc, "problem_mark", None) if isinstance(exc, MarkedYAMLError) else None
-            line = int(mark.line) + 1 if mark is not None else 1
-            problem = getattr(exc, "problem", None) or type(exc).__name__
-            # ruamel quotes the duplicated values; they may be secretGenerator literals
-            problem = " ".join(str(problem).split()).split(" with value ", 1)[0]
-            self.add(kfile, (line, None), AMBIGUOUS, f"kustomization is not plain YAML ({problem})")
-        return []
+        loaded = _load(path)
+        if isinstance(loaded, tuple):
+            line, message = loaded
+            self.add(kfile, (line, None), AMBIGUOUS, message)
+            return []
+        return loaded
 
     def fields(self, kdir: Path, kfile: str, doc: CommentedMap) -> None:
         for key, value in doc.items():
@@ -541,6 +533,39 @@ class _Scan:
                         PATH_ESCAPE,
                         f'symlink points outside the repository (to "{os.readlink(path)}")',
                     )
+
+
+_LOADED: dict[tuple[str, int, int], list[Any] | tuple[int, str]] = {}
+
+
+def _load(path: Path) -> list[Any] | tuple[int, str]:
+    """A kustomization's documents, or (line, message) when it is not plain YAML.
+
+    Parsed once per file version per run: every environment's targets reach the same
+    bases, and the round-trip parser is slow. Callers only read the documents.
+    """
+    try:
+        st = path.stat()
+        key = (str(path), st.st_mtime_ns, st.st_size)
+        if key not in _LOADED:
+            _LOADED[key] = _parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return 1, f"kustomization cannot be read: {exc}"
+    return _LOADED[key]
+
+
+def _parse(text: str) -> list[Any] | tuple[int, str]:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        return [d for d in yaml.load_all(text) if d is not None]
+    except Exception as exc:  # any parser failure, warnings included: fail closed
+        mark = getattr(exc, "problem_mark", None) if isinstance(exc, MarkedYAMLError) else None
+        line = int(mark.line) + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        # ruamel quotes the duplicated values; they may be secretGenerator literals
+        problem = " ".join(str(problem).split()).split(" with value ", 1)[0]
+        return line, f"kustomization is not plain YAML ({problem})"
 
 
 def _items(value: Any) -> Iterator[tuple[int, str, tuple[int, int | None]]]:

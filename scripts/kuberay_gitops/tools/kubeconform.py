@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.findings import FieldPath, parse_json_pointer
@@ -50,11 +51,16 @@ def validate(
     if not objects:
         return []
     with tempfile.TemporaryDirectory(prefix="kuberay-gitops-kc-") as tmp:
-        by_file: dict[str, K8sObject] = {}
-        for i, item in enumerate(objects):
-            path = Path(tmp) / f"{i:06d}.json"  # JSON: dumping YAML in Python costs seconds
-            path.write_text(json.dumps(item.body, default=str))
-            by_file[str(path)] = item
+        # Identical objects (every environment's CRDs) are validated once; the problems of
+        # one are the problems of all. JSON: dumping YAML in Python costs seconds.
+        by_text: dict[str, list[K8sObject]] = {}
+        for item in objects:
+            by_text.setdefault(json.dumps(item.body, default=str), []).append(item)
+        by_file: dict[str, list[K8sObject]] = {}
+        for i, (text, same) in enumerate(by_text.items()):
+            path = Path(tmp) / f"{i:06d}.json"
+            path.write_text(text)
+            by_file[str(path)] = same
         argv = [
             str(kubeconform),
             "-strict",
@@ -83,35 +89,44 @@ def validate(
             ) from exc
     summary = report.get("summary") or {}
     seen = sum(int(summary.get(k, 0)) for k in ("valid", "invalid", "errors", "skipped"))
-    if seen != len(objects):
-        raise ToolFailed(f"kubeconform read {seen} of {len(objects)} objects")
+    if seen != len(by_file):
+        raise ToolFailed(f"kubeconform read {seen} of {len(by_file)} distinct objects")
     problems: list[SchemaProblem] = []
     for res in report.get("resources") or []:
-        found = by_file.get(str(res.get("filename")))
         status = res.get("status")
-        if found is None or status in ("statusValid", "statusSkipped", "valid", "skipped"):
+        if status in ("statusValid", "statusSkipped", "valid", "skipped"):
             continue
-        msg = str(res.get("msg", ""))
-        errors = res.get("validationErrors") or []
-        if errors:
-            for err in errors:
-                emsg = str(err.get("msg", ""))
-                problems.append(
-                    SchemaProblem(found, "schema", _field(str(err.get("path", "")), emsg), emsg)
-                )
-        elif "could not find schema" in msg:
-            api = found.body.get("apiVersion", "")
-            problems.append(
-                SchemaProblem(
-                    found,
-                    "missing-schema",
-                    ("apiVersion",),
-                    f"no schema for {found.ref.kind} {api}: neither the Kubernetes "
-                    f"{kubernetes_version} built-ins nor a CRD in crd_dirs serves this apiVersion",
-                )
-            )
-        else:
-            problems.append(
-                SchemaProblem(found, "schema" if status == "statusInvalid" else "error", (), msg)
-            )
+        for found in by_file.get(str(res.get("filename")), []):
+            problems.extend(_problems(found, res, kubernetes_version))
     return problems
+
+
+def _problems(
+    found: K8sObject, res: Mapping[str, Any], kubernetes_version: str
+) -> list[SchemaProblem]:
+    """One object's problems from kubeconform's result for its (shared) file."""
+    msg = str(res.get("msg", ""))
+    errors = res.get("validationErrors") or []
+    if errors:
+        return [
+            SchemaProblem(
+                found,
+                "schema",
+                _field(str(err.get("path", "")), str(err.get("msg", ""))),
+                str(err.get("msg", "")),
+            )
+            for err in errors
+        ]
+    if "could not find schema" in msg:
+        api = found.body.get("apiVersion", "")
+        return [
+            SchemaProblem(
+                found,
+                "missing-schema",
+                ("apiVersion",),
+                f"no schema for {found.ref.kind} {api}: neither the Kubernetes "
+                f"{kubernetes_version} built-ins nor a CRD in crd_dirs serves this apiVersion",
+            )
+        ]
+    kind = "schema" if res.get("status") == "statusInvalid" else "error"
+    return [SchemaProblem(found, kind, (), msg)]
