@@ -366,6 +366,7 @@ def generate(real: Settings, dest: Path, n: int) -> Synthetic:
         shutil.copytree(overlay_src, root / "overlays" / env)
         for ov in app_overlays:
             shutil.copytree(ov, root / ov.relative_to(src).parent / env)
+        _make_distinct(root, env)
         (root / APPSET_DIR / f"applicationset-kuberay-{env}.yaml").write_text(
             appset.replace(SOURCE_ENV, env)
         )
@@ -378,6 +379,25 @@ def generate(real: Settings, dest: Path, n: int) -> Synthetic:
     _git(root, "commit", "-q", "-m", f"synthetic repository, {n} environments")
     settings = load(root, env={})
     return Synthetic(root, cache_dir, envs, settings)
+
+
+DISTINCT_ANNOTATION = "bench.kuberay-gitops.io/environment"
+
+
+def _make_distinct(root: Path, env: str) -> None:
+    """Give each environment's units (but its CRDs) a render of their own.
+
+    Real environments differ (names, sizes, patches), so the copies must too, or the
+    validator's one-build-per-distinct-input would collapse them and flatter the figures.
+    The CRD unit stays identical in every environment, as it is in the real repository.
+    """
+    for kfile in sorted(root.glob(f"overlays/{env}/*/kustomization.yaml")) + sorted(
+        root.glob(f"apps/*/overlays/{env}/kustomization.yaml")
+    ):
+        if kfile.parent.name == "crds":
+            continue
+        text = kfile.read_text().rstrip("\n")
+        kfile.write_text(f"{text}\n\ncommonAnnotations:\n  {DISTINCT_ANNOTATION}: {env}\n")
 
 
 @contextmanager

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kuberay_gitops import bench
+from kuberay_gitops import bench, rendercache
+from kuberay_gitops.discover import RenderTarget
+from kuberay_gitops.settings import load
 from tests.conftest import REPO_ROOT, require_setup
 
 
@@ -94,3 +96,16 @@ def test_a_size_that_fails_stops_the_bench_and_still_reports(
     data = json.loads(written.read_text())
     assert data["failure"]["n"] == 2
     assert [(m["pipeline"], m["n"]) for m in data["measurements"]] == [("floor", 1)]
+
+
+def test_synthetic_environments_are_distinct_builds_except_their_crds(tmp_path: Path) -> None:
+    require_setup()
+    repo = bench.generate(load(REPO_ROOT, env={}), tmp_path / "n2", 2)
+    envs = repo.envs
+
+    def key(unit: str, env: str) -> str:
+        return rendercache.key(repo.root, RenderTarget(f"overlays/{env}/{unit}"), "v", {})
+
+    assert key("crds", envs[0]) == key("crds", envs[1])
+    for unit in ("operator", "raycluster"):
+        assert key(unit, envs[0]) != key(unit, envs[1])
