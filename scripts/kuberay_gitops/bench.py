@@ -905,7 +905,7 @@ class Options:
     naive_envs: int
     keep: bool
     repo: Path
-    checkov_timeout: float = 120.0
+    checkov_timeout: float = 60.0
 
 
 def _repeat_loop(what: str, opts: Options, once: Callable[[int], float], minimum: int = 1) -> None:
@@ -1109,8 +1109,8 @@ def _parse(argv: Sequence[str] | None) -> Options:
     p.add_argument(
         "--budget",
         type=float,
-        default=30.0,
-        help="no further repeat once a measurement has taken this many seconds (default 30); "
+        default=20.0,
+        help="no further repeat once a measurement has taken this many seconds (default 20); "
         "keeps slow measurements at large N to one run",
     )
     p.add_argument(
@@ -1123,9 +1123,9 @@ def _parse(argv: Sequence[str] | None) -> Options:
     p.add_argument(
         "--checkov-timeout",
         type=float,
-        default=120.0,
+        default=60.0,
         help="kill the one-checkov-run reference after this many seconds and report it as a "
-        "lower bound (default 120; checkov's graph grows superlinearly with N)",
+        "lower bound (default 60; checkov's graph grows superlinearly with N)",
     )
     p.add_argument("--out", default="bench-results", help="directory for the JSON results")
     p.add_argument(

@@ -12,7 +12,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -430,6 +430,61 @@ def render_targets(
     return out
 
 
+def _file_findings(
+    settings: Settings, stages: Stages, files: Sequence[str] | None
+) -> list[Finding]:
+    """Input limits, yamllint and the secret scan over repository files (all, or `files`)."""
+    root = settings.repo_root
+    lint_paths = (
+        yamllint.yaml_files(root)
+        if files is None
+        else yamllint.only_yaml([root / f for f in files], root)
+    )
+    checked = [inputs.inspect(root, p) for p in lint_paths]
+    out = [f for c in checked for f in c.findings]
+    texts = [(c.rel, c.text) for c in checked if c.text is not None]
+    if stages.lint:
+        out.extend(yamllint.lint_texts(yamllint.load_config(root), texts))
+    if stages.secrets:
+        out.extend(secretscan.scan_texts(texts))
+    return out
+
+
+def _check_pending(
+    settings: Settings,
+    stages: Stages,
+    all_targets: Sequence[RenderTarget],
+    rendered: Sequence[RenderedTarget],
+) -> list[_Pending]:
+    """The project's checks over each rendered target's object index."""
+    facts = RepoFacts(
+        targets=frozenset(t.path for t in all_targets),
+        rendered={rt.target.path: (None if rt.error else len(rt.objects)) for rt in rendered},
+        directories=repo_directories(settings.repo_root),
+        repo_url=settings.repo_url,
+    )
+    out: list[_Pending] = []
+    for rt in rendered:
+        if rt.error is not None:
+            continue
+        index = ObjectIndex(rt.objects, rt.target.path)
+        for cid, issue in run_checks(settings, index, facts, stages.only_checks):
+            spec = registry.spec(registry.REGISTRY[cid])
+            out.append(
+                _Pending(
+                    rt.target.path,
+                    issue.obj,
+                    issue.field,
+                    f"{cid}[{issue.variant}]" if issue.variant else cid,
+                    issue.severity or spec.severity,
+                    issue.message,
+                    issue.hint or spec.hint,
+                    "kuberay-gitops",
+                )
+            )
+    return out
+
+
 def validate(
     settings: Settings,
     paths: Sequence[str] = (),
@@ -496,53 +551,25 @@ def validate(
                     target=rt.target.path,
                 )
             )
-    if stages.lint or stages.secrets:
-        progress("yamllint and secret scan")
-        root = settings.repo_root
-        lint_paths = (
-            yamllint.yaml_files(root)
-            if files is None
-            else yamllint.only_yaml([root / f for f in files], root)
-        )
-        checked = [inputs.inspect(root, p) for p in lint_paths]
-        findings.extend(f for c in checked for f in c.findings)
-        texts = [(c.rel, c.text) for c in checked if c.text is not None]
-        if stages.lint:
-            findings.extend(yamllint.lint_texts(yamllint.load_config(root), texts))
-        if stages.secrets:
-            findings.extend(secretscan.scan_texts(texts))
-    if stages.schema:
-        progress("kubeconform (one run over every object)")
-        pending.extend(_schema_pending(settings, tools.kubeconform, rendered))
-    if stages.checkov and settings.checkov_enabled:
-        progress("checkov (one run)")
-        pending.extend(_checkov_pending(settings, rendered))
-    if stages.checks:
-        progress("project checks")
-        facts = RepoFacts(
-            targets=frozenset(t.path for t in all_targets),
-            rendered={rt.target.path: (None if rt.error else len(rt.objects)) for rt in rendered},
-            directories=repo_directories(settings.repo_root),
-            repo_url=settings.repo_url,
-        )
-        for rt in rendered:
-            if rt.error is not None:
-                continue
-            index = ObjectIndex(rt.objects, rt.target.path)
-            for cid, issue in run_checks(settings, index, facts, stages.only_checks):
-                spec = registry.spec(registry.REGISTRY[cid])
-                pending.append(
-                    _Pending(
-                        rt.target.path,
-                        issue.obj,
-                        issue.field,
-                        f"{cid}[{issue.variant}]" if issue.variant else cid,
-                        issue.severity or spec.severity,
-                        issue.message,
-                        issue.hint or spec.hint,
-                        "kuberay-gitops",
-                    )
-                )
+    # kubeconform and checkov are processes: they run while this one lints and checks.
+    with ThreadPoolExecutor(max_workers=2) as tools_pool:
+        background: list[Future[list[_Pending]]] = []
+        if stages.schema:
+            progress("kubeconform (one run over every object)")
+            background.append(
+                tools_pool.submit(_schema_pending, settings, tools.kubeconform, rendered)
+            )
+        if stages.checkov and settings.checkov_enabled:
+            progress("checkov (one run)")
+            background.append(tools_pool.submit(_checkov_pending, settings, rendered))
+        if stages.lint or stages.secrets:
+            progress("yamllint and secret scan")
+            findings.extend(_file_findings(settings, stages, files))
+        if stages.checks:
+            progress("project checks")
+            pending.extend(_check_pending(settings, stages, all_targets, rendered))
+        for job in background:
+            pending.extend(job.result())
     if pending:
         progress(f"locating {len(pending)} findings")
     findings.extend(_locate_all(settings, renderer, pending, by_target))

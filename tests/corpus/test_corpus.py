@@ -109,3 +109,8 @@ def test_bad_input_gives_one_clear_line_and_its_exit_code(case: Case, tmp_path: 
 def test_the_corpus_has_at_least_thirty_distinct_cases() -> None:
     names = [c.name for c in CASES]
     assert len(set(names)) == len(names) >= 30
+
+
+def test_docs_list_every_corpus_case() -> None:
+    text = (REPO_ROOT / "docs" / "robustness.md").read_text()
+    assert [c.name for c in CASES if f"| `{c.name}` |" not in text] == []
