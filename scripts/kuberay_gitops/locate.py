@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,44 @@ ORIGIN = "config.kubernetes.io/origin"
 TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
 _MERGE_KEYS = ("name", "groupName", "containerPort", "port", "mountPath", "key", "ip")
 _PATCH_KINDS = {"PatchTransformer", "PatchStrategicMergeTransformer", "PatchJson6902Transformer"}
+
+
+def _touches_labels(field: FieldPath) -> bool:
+    return any(p in ("labels", "matchLabels", "selector") for p in field)
+
+
+# Built-in transformers configured by a kustomization field: which fields they set.
+_FIELD_TRANSFORMERS: dict[str, tuple[tuple[str, ...], Callable[[FieldPath], bool]]] = {
+    "ImageTagTransformer": (("images",), lambda f: f[-1] == "image"),
+    "LabelTransformer": (("labels", "commonLabels"), _touches_labels),
+    "AnnotationsTransformer": (("commonAnnotations",), lambda f: "annotations" in f),
+    "NamespaceTransformer": (("namespace",), lambda f: f[-1] == "namespace"),
+    "ReplicaCountTransformer": (("replicas",), lambda f: f[-1] == "replicas"),
+}
+
+
+def _image_repo(image: str) -> str:
+    """`registry:5000/org/name` of `registry:5000/org/name:tag@sha256:…`."""
+    name = image.split("@", 1)[0]
+    head, _, last = name.rpartition("/")
+    return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+
+
+def _entry_line(node: Any, last: str | int, value: Any) -> int | None:
+    """Inside an `images:`/`labels:`/`commonLabels:` field, the entry that wrote `value`."""
+    if isinstance(node, CommentedSeq):
+        for i, entry in enumerate(node):
+            if not isinstance(entry, CommentedMap):
+                continue
+            image = isinstance(value, str) and last == "image"
+            if image and _image_repo(value) in (entry.get("newName"), entry.get("name")):
+                return _line_of(node, i)
+            pairs = entry.get("pairs")
+            if isinstance(pairs, CommentedMap) and last in pairs:
+                return _line_of(pairs, str(last))
+    elif isinstance(node, CommentedMap) and last in node:
+        return _line_of(node, str(last))
+    return None
 
 
 def _key(ref: ObjectRef) -> tuple[str, str, str]:
@@ -201,20 +239,26 @@ class Locator:
             and isinstance(origin.get("path"), str)
         ):
             origin_file = self._resolve(origin["path"])
+        # Latest transformer first: the first one that set the field wrote its value.
         for tr in reversed(transformations if isinstance(transformations, list) else []):
             if not isinstance(tr, dict) or "repo" in tr:
                 continue
-            by = tr.get("configuredBy") or {}
-            if by.get("kind") not in _PATCH_KINDS or not isinstance(tr.get("configuredIn"), str):
+            kind = (tr.get("configuredBy") or {}).get("kind")
+            if not isinstance(tr.get("configuredIn"), str):
                 continue
             kpath = self._resolve(tr["configuredIn"])
-            if kpath in seen:
+            if kind in _FIELD_TRANSFORMERS:
+                at = self._field_transformer(kind, kpath, field, rendered)
+                if at is not None:
+                    return at
+                continue
+            if kind not in _PATCH_KINDS or kpath in seen:
                 continue
             seen.add(kpath)
             hits.extend(self._patch_hits(kpath, ref, origin_name, field, rendered))
-        full = [h for h in hits if h.depth == len(field)]
-        if full:
-            return Location(full[0].file, full[0].line)
+            full = [h for h in hits if h.depth == len(field)]
+            if full:
+                return Location(full[0].file, full[0].line)
         if origin_file is not None:
             rel = self.cache.rel(origin_file)
             if rel is not None:
@@ -241,6 +285,33 @@ class Locator:
             )  # max keeps the first (latest patch) on ties
             return Location(best_hit.file, best_hit.line)
         return self._remote_fallback(origin, transformations)
+
+    def _field_transformer(
+        self, kind: str, kpath: Path, field: FieldPath, rendered: Mapping[str, Any]
+    ) -> Location | None:
+        """The kustomization line of `images:`, `labels:`, `namespace:`… that set `field`."""
+        keys, applies = _FIELD_TRANSFORMERS[kind]
+        if not field or not applies(field):
+            return None
+        docs = self.cache.docs(kpath)
+        rel = self.cache.rel(kpath)
+        if not docs or not isinstance(docs[0], CommentedMap) or rel is None:
+            return None
+        kdoc = docs[0]
+        value: Any = rendered
+        for part in field:
+            value = _get(value, part)
+        for key in keys:
+            node = kdoc.get(key)
+            if isinstance(node, (CommentedMap, CommentedSeq)):
+                # kustomize annotates every object a transformer visits: only an entry
+                # that wrote this value counts.
+                line = _entry_line(node, field[-1], value)
+                if line is not None:
+                    return Location(rel, line)
+            elif node is not None:  # `namespace: x`, a scalar that applies to everything
+                return Location(rel, _line_of(kdoc, key))
+        return None
 
     def _patch_hits(
         self, kpath: Path, ref: ObjectRef, name: str, field: FieldPath, rendered: Mapping[str, Any]
