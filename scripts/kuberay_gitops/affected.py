@@ -13,6 +13,7 @@ a temporary directory, so the user's checkout is never touched.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import posixpath
@@ -70,6 +71,19 @@ _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _strict_mapping,
 )
+
+
+@functools.lru_cache(maxsize=65536)
+def _real(root: Path, path: str) -> str | None:
+    """`Graph.real`, memoized: every environment's targets resolve the same base paths."""
+    try:
+        resolved = (root / path).resolve()
+    except (OSError, RuntimeError):
+        return None
+    if resolved == root or not resolved.is_relative_to(root):
+        return None
+    rel = resolved.relative_to(root).as_posix()
+    return rel if rel != path else None
 
 
 _PARSED: dict[tuple[str, int, int], dict[str, object] | _Malformed] = {}
@@ -167,14 +181,7 @@ class _Walk:
 
     def real(self, path: str) -> str | None:
         """Where a path leads through symlinks, when that is elsewhere in the repository."""
-        try:
-            resolved = (self.root / path).resolve()
-        except (OSError, RuntimeError):
-            return None
-        if resolved == self.root or not resolved.is_relative_to(self.root):
-            return None
-        rel = resolved.relative_to(self.root).as_posix()
-        return rel if rel != path else None
+        return _real(self.root, path)
 
     def add_path(self, path: str) -> None:
         if path == ".":

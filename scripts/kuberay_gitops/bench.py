@@ -581,10 +581,10 @@ def _split_scannable(text: str) -> Iterator[Mapping[str, Any]]:
 def prepare_checkov_once(repo: Synthetic, targets: Sequence[str], dest: Path) -> int:
     """Write every checkov-scannable rendered object as one JSON file, as the tool does.
 
-    The environments are byte-identical copies of one overlay tree (only the directory
-    name differs), so the first environment's targets are rendered and their objects
-    written once per environment; targets outside the environments (argocd) are rendered
-    as they are. This keeps the preparation at 100 environments to seconds.
+    The environments are copies of one overlay tree that differ by one annotation, which
+    checkov's cost does not notice, so the first environment's targets are rendered and
+    their objects written once per environment; targets outside the environments (argocd)
+    are rendered as they are. This keeps the preparation at 100 environments to seconds.
     """
     tools = repo.settings.resolve(repo.settings.tools_dir)
     env = _clean_env(_mirror_env(repo))

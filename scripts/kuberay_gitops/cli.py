@@ -23,7 +23,7 @@ from kuberay_gitops import diff as diff_mod
 from kuberay_gitops.discover import discover, select
 from kuberay_gitops.exitcodes import ExitCode, ToolError
 from kuberay_gitops.findings import Report, Severity
-from kuberay_gitops.pipeline import Stages, make_renderer, validate
+from kuberay_gitops.pipeline import Stages, make_renderer, start_checkov, validate
 from kuberay_gitops.reporters import REPORTERS
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings, load
 from kuberay_gitops.tools import toolchain
@@ -201,28 +201,36 @@ def validate_cmd(
     settings = state.settings()
     note = None
     files: list[str] | None = None
-    if changed_since is not None:
-        change = _since(settings, changed_since, "--changed-since", paths)
-        if not change.targets:
-            _nothing_affected(changed_since, _resolve_format(fmt), extra)
-            return
-        paths = [str(settings.repo_root / t.path) for t in change.targets]
-        note = change.note()
-        if not set(change.changed) & affected_mod.GLOBAL_INPUTS:
-            files = list(change.changed)  # unchanged files were linted on their way in
-    report = validate(
-        settings,
-        paths,
-        Stages(
-            lint=not skip_lint,
-            schema=not skip_schema,
-            checks=not skip_checks,
-            checkov=not skip_checkov,
-        ),
-        use_cache=not no_cache,
-        progress=_progress_sink(quiet),
-        files=files,
+    stages = Stages(
+        lint=not skip_lint,
+        schema=not skip_schema,
+        checks=not skip_checks,
+        checkov=not skip_checkov,
     )
+    # checkov's import takes longer than finding the affected targets: start it first.
+    driver = start_checkov(settings) if stages.checkov and settings.checkov_enabled else None
+    try:
+        if changed_since is not None:
+            change = _since(settings, changed_since, "--changed-since", paths)
+            if not change.targets:
+                _nothing_affected(changed_since, _resolve_format(fmt), extra)
+                return
+            paths = [str(settings.repo_root / t.path) for t in change.targets]
+            note = change.note()
+            if not set(change.changed) & affected_mod.GLOBAL_INPUTS:
+                files = list(change.changed)  # unchanged files were linted on their way in
+        report = validate(
+            settings,
+            paths,
+            stages,
+            use_cache=not no_cache,
+            progress=_progress_sink(quiet),
+            files=files,
+            checkov_driver=driver,
+        )
+    finally:
+        if driver is not None:
+            driver.cancel()
     _end_progress(quiet)
     if note is not None:
         report = dataclasses.replace(report, notes=(*report.notes, note))

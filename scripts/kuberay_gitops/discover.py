@@ -21,6 +21,9 @@ SKIP_DIRS = frozenset(
 )
 
 
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class RenderTarget:
     """A directory kustomize builds; `path` is repo-relative POSIX."""
@@ -39,7 +42,7 @@ def kustomization_file(directory: Path) -> Path | None:
 
 def _is_component(kfile: Path) -> bool:
     try:
-        data = yaml.safe_load(kfile.read_text())
+        data = yaml.load(kfile.read_text(), Loader=_LOADER)
     except (OSError, yaml.YAMLError):
         return False  # a broken kustomization is still a target: rendering reports it
     return isinstance(data, dict) and data.get("kind") == "Component"

@@ -40,6 +40,7 @@ from kuberay_gitops.render import Renderer, culprit, tidy_error
 from kuberay_gitops.settings import CONFIG_FILE, Settings
 from kuberay_gitops.tools import checkov, kubeconform, schemas, toolchain, yamllint
 from kuberay_gitops.tools.mirror import git_env
+from kuberay_gitops.tools.runner import Started
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,11 +251,11 @@ def _checkov_scannable(obj: K8sObject) -> bool:
     return group in ("", "apps", "batch", "policy", "autoscaling") or group.endswith(".k8s.io")
 
 
-def _checkov_pending(settings: Settings, targets: Sequence[RenderedTarget]) -> list[_Pending]:
+def _checkov_pending(
+    settings: Settings, driver: Started, targets: Sequence[RenderedTarget]
+) -> list[_Pending]:
     objects = [o for t in targets for o in t.objects if _checkov_scannable(o)]
-    results = checkov.scan(
-        objects, [s.id for s in settings.checkov_skips], settings.render_timeout * 4
-    )
+    results = checkov.scan(objects, driver, settings.render_timeout * 4)
     return [
         _Pending(
             r.obj.target,
@@ -485,6 +486,11 @@ def _check_pending(
     return out
 
 
+def start_checkov(settings: Settings) -> Started:
+    """The checkov driver process, started ahead of its input (`tools.checkov.start`)."""
+    return checkov.start([s.id for s in settings.checkov_skips])
+
+
 def validate(
     settings: Settings,
     paths: Sequence[str] = (),
@@ -492,16 +498,46 @@ def validate(
     use_cache: bool = True,
     progress: Progress = _quiet,
     files: Sequence[str] | None = None,
+    checkov_driver: Started | None = None,
 ) -> Report:
     """The main job: every stage over the selected targets, one Report.
 
     `files` (repo-relative) narrows the per-file stages (input limits, yamllint, secret
     scan) to those files, as `--changed-since` does; None means every repository file.
+    `checkov_driver` is a checkov driver the caller started early (`start_checkov`); it is
+    used or cancelled, never leaked.
     """
     _check_config(settings)
     tools = toolchain.locate(settings)
     all_targets = discover(settings.repo_root, settings.targets)
     targets = select(all_targets, settings.repo_root, paths)
+    driver = None
+    if stages.checkov and settings.checkov_enabled:
+        # Started now (or by the caller, earlier): its ~1.5 s import runs meanwhile.
+        driver = checkov_driver or start_checkov(settings)
+    elif checkov_driver is not None:
+        checkov_driver.cancel()
+    try:
+        return _validate(
+            settings, stages, use_cache, progress, files, tools, all_targets, targets, driver
+        )
+    finally:
+        if driver is not None:
+            driver.cancel()
+
+
+def _validate(
+    settings: Settings,
+    stages: Stages,
+    use_cache: bool,
+    progress: Progress,
+    files: Sequence[str] | None,
+    tools: toolchain.Tools,
+    all_targets: Sequence[RenderTarget],
+    targets: Sequence[RenderTarget],
+    driver: Started | None,
+) -> Report:
+    """`validate` once the targets are known and checkov is starting."""
     renderer = make_renderer(settings, tools.kustomize)
     findings: list[Finding] = []
     pending: list[_Pending] = []
@@ -559,9 +595,9 @@ def validate(
             background.append(
                 tools_pool.submit(_schema_pending, settings, tools.kubeconform, rendered)
             )
-        if stages.checkov and settings.checkov_enabled:
+        if driver is not None:
             progress("checkov (one run)")
-            background.append(tools_pool.submit(_checkov_pending, settings, rendered))
+            background.append(tools_pool.submit(_checkov_pending, settings, driver, rendered))
         if stages.lint or stages.secrets:
             progress("yamllint and secret scan")
             findings.extend(_file_findings(settings, stages, files))

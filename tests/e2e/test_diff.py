@@ -231,3 +231,24 @@ def test_reordered_named_elements_are_reported() -> None:
     assert list(diff_values(old, new)) == [
         FieldChange(("containers",), "reordered", ["ray-head", "sidecar"], ["sidecar", "ray-head"])
     ]
+
+
+def _checkov_drivers() -> int:
+    count = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"kuberay_gitops.tools.checkov_driver" in cmdline.read_bytes():
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+def test_the_early_started_checkov_is_cancelled_when_nothing_is_affected(
+    repo: Path, run_cli: Run
+) -> None:
+    before = _checkov_drivers()
+    commit(repo, {"README.md": "docs\n"})
+    result = run_cli("--repo", str(repo), "validate", "--changed-since", "main")
+    assert result.exit_code == 0
+    assert _checkov_drivers() == before

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from kuberay_gitops.exitcodes import ToolFailed, ToolNotFound
-from kuberay_gitops.tools.runner import run
+from kuberay_gitops.tools.runner import run, start
 
 
 def _alive(pid: int) -> bool:
@@ -47,3 +47,21 @@ def test_a_missing_binary_says_how_to_install_it(tmp_path: Path) -> None:
 def test_output_and_exit_code_are_returned() -> None:
     out = run(["sh", "-c", "echo out; echo err >&2; exit 4"])
     assert (out.returncode, out.stdout, out.stderr) == (4, "out\n", "err\n")
+
+
+def test_a_started_process_reads_its_input_when_finished() -> None:
+    started = start(["sh", "-c", "sleep 0.2; cat"])
+    assert started.finish("objects\n", timeout=30).stdout == "objects\n"
+
+
+def test_a_cancelled_process_and_its_children_are_gone(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    started = start(["sh", "-c", f"sleep 30 & echo $! > {pidfile}; wait"])
+    for _ in range(100):
+        if pidfile.exists() and pidfile.read_text().strip():
+            break
+        time.sleep(0.05)
+    started.cancel()
+    started.cancel()  # twice is harmless
+    assert started.proc.returncode is not None
+    assert _exits(int(pidfile.read_text()))

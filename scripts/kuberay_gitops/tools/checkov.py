@@ -21,7 +21,8 @@ from pathlib import Path
 from kuberay_gitops.exitcodes import ToolFailed, ToolNotFound
 from kuberay_gitops.findings import FieldPath
 from kuberay_gitops.manifests import K8sObject
-from kuberay_gitops.tools.runner import one_line, run
+from kuberay_gitops.tools.runner import Started, one_line
+from kuberay_gitops.tools.runner import start as start_process
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +57,20 @@ def binary() -> Path:
     return path
 
 
-def scan(
-    objects: Sequence[K8sObject], skip_checks: Sequence[str], timeout: float
-) -> list[CheckovResult]:
+def start(skip_checks: Sequence[str]) -> Started:
+    """Start the driver now, so checkov's import overlaps rendering; `scan` feeds it."""
+    binary()
+    argv = [sys.executable, "-m", "kuberay_gitops.tools.checkov_driver"]
+    if skip_checks:
+        argv += ["--skip-check", ",".join(skip_checks)]
+    return start_process(argv)
+
+
+def scan(objects: Sequence[K8sObject], driver: Started, timeout: float) -> list[CheckovResult]:
     """Failed checks for all objects: one checkov process, one graph per render target."""
     if not objects:
+        driver.cancel()
         return []
-    binary()
     with tempfile.TemporaryDirectory(prefix="kuberay-gitops-checkov-") as tmp:
         by_file: dict[tuple[str, str], K8sObject] = {}
         dirs: dict[str, str] = {}
@@ -72,10 +80,7 @@ def scan(
             name = f"{i:06d}.json"  # JSON: dumping YAML in Python costs seconds
             (Path(directory) / name).write_text(json.dumps(obj.body, default=str))
             by_file[(directory, name)] = obj
-        argv = [sys.executable, "-m", "kuberay_gitops.tools.checkov_driver"]
-        if skip_checks:
-            argv += ["--skip-check", ",".join(skip_checks)]
-        out = run([*argv, *dirs.values()], timeout=timeout)
+        out = driver.finish(json.dumps(list(dirs.values())), timeout)
     if out.returncode != 0:
         raise ToolFailed(f"checkov exited {out.returncode}: {one_line(out.stderr[-2000:])}")
     try:

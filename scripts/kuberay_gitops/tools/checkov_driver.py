@@ -22,15 +22,17 @@ def main() -> None:
     """Scan each directory given on the command line; JSON on stdout."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-check", default="")
-    parser.add_argument("dirs", nargs="+")
+    parser.add_argument("dirs", nargs="*", help="else a JSON list of directories on stdin")
     args = parser.parse_args()
     os.environ.setdefault("BC_SKIP_MAPPING", "TRUE")
     from checkov.kubernetes.runner import Runner  # noqa: PLC0415 - heavy import, once
     from checkov.runner_filter import RunnerFilter  # noqa: PLC0415
 
+    # Started before the objects exist (the import overlaps rendering); they come on stdin.
+    dirs = args.dirs or [str(d) for d in json.load(sys.stdin)]
     skips = [s for s in args.skip_check.split(",") if s]
     out: list[dict[str, Any]] = []
-    for directory in args.dirs:
+    for directory in dirs:
         runner_filter = RunnerFilter(
             framework=["kubernetes"],
             skip_checks=skips,

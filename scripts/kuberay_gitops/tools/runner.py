@@ -23,6 +23,61 @@ class Completed:
     stderr: str
 
 
+@dataclass(slots=True)
+class Started:
+    """A process started ahead of its input (to overlap a slow start-up with other work)."""
+
+    argv: tuple[str, ...]
+    proc: subprocess.Popen[str]
+
+    def finish(self, input_text: str | None, timeout: float) -> Completed:
+        """Send the input, wait for the end; a timeout kills the whole process group."""
+        try:
+            stdout, stderr = self.proc.communicate(input_text, timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            self.cancel()
+            raise ToolFailed(f"{Path(self.argv[0]).name} timed out after {timeout:g}s") from exc
+        except BaseException:  # Ctrl-C: the child's session would not see the signal
+            self.cancel()
+            raise
+        return Completed(self.argv, self.proc.returncode, stdout, stderr)
+
+    def cancel(self) -> None:
+        """Kill the process and its children, and reap it; safe to call twice."""
+        if self.proc.poll() is None:  # not reaped, so its process group id is still its own
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self.proc.communicate(timeout=5)
+
+
+def start(
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: bool = True,
+) -> Started:
+    """Start a command in a session of its own; `finish` it (or `cancel` it) later."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=full_env,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # so a timeout kills kustomize's git children too
+        )
+    except FileNotFoundError as exc:
+        raise ToolNotFound(f"{argv[0]} not found; run `make setup`") from exc
+    return Started(tuple(argv), proc)
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -32,35 +87,7 @@ def run(
     input_text: str | None = None,
 ) -> Completed:
     """Run a command to completion; a missing binary or a timeout is a ToolError."""
-    full_env = dict(os.environ)
-    if env:
-        full_env.update(env)
-    try:
-        # A session of its own, so a timeout kills kustomize's git children too.
-        proc = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=full_env,
-            stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-    except FileNotFoundError as exc:
-        raise ToolNotFound(f"{argv[0]} not found; run `make setup`") from exc
-    try:
-        stdout, stderr = proc.communicate(input_text, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise ToolFailed(f"{Path(argv[0]).name} timed out after {timeout:g}s") from exc
-    except BaseException:  # Ctrl-C: the child's session would not see the signal
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        raise
-    return Completed(tuple(argv), proc.returncode, stdout, stderr)
+    return start(argv, cwd=cwd, env=env, stdin=input_text is not None).finish(input_text, timeout)
 
 
 def one_line(text: str, limit: int = 400) -> str:
