@@ -55,7 +55,10 @@ def _kustomization(images: str) -> str:
 def test_an_image_tag_set_by_images_is_located_at_its_entry(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    images = "  - name: other/thing\n    newTag: v2\n  - name: example.com/team/app\n    newTag: latest\n"
+    images = (
+        "  - name: other/thing\n    newTag: v2\n"
+        "  - name: example.com/team/app\n    newTag: latest\n"
+    )
     result = run_check(
         "pod-image-tag",
         {
