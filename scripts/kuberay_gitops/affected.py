@@ -18,6 +18,7 @@ import json
 import os
 import posixpath
 import shutil
+import tarfile
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -384,37 +385,32 @@ def changed_files(repo_root: Path, base_ref: str) -> list[str]:
 
 
 @contextmanager
-def base_tree(repo_root: Path, commit: str) -> Iterator[Path]:
-    """The repository root as of `commit`, in a detached worktree removed afterwards."""
+def base_tree(repo_root: Path, commit: str, scratch: Path) -> Iterator[Path]:
+    """The repository root as of `commit`, extracted under `scratch` and removed afterwards.
+
+    `git archive` only reads the repository: a worktree would write into `.git`, which a
+    read-only checkout refuses. Members a safe extraction refuses (links leading out of the
+    tree) are left out; harden reports such links anyway.
+    """
     prefix = _git(repo_root, "rev-parse", "--show-prefix").strip()
-    tmp = Path(tempfile.mkdtemp(prefix="kuberay-gitops-base-"))
+    top = Path(_git(repo_root, "rev-parse", "--show-toplevel").strip())
+    scratch.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="base-", dir=scratch))
     tree = tmp / "tree"
     try:
-        # Hooks off: this checkout is a read-only view, not a user's checkout.
-        _git(
-            repo_root,
-            "-c",
-            f"core.hooksPath={os.devnull}",
-            "worktree",
-            "add",
-            "--detach",
-            "--quiet",
-            str(tree),
-            commit,
-        )
-        try:
-            yield tree / prefix if prefix else tree
-        finally:
-            removed = run(
-                ["git", "worktree", "remove", "--force", str(tree)],
-                cwd=repo_root,
-                timeout=_GIT_TIMEOUT,
-            )
-            if removed.returncode != 0:
-                shutil.rmtree(tree, ignore_errors=True)
-                run(["git", "worktree", "prune"], cwd=repo_root, timeout=_GIT_TIMEOUT)
+        _git(top, "archive", "--format=tar", "-o", str(tmp / "base.tar"), commit)
+        with tarfile.open(tmp / "base.tar") as archive:
+            archive.extractall(tree, filter=_safe_member)
+        yield tree / prefix if prefix else tree
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _safe_member(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    try:
+        return tarfile.data_filter(member, dest)
+    except tarfile.FilterError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,7 +498,7 @@ def since(settings: Settings, base_ref: str, paths: Sequence[str] = ()) -> Chang
     if not needs_base_tree(root, changed):
         added = targets_added(root, commit, changed)
         return change_set(settings, base_ref, commit, changed, None, paths, added)
-    with base_tree(root, commit) as base_root:
+    with base_tree(root, commit, settings.scratch_path) as base_root:
         return change_set(settings, base_ref, commit, changed, base_root, paths)
 
 

@@ -265,7 +265,7 @@ def diff(settings: Settings, renderer: Renderer, base_ref: str) -> DiffReport:
     changed = changed_since_commit(root, commit)
     if not changed:
         return DiffReport(base_ref, commit, ())
-    with base_tree(root, commit) as base_root:
+    with base_tree(root, commit, settings.scratch_path) as base_root:
         change: ChangeSet = change_set(settings, base_ref, commit, changed, base_root)
         at_base = change.base_targets or frozenset()
         wanted = sorted({*change.targets, *change.removed})

@@ -201,6 +201,7 @@ def _schema_pending(
         skip,
         settings.effective_jobs,
         settings.render_timeout * 4,
+        settings.scratch_path,
     )
     deprecated = schemas.load_deprecated(crd_root)
     old_api = [

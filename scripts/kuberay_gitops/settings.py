@@ -120,6 +120,11 @@ class Settings:
         """
         return self.resolve(self.cache_dir)
 
+    @property
+    def scratch_path(self) -> Path:
+        """Temporary files of a run (objects handed to tools, base trees), inside the cache."""
+        return self.cache_path / "tmp"
+
     def crd_paths(self) -> list[Path]:
         """CRD directories; relative entries are relative to the shared dir."""
         out = []

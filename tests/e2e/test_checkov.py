@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from kuberay_gitops.exitcodes import ToolFailed
+from kuberay_gitops.manifests import K8sObject, ref_of
+from kuberay_gitops.tools import checkov
 from tests.conftest import CliResult, WriteTree, config_text, target_tree
 
 DEPLOYMENT = """\
@@ -76,3 +83,15 @@ def test_checkov_skip_in_the_config_needs_a_reason_and_applies(
     )
     result = run_cli("--repo", str(root), "validate", *ONLY_CHECKOV, "--format", "json")
     assert "checkov/CKV_K8S_12" not in {row[0] for row in _checkov_rows(result)}
+
+
+def test_a_partial_checkov_scan_is_a_tool_failure_never_a_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hidden = tmp_path / ".hidden"  # checkov skips every file below a hidden directory
+    hidden.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(hidden))
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}
+    obj = K8sObject(ref_of(body), body, "t", 0)
+    with pytest.raises(ToolFailed, match="checkov read 0 of the 1 objects"):
+        checkov.scan([obj], checkov.start([]), timeout=300)

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -123,3 +124,48 @@ def test_an_unwritable_cache_directory_is_a_one_line_tool_error(
     assert str(blocker) in line
     assert "Traceback" not in result.stderr
     assert os.path.isfile(blocker)
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_changed_since_and_diff_with_a_deletion_write_nothing_into_the_checkout(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    require_setup()
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in COPIED:
+        shutil.copytree(REPO_ROOT / name, repo / name)
+    for name in COPIED_FILES:
+        shutil.copy2(REPO_ROOT / name, repo / name)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    (repo / "overlays/dev/raycluster/patch-raycluster-size.yaml").unlink()  # base tree needed
+    _set_writable(repo, writable=False)
+    env = {
+        "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+        "KUBERAY_GITOPS_SHARED_DIR": str(shared_dir()),
+        "KUBERAY_GITOPS_TOOLS_DIR": str(TOOLS_DIR),
+    }
+    before = _snapshot(repo)
+    try:
+        since = run_cli(
+            "--repo", str(repo), "validate", "--skip-checkov", "--changed-since", "main", env=env
+        )
+        diff = run_cli("--repo", str(repo), "diff", "--base", "main", env=env)
+        after = _snapshot(repo)
+    finally:
+        _set_writable(repo, writable=True)
+    assert since.exit_code == 1, since.stdout + since.stderr  # the deleted patch is missing
+    assert "overlays/dev/raycluster" in since.stdout
+    assert diff.exit_code == 0, diff.stderr
+    assert after == before
+    assert list((tmp_path / "xdg" / "kuberay-gitops" / "tmp").iterdir()) == []

@@ -71,6 +71,8 @@ def scan(objects: Sequence[K8sObject], driver: Started, timeout: float) -> list[
     if not objects:
         driver.cancel()
         return []
+    # The system temporary directory, not the cache: checkov silently skips every file
+    # below a hidden directory, and the cache is usually ~/.cache.
     with tempfile.TemporaryDirectory(prefix="kuberay-gitops-checkov-") as tmp:
         by_file: dict[tuple[str, str], K8sObject] = {}
         dirs: dict[str, str] = {}
@@ -84,9 +86,16 @@ def scan(objects: Sequence[K8sObject], driver: Started, timeout: float) -> list[
     if out.returncode != 0:
         raise ToolFailed(f"checkov exited {out.returncode}: {one_line(out.stderr[-2000:])}")
     try:
-        failed = json.loads(out.stdout)
-    except json.JSONDecodeError as exc:
-        raise ToolFailed(f"checkov output is not JSON: {one_line(out.stdout)}") from exc
+        data = json.loads(out.stdout)
+        failed, parsed = data["failed"], data["parsed"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ToolFailed(
+            f"checkov output is not the driver's JSON: {one_line(out.stdout)}"
+        ) from exc
+    written = len(by_file)
+    read = sum(int(n) for n in parsed.values())
+    if read != written:  # never a silent partial pass
+        raise ToolFailed(f"checkov read {read} of the {written} objects written for it")
     results: list[CheckovResult] = []
     for item in failed if isinstance(failed, list) else []:
         owner = by_file.get((str(item.get("dir")), str(item.get("file"))))

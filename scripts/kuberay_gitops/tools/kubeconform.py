@@ -46,11 +46,13 @@ def validate(
     skip_kinds: Sequence[str],
     jobs: int,
     timeout: float,
+    scratch: Path,
 ) -> list[SchemaProblem]:
     """Validate all objects in one kubeconform process; every object is accounted for."""
     if not objects:
         return []
-    with tempfile.TemporaryDirectory(prefix="kuberay-gitops-kc-") as tmp:
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kubeconform-", dir=scratch) as tmp:
         # Identical objects (every environment's CRDs) are validated once; the problems of
         # one are the problems of all. JSON: dumping YAML in Python costs seconds.
         by_text: dict[str, list[K8sObject]] = {}
