@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -455,3 +455,39 @@ def _load_small(text: Any) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError:
         return None
+
+
+_TEST_FAILED = re.compile(r"testing value (\S+) failed")
+
+
+def failed_test_op(repo_root: Path, files: Iterable[str], error: str) -> Location | None:
+    """The JSON 6902 `test` op a failed build names (`testing value /x/y failed`).
+
+    A base that changes under an overlay's guarded patch fails the build with only the
+    op's path; the op is in one of the target's patch files (or an inline patch of one of
+    its kustomizations), and that line is what the author has to revisit.
+    """
+    m = _TEST_FAILED.search(error)
+    if m is None:
+        return None
+    wanted = m.group(1)
+    cache = SourceCache(repo_root)
+    for rel in sorted(files):
+        path = repo_root / rel
+        if not rel.endswith((".yaml", ".yml", "/Kustomization")) or not path.is_file():
+            continue
+        for doc in cache.docs(path):
+            sources: list[tuple[Any, int]] = [(doc, 0)]
+            if isinstance(doc, CommentedMap):
+                for entry in doc.get("patches") or []:
+                    if isinstance(entry, CommentedMap) and isinstance(entry.get("patch"), str):
+                        start = _value_line(entry, "patch")
+                        sources += [(d, start) for d in cache.parse_text(entry["patch"])]
+            for node, offset in sources:
+                if not isinstance(node, CommentedSeq):
+                    continue
+                for i, op in enumerate(node):
+                    is_op = isinstance(op, CommentedMap) and op.get("op") == "test"
+                    if is_op and op.get("path") == wanted:
+                        return Location(rel, _shift(_line_of(node, i), offset))
+    return None

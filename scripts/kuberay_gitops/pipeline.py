@@ -21,6 +21,7 @@ import yaml
 
 from kuberay_gitops import checks as registry
 from kuberay_gitops import harden, inputs, rendercache, secretscan
+from kuberay_gitops.affected import dependencies
 from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
 from kuberay_gitops.discover import SKIP_DIRS, RenderTarget, discover, kustomization_file, select
 from kuberay_gitops.exitcodes import ConfigError, ToolFailed
@@ -34,7 +35,7 @@ from kuberay_gitops.findings import (
     sorted_findings,
 )
 from kuberay_gitops.index import ObjectIndex
-from kuberay_gitops.locate import Locator, SourceCache
+from kuberay_gitops.locate import Locator, SourceCache, failed_test_op
 from kuberay_gitops.manifests import K8sObject, load_stream, objects_from_docs
 from kuberay_gitops.render import Renderer, culprit, tidy_error
 from kuberay_gitops.settings import CONFIG_FILE, Settings
@@ -565,9 +566,17 @@ def _validate(
             continue
         if rt.error is not None:
             file, line = culprit(rt.error, settings.repo_root, rt.target)
+            where = (
+                Location(file, line)
+                if file
+                else failed_test_op(
+                    settings.repo_root, dependencies(settings.repo_root, rt.target), rt.error
+                )
+                or _target_location(settings, rt.target)
+            )
             findings.append(
                 Finding(
-                    Location(file, line) if file else _target_location(settings, rt.target),
+                    where,
                     "render",
                     Severity.ERROR,
                     f"kustomize build {rt.target.path} failed: "

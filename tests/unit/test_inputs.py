@@ -6,8 +6,6 @@ from pathlib import Path
 import pytest
 
 from kuberay_gitops import inputs
-from kuberay_gitops.discover import RenderTarget
-from kuberay_gitops.render import culprit, tidy_error
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
 
@@ -144,31 +142,3 @@ def test_list_elsewhere_than_the_top_level_kind_passes(tmp_path: Path, text: str
 def test_refused_reports_only_what_would_harm_kustomize(tmp_path: Path) -> None:
     (tmp_path / "f.yaml").write_text("\ufeff" + CM + "---\n---\n" + CM)
     assert inputs.refused(tmp_path / "f.yaml", "f.yaml") == []
-
-
-# --- kustomize's error, located -------------------------------------------------------
-
-
-def test_a_build_error_names_the_innermost_resource_file_and_line(tmp_path: Path) -> None:
-    (tmp_path / "t").mkdir()
-    (tmp_path / "b").mkdir()
-    (tmp_path / "b" / "cm.yaml").write_text("x")
-    error = (
-        "accumulating resources: accumulation err='accumulating resources from '../b': "
-        "... accumulating resources from 'cm.yaml': MalformedYAMLError: yaml: line 3: bad"
-    )
-    assert culprit(error, tmp_path, RenderTarget("t")) == ("b/cm.yaml", 3)
-
-
-def test_a_build_error_about_a_missing_file_stays_at_the_kustomization(tmp_path: Path) -> None:
-    (tmp_path / "t").mkdir()
-    error = "accumulating resources from 'missing.yaml': no such file or directory"
-    assert culprit(error, tmp_path, RenderTarget("t")) == (None, None)
-
-
-def test_build_errors_lose_this_machines_paths_and_the_directory_retry(tmp_path: Path) -> None:
-    error = (
-        f"missing metadata.name': must build at directory: '{tmp_path}/t/cm.yaml': "
-        f"file is not directory; see {tmp_path}/t/cm.yaml"
-    )
-    assert tidy_error(error, tmp_path) == "missing metadata.name'; see t/cm.yaml"
