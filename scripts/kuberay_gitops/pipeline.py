@@ -622,6 +622,10 @@ def _validate(
     # A shared base's harden and input findings come once per target that reaches it.
     kept, suppressed = _apply_config(settings, dict.fromkeys(findings))
     notes = [f"{suppressed} finding(s) suppressed by the config"] if suppressed else []
+    notes += [
+        f"{path}: not rendered, refused by the harden-*/input-unsafe findings above"
+        for path in sorted(refused)
+    ]
     summaries = [
         TargetSummary(rt.target.path, len(rt.objects), rt.error is None) for rt in rendered
     ]

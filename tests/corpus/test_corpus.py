@@ -114,3 +114,13 @@ def test_the_corpus_has_at_least_thirty_distinct_cases() -> None:
 def test_docs_list_every_corpus_case() -> None:
     text = (REPO_ROOT / "docs" / "robustness.md").read_text()
     assert [c.name for c in CASES if f"| `{c.name}` |" not in text] == []
+
+
+def test_a_refused_target_is_named_as_not_rendered(tmp_path: Path) -> None:
+    require_setup()
+    [case] = [c for c in CASES if c.name == "exec-plugin"]
+    write_case(case, tmp_path)
+    outcome = run_validate(tmp_path)
+    assert "t: not rendered, refused by the harden-*/input-unsafe findings above" in (
+        outcome.output.splitlines()
+    )
