@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -291,6 +291,13 @@ def inspect(root: Path, path: Path) -> Inspected:
     found.extend(structure)
     blocked = any(f.check_id.startswith(UNSAFE) for f in structure)
     return Inspected(rel, tuple(found), None if blocked else text)
+
+
+def inspect_all(root: Path, paths: Iterable[Path]) -> tuple[list[Finding], list[tuple[str, str]]]:
+    """Every file's findings, and (repo-relative path, text) of those safe to read further."""
+    checked = [inspect(root, p) for p in paths]
+    findings = [f for c in checked for f in c.findings]
+    return findings, [(c.rel, c.text) for c in checked if c.text is not None]
 
 
 def refused(path: Path, rel: str) -> list[Finding]:

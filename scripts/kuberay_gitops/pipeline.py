@@ -443,9 +443,7 @@ def _file_findings(
         if files is None
         else yamllint.only_yaml([root / f for f in files], root)
     )
-    checked = [inputs.inspect(root, p) for p in lint_paths]
-    out = [f for c in checked for f in c.findings]
-    texts = [(c.rel, c.text) for c in checked if c.text is not None]
+    out, texts = inputs.inspect_all(root, lint_paths)
     if stages.lint:
         out.extend(yamllint.lint_texts(yamllint.load_config(root), texts))
     if stages.secrets:

@@ -279,9 +279,5 @@ def scan(repo_root: Path, files: Sequence[Path]) -> list[Finding]:
     that does not) and passes the input limits (`inputs` reports one that does not).
     """
     root = repo_root.resolve()
-    texts: list[tuple[str, str]] = []
-    for path in files:
-        checked = inputs.inspect(root, path if path.is_absolute() else root / path)
-        if checked.text is not None:
-            texts.append((checked.rel, checked.text))
+    _, texts = inputs.inspect_all(root, (p if p.is_absolute() else root / p for p in files))
     return scan_texts(texts)

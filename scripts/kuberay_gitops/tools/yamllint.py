@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from yamllint import linter
 from yamllint.config import YamlLintConfig, YamlLintConfigError
 
-from kuberay_gitops import inputs
 from kuberay_gitops.discover import SKIP_DIRS
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import Finding, Location, Severity
 
 CONFIG = ".yamllint"
+
+
+def _is_yaml(path: Path) -> bool:
+    return path.suffix in (".yaml", ".yml") or path.name == CONFIG
 
 
 def yaml_files(repo_root: Path) -> list[Path]:
@@ -27,7 +30,7 @@ def yaml_files(repo_root: Path) -> list[Path]:
             if p.is_dir():
                 if p.name not in SKIP_DIRS and not p.is_symlink():
                     stack.append(p)
-            elif p.suffix in (".yaml", ".yml") or p.name == CONFIG:
+            elif _is_yaml(p):
                 out.append(p)
     return sorted(out)
 
@@ -37,9 +40,8 @@ def only_yaml(paths: Iterable[Path], repo_root: Path) -> list[Path]:
     out = []
     for p in paths:
         parts = p.relative_to(repo_root).parts
-        if any(part in SKIP_DIRS for part in parts[:-1]) or not os.path.lexists(p):
-            continue
-        if p.suffix in (".yaml", ".yml") or p.name == CONFIG:
+        skipped = any(part in SKIP_DIRS for part in parts[:-1])
+        if not skipped and _is_yaml(p) and os.path.lexists(p):
             out.append(p)
     return sorted(out)
 
@@ -73,12 +75,3 @@ def lint_texts(conf: YamlLintConfig, files: Iterable[tuple[str, str]]) -> Iterat
                 hint="fix the YAML as yamllint says; the rules are in .yamllint",
                 source="yamllint",
             )
-
-
-def lint(repo_root: Path, files: Sequence[Path] | None = None) -> Iterator[Finding]:
-    """Yamllint findings for repository files that pass the input limits."""
-    conf = load_config(repo_root)
-    checked = [
-        inputs.inspect(repo_root, p) for p in (yaml_files(repo_root) if files is None else files)
-    ]
-    yield from lint_texts(conf, [(c.rel, c.text) for c in checked if c.text is not None])
