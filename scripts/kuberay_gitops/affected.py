@@ -20,7 +20,6 @@ import posixpath
 import shutil
 import tarfile
 import tempfile
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ import yaml
 
 from kuberay_gitops.discover import KUSTOMIZATION_FILES, RenderTarget, discover, select
 from kuberay_gitops.exitcodes import ToolError, ToolFailed
+from kuberay_gitops.filememo import FileMemo
 from kuberay_gitops.harden import looks_remote
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings
 from kuberay_gitops.tools.runner import one_line, run
@@ -87,30 +87,22 @@ def _real(root: Path, path: str) -> str | None:
     return rel if rel != path else None
 
 
-_PARSED: dict[tuple[str, int, int], dict[str, object] | _Malformed] = {}
-_PARSED_LOCK = threading.Lock()
+_PARSED: FileMemo[dict[str, object] | _Malformed] = FileMemo()
+
+
+def _parse_kustomization(kfile: Path) -> dict[str, object] | _Malformed:
+    try:
+        data = yaml.load(kfile.read_text(encoding="utf-8"), Loader=_StrictLoader)
+        if not isinstance(data, dict):
+            raise _Malformed("not a mapping")
+        return _folded(data)
+    except _Malformed as exc:
+        return exc
 
 
 def _load_kustomization(kfile: Path) -> dict[str, object]:
-    """A kustomization's folded fields, parsed once per run per file version.
-
-    Every environment's targets share the bases and components, so without the memo a
-    walk of all targets parses each base once per target. Keyed by path, mtime and size.
-    """
-    st = kfile.stat()
-    key = (str(kfile), st.st_mtime_ns, st.st_size)
-    with _PARSED_LOCK:
-        hit = _PARSED.get(key)
-    if hit is None:
-        try:
-            data = yaml.load(kfile.read_text(encoding="utf-8"), Loader=_StrictLoader)
-            if not isinstance(data, dict):
-                raise _Malformed("not a mapping")
-            hit = _folded(data)
-        except _Malformed as exc:
-            hit = exc
-        with _PARSED_LOCK:
-            _PARSED[key] = hit
+    """A kustomization's folded fields, parsed once per run per file version."""
+    hit = _PARSED.get(kfile, _parse_kustomization)
     if isinstance(hit, _Malformed):
         raise hit
     return hit

@@ -51,6 +51,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from kuberay_gitops import inputs
 from kuberay_gitops.discover import KUSTOMIZATION_FILES, SKIP_DIRS, kustomization_file
 from kuberay_gitops.exitcodes import ConfigError
+from kuberay_gitops.filememo import FileMemo
 from kuberay_gitops.findings import FieldPath, Finding, Location, Severity, sorted_findings
 
 PLUGINS = "harden-plugins"
@@ -535,23 +536,19 @@ class _Scan:
                     )
 
 
-_LOADED: dict[tuple[str, int, int], list[Any] | tuple[int, str]] = {}
+_LOADED: FileMemo[list[Any] | tuple[int, str]] = FileMemo()
 
 
 def _load(path: Path) -> list[Any] | tuple[int, str]:
     """A kustomization's documents, or (line, message) when it is not plain YAML.
 
-    Parsed once per file version per run: every environment's targets reach the same
-    bases, and the round-trip parser is slow. Callers only read the documents.
+    Parsed once per file version per run (the round-trip parser is slow). Callers only
+    read the documents.
     """
     try:
-        st = path.stat()
-        key = (str(path), st.st_mtime_ns, st.st_size)
-        if key not in _LOADED:
-            _LOADED[key] = _parse(path.read_text(encoding="utf-8"))
+        return _LOADED.get(path, lambda p: _parse(p.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError) as exc:
         return 1, f"kustomization cannot be read: {exc}"
-    return _LOADED[key]
 
 
 def _parse(text: str) -> list[Any] | tuple[int, str]:
