@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kuberay_gitops.filememo import FileMemo
+
+
+def test_a_file_is_parsed_once_per_version(tmp_path: Path) -> None:
+    path = tmp_path / "k.yaml"
+    path.write_text("a")
+    calls: list[str] = []
+
+    def parse(p: Path) -> str:
+        calls.append(p.read_text())
+        return p.read_text()
+
+    memo: FileMemo[str] = FileMemo()
+    assert [memo.get(path, parse), memo.get(path, parse)] == ["a", "a"]
+    path.write_text("bb")
+    assert memo.get(path, parse) == "bb"
+    assert calls == ["a", "bb"]
+
+
+def test_an_edit_of_the_same_size_is_a_new_version(tmp_path: Path) -> None:
+    path = tmp_path / "k.yaml"
+    path.write_text("a")
+    memo: FileMemo[str] = FileMemo()
+    memo.get(path, Path.read_text)
+    path.write_text("b")
+    os.utime(path, ns=(1, 1))
+    assert memo.get(path, Path.read_text) == "b"
+
+
+def test_a_parse_error_propagates_and_is_not_kept(tmp_path: Path) -> None:
+    path = tmp_path / "k.yaml"
+    path.write_text("a")
+    memo: FileMemo[str] = FileMemo()
+
+    def broken(_: Path) -> str:
+        raise ValueError("bad")
+
+    with pytest.raises(ValueError, match="bad"):
+        memo.get(path, broken)
+    assert memo.get(path, Path.read_text) == "a"
