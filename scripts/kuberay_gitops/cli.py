@@ -208,7 +208,7 @@ def validate_cmd(
         checkov=not skip_checkov,
     )
     # checkov's import takes longer than finding the affected targets: start it first.
-    driver = start_checkov(settings) if stages.checkov and settings.checkov_enabled else None
+    driver = start_checkov(settings, stages)
     try:
         if changed_since is not None:
             change = _since(settings, changed_since, "--changed-since", paths)

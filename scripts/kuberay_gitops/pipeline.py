@@ -486,8 +486,10 @@ def _check_pending(
     return out
 
 
-def start_checkov(settings: Settings) -> Started:
-    """The checkov driver process, started ahead of its input (`tools.checkov.start`)."""
+def start_checkov(settings: Settings, stages: Stages) -> Started | None:
+    """The checkov driver, started ahead of its input (`tools.checkov.start`), if it runs."""
+    if not (stages.checkov and settings.checkov_enabled):
+        return None
     return checkov.start([s.id for s in settings.checkov_skips])
 
 
@@ -504,19 +506,15 @@ def validate(
 
     `files` (repo-relative) narrows the per-file stages (input limits, yamllint, secret
     scan) to those files, as `--changed-since` does; None means every repository file.
-    `checkov_driver` is a checkov driver the caller started early (`start_checkov`); it is
-    used or cancelled, never leaked.
+    `checkov_driver` is what `start_checkov` gave the caller, started early; it is used
+    and cancelled here, never leaked.
     """
     _check_config(settings)
     tools = toolchain.locate(settings)
     all_targets = discover(settings.repo_root, settings.targets)
     targets = select(all_targets, settings.repo_root, paths)
-    driver = None
-    if stages.checkov and settings.checkov_enabled:
-        # Started now (or by the caller, earlier): its ~1.5 s import runs meanwhile.
-        driver = checkov_driver or start_checkov(settings)
-    elif checkov_driver is not None:
-        checkov_driver.cancel()
+    # Started now (or by the caller, earlier): its ~1.5 s import runs meanwhile.
+    driver = checkov_driver if checkov_driver is not None else start_checkov(settings, stages)
     try:
         return _validate(
             settings, stages, use_cache, progress, files, tools, all_targets, targets, driver
