@@ -31,6 +31,7 @@ from kuberay_gitops.discover import KUSTOMIZATION_FILES, RenderTarget, discover,
 from kuberay_gitops.exitcodes import ToolError, ToolFailed
 from kuberay_gitops.filememo import FileMemo
 from kuberay_gitops.harden import looks_remote
+from kuberay_gitops.manifests import SAFE_LOADER
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings
 from kuberay_gitops.tools.runner import one_line, run
 
@@ -49,7 +50,7 @@ class _Malformed(Exception):
     """A kustomization kustomize may read differently than this parser: fail closed."""
 
 
-class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class _StrictLoader(SAFE_LOADER):  # type: ignore[misc,valid-type]
     """SafeLoader refusing duplicate keys (kustomize's decoder rejects them too).
 
     libyaml's parser when PyYAML has it: the graph walk parses every kustomization of

@@ -13,15 +13,13 @@ from pathlib import Path
 import yaml
 
 from kuberay_gitops.exitcodes import NothingToCheck
+from kuberay_gitops.manifests import SAFE_LOADER
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # Set-up output, caches and VCS data: never repository content to scan or render.
 SKIP_DIRS = frozenset(
     {".git", ".venv", ".tools", ".cache", ".shared", "node_modules", "bench-results", "build"}
 )
-
-
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -42,7 +40,7 @@ def kustomization_file(directory: Path) -> Path | None:
 
 def _is_component(kfile: Path) -> bool:
     try:
-        data = yaml.load(kfile.read_text(), Loader=_LOADER)
+        data = yaml.load(kfile.read_text(), Loader=SAFE_LOADER)
     except (OSError, yaml.YAMLError):
         return False  # a broken kustomization is still a target: rendering reports it
     return isinstance(data, dict) and data.get("kind") == "Component"

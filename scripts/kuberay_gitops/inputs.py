@@ -34,6 +34,7 @@ from pathlib import Path
 import yaml
 
 from kuberay_gitops.findings import Finding, Location, Severity
+from kuberay_gitops.manifests import SAFE_LOADER
 
 UNSAFE = "input-unsafe"
 ENCODING = "input-encoding"
@@ -65,7 +66,6 @@ _CORE_TAGS = frozenset(
 )  # fmt: skip
 # YAML 1.1 forbids these in a stream (tab, LF, CR and printable text are fine).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +185,7 @@ def _structure(rel: str, text: str) -> Iterator[Finding]:
     total = 0  # nodes so far, every alias counted as the nodes it expands to
     documents: list[tuple[int, bool]] = []
     try:
-        for event in yaml.parse(text, Loader=_LOADER):
+        for event in yaml.parse(text, Loader=SAFE_LOADER):
             line = event.start_mark.line + 1 if event.start_mark else 1
             tag = getattr(event, "tag", None)
             if tag is not None and tag not in _CORE_TAGS:

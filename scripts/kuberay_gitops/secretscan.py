@@ -50,6 +50,7 @@ from kuberay_gitops.findings import (
     Severity,
     sorted_findings,
 )
+from kuberay_gitops.manifests import SAFE_LOADER
 
 CHECK_ID = "secret-high-entropy"
 SECRET_OBJECT = "secret-high-entropy[secret-object]"
@@ -160,7 +161,6 @@ def classify(text: str, key: str = "") -> str | None:
 
 # libyaml's composer is ~20x faster than a pure-Python round-trip parse (12 MB of CRDs:
 # 3 s instead of 60 s) and its node marks give the same exact line and column.
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _pos(node: yaml.Node) -> tuple[int, int]:
@@ -237,7 +237,7 @@ def _plain_secret(kind: str, path: FieldPath) -> bool:
 
 def _scan_text(rel: str, text: str) -> Iterator[Finding]:
     try:
-        docs = [d for d in yaml.compose_all(text, Loader=_LOADER) if d is not None]
+        docs = [d for d in yaml.compose_all(text, Loader=SAFE_LOADER) if d is not None]
     except Exception:  # not YAML (yamllint reports it), or a parser warning made an error
         return
     for doc in docs:

@@ -21,8 +21,7 @@ from typing import Any
 import yaml
 
 from kuberay_gitops.exitcodes import ConfigError
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from kuberay_gitops.manifests import SAFE_LOADER
 
 BUILTIN_TEMPLATE = "builtin/{{ .ResourceKind }}{{ .KindSuffix }}.json"
 CRD_TEMPLATE = "crd/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
@@ -213,7 +212,7 @@ def ensure_crds(
         return root
     docs: list[Mapping[str, Any]] = []
     for f in files:
-        for doc in yaml.load_all(f.read_text(), Loader=_Loader):
+        for doc in yaml.load_all(f.read_text(), Loader=SAFE_LOADER):
             if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
                 docs.append(doc)
     docs.extend(rendered)
