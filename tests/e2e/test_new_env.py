@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -11,12 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kuberay_gitops.mutation import copy_repository
 from tests.conftest import REPO_ROOT, CliResult, config_text, require_setup
 
 Run = Callable[..., CliResult]
 
-COPIED_DIRS = ("base", "components", "overlays", "apps", "argocd")
-COPIED_FILES = ("toolchain.env", ".yamllint")
 APPSET_DIR = Path("argocd/applicationsets")
 PROJECT = Path("argocd/projects/appproject-kuberay-platform.yaml")
 
@@ -31,10 +29,7 @@ def _repo_url() -> str:
 def repo(tmp_path: Path) -> Path:
     """A copy of the real repository's manifests with a config using the real tools."""
     require_setup()
-    for d in COPIED_DIRS:
-        shutil.copytree(REPO_ROOT / d, tmp_path / d)
-    for f in COPIED_FILES:
-        shutil.copy2(REPO_ROOT / f, tmp_path / f)
+    copy_repository(REPO_ROOT, tmp_path)  # the config is replaced below
     (tmp_path / "kuberay-gitops.yaml").write_text(
         config_text(
             targets=["overlays/*/*", "apps/*/overlays/*", "argocd"],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 from collections.abc import Callable, Iterator
@@ -13,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from kuberay_gitops.mutation import copy_repository
 from kuberay_gitops.settings import default_cache_dir, load
 from tests.conftest import REPO_ROOT, TOOLS_DIR, CliResult, require_setup, shared_dir
 
 Run = Callable[..., CliResult]
-COPIED = ("base", "components", "overlays", "apps", "argocd")
-COPIED_FILES = ("kuberay-gitops.yaml", "toolchain.env", ".yamllint")
 
 Snapshot = dict[str, tuple[int, int, int]]
 
@@ -50,11 +48,7 @@ def _set_writable(root: Path, writable: bool) -> None:
 def read_only_repo(tmp_path: Path) -> Iterator[Path]:
     require_setup()
     repo = tmp_path / "repo"
-    repo.mkdir()
-    for name in COPIED:
-        shutil.copytree(REPO_ROOT / name, repo / name)
-    for name in COPIED_FILES:
-        shutil.copy2(REPO_ROOT / name, repo / name)
+    copy_repository(REPO_ROOT, repo)
     _set_writable(repo, writable=False)
     yield repo
     _set_writable(repo, writable=True)
@@ -140,11 +134,7 @@ def test_changed_since_and_diff_with_a_deletion_write_nothing_into_the_checkout(
 ) -> None:
     require_setup()
     repo = tmp_path / "repo"
-    repo.mkdir()
-    for name in COPIED:
-        shutil.copytree(REPO_ROOT / name, repo / name)
-    for name in COPIED_FILES:
-        shutil.copy2(REPO_ROOT / name, repo / name)
+    copy_repository(REPO_ROOT, repo)
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "base")

@@ -4,7 +4,6 @@ realistic one-line defect is reported by the right check at the right file and l
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 
 from kuberay_gitops.discover import discover
 from kuberay_gitops.manifests import K8sObject, load_stream
+from kuberay_gitops.mutation import copy_repository
 from kuberay_gitops.pipeline import make_renderer
 from kuberay_gitops.settings import load
 from kuberay_gitops.tools.toolchain import locate
@@ -20,8 +20,6 @@ from tests.conftest import REPO_ROOT, TEST_CACHE, TOOLS_DIR, CliResult, require_
 
 Run = Callable[..., CliResult]
 ENVS = ("dev", "staging", "prod")
-COPIED = ("base", "components", "overlays", "apps", "argocd")
-COPIED_FILES = ("kuberay-gitops.yaml", "toolchain.env", ".yamllint")
 
 
 def _env() -> dict[str, str]:
@@ -155,10 +153,7 @@ def test_every_ray_start_port_is_declared_on_the_ray_container(
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
     require_setup()
-    for name in COPIED:
-        shutil.copytree(REPO_ROOT / name, tmp_path / name)
-    for name in COPIED_FILES:
-        shutil.copy2(REPO_ROOT / name, tmp_path / name)
+    copy_repository(REPO_ROOT, tmp_path)
     return tmp_path
 
 
