@@ -28,11 +28,12 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
+from kuberay_gitops.filememo import FileMemo
 from kuberay_gitops.findings import Finding, Location, Severity
 from kuberay_gitops.manifests import SAFE_LOADER
 
@@ -300,8 +301,23 @@ def inspect_all(root: Path, paths: Iterable[Path]) -> tuple[list[Finding], list[
     return findings, [(c.rel, c.text) for c in checked if c.text is not None]
 
 
+_REFUSED: FileMemo[list[Finding]] = FileMemo()
+
+
 def refused(path: Path, rel: str) -> list[Finding]:
-    """The findings that keep kustomize from reading a referenced file (resource limits)."""
+    """The findings that keep kustomize from reading a referenced file (resource limits).
+
+    Every target that reaches a shared base asks about the same files: the answer is
+    worked out once per file version, then located at `rel`.
+    """
+    try:
+        found = _REFUSED.get(path, lambda p: _refused(p, ""))
+    except OSError:  # a symlink loop or a vanished file: `unsafe` reports it, unmemoized
+        found = _refused(path, "")
+    return [replace(f, location=replace(f.location, file=rel)) for f in found]
+
+
+def _refused(path: Path, rel: str) -> list[Finding]:
     found, data = unsafe(path, rel)
     if data is None:
         return found
