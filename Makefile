@@ -13,10 +13,19 @@ VALIDATE_ARGS ?=
 # Base for `make diff` (the PR workflow passes the target branch).
 BASE ?= origin/main
 
-.PHONY: setup tools validate test lint docs diff bench mutation clean
+.PHONY: setup tools twin validate test lint docs diff bench mutation clean
 
-## setup: idempotent; a pinned .venv and pinned kustomize + kubeconform in .tools/bin
-setup: $(VENV)/.installed tools
+# Where the read-only upstream material is (the KubeRay operator source among it).
+SHARED_DIR ?= ../shared
+# kube-apiserver reports the version it was built as (the operator and Pod Security read it).
+K8S_VERSION_PKG := k8s.io/component-base/version
+KUBE_APISERVER_LDFLAGS := -X $(K8S_VERSION_PKG).gitVersion=$(KUBE_APISERVER_VERSION) \
+	-X $(K8S_VERSION_PKG).gitMajor=$(word 1,$(subst ., ,$(KUBE_APISERVER_VERSION:v%=%))) \
+	-X $(K8S_VERSION_PKG).gitMinor=$(word 2,$(subst ., ,$(KUBE_APISERVER_VERSION:v%=%)))
+
+## setup: idempotent; a pinned .venv, pinned kustomize + kubeconform, and the control-plane
+## twin (etcd, kube-apiserver, the KubeRay operator) built from pinned sources, in .tools/bin
+setup: $(VENV)/.installed tools twin
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +37,13 @@ tools:
 	@./scripts/install-go-tool.sh $(BIN) kustomize $(KUSTOMIZE_MODULE) $(KUSTOMIZE_VERSION)
 	@./scripts/install-go-tool.sh $(BIN) kubeconform $(KUBECONFORM_MODULE) $(KUBECONFORM_VERSION)
 	@./scripts/fetch-npm-file.sh $(SARIF_SCHEMA_NPM) $(SARIF_SCHEMA_FILE) $(SARIF_SCHEMA_SHA256) .tools/schemas/sarif-2.1.0.json
+
+## twin: etcd, kube-apiserver and the KubeRay operator for the cluster stage of validate
+twin:
+	@./scripts/check-pins.sh toolchain.env toolchain $(SHARED_DIR)/$(KUBERAY_OPERATOR_SOURCE)
+	@./scripts/build-go-main.sh $(BIN) etcd toolchain/etcd
+	@./scripts/build-go-main.sh $(BIN) kube-apiserver toolchain/kube-apiserver "$(KUBE_APISERVER_LDFLAGS)"
+	@./scripts/build-go-main.sh $(BIN) kuberay-operator $(SHARED_DIR)/$(KUBERAY_OPERATOR_SOURCE)
 
 ## validate: the main job, the whole repository
 validate: setup

@@ -1,0 +1,13 @@
+// etcd for the control-plane twin: upstream etcdmain, nothing added. Built by
+// scripts/build-go-main.sh at the version pinned in go.mod (see toolchain.env).
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() {
+	etcdmain.Main(os.Args)
+}
