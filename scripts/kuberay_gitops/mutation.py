@@ -198,8 +198,8 @@ CATALOGUE: tuple[Mutation, ...] = (
         "gcs-port-undeclared",
         "head GCS port moved in rayStartParams but not in the container ports",
         _RC,
-        '      port: "6380"\n',
-        '      port: "6390"\n',
+        '      port: "6379"  #',
+        '      port: "6390"  #',
         "ports-ray-declared",
         _DEV_RC,
     ),
@@ -223,7 +223,7 @@ CATALOGUE: tuple[Mutation, ...] = (
     ),
     Mutation(
         "rayjob-gcs-port-renamed",
-        'RayJob head port "gcs-server" renamed "gcs" (KubeRay\'s head Service expects the name)',
+        'RayJob head port "gcs-server" renamed "gcs" (off the planned head Service port names)',
         "apps/finetune-job/base/rayjob.yaml",
         "- name: gcs-server\n",
         "- name: gcs\n",
@@ -307,11 +307,11 @@ CATALOGUE: tuple[Mutation, ...] = (
     # NetworkPolicy rules
     Mutation(
         "intra-cluster-ingress-drops-gcs",
-        "intra-cluster ingress rule loses the GCS port 6380",
+        "intra-cluster ingress rule loses the GCS port 6379",
         "base/networkpolicy/networkpolicy-ray-intra-cluster.yaml",
         "    - from:\n        - podSelector:\n            matchLabels:\n"
         '              ray.io/is-ray-node: "yes"\n'
-        "      ports:\n        - protocol: TCP\n          port: 6380\n",
+        "      ports:\n        - protocol: TCP\n          port: 6379\n",
         "    - from:\n        - podSelector:\n            matchLabels:\n"
         '              ray.io/is-ray-node: "yes"\n'
         "      ports:\n",
