@@ -204,6 +204,15 @@ CATALOGUE: tuple[Mutation, ...] = (
         _DEV_RC,
     ),
     Mutation(
+        "rayservice-gcs-port-off-default",
+        'autoscaling RayService head GCS port back to "6380" (the autoscaler only looks on 6379)',
+        "apps/serve-app/base/rayservice.yaml",
+        '        port: "6379"\n',
+        '        port: "6380"\n',
+        "ray-autoscaler-gcs-port",
+        ("apps/serve-app/overlays/dev",),
+    ),
+    Mutation(
         "dashboard-port-reserved",
         "head dashboard-port set to KubeRay's default 8265, which the platform reserves",
         _RC,

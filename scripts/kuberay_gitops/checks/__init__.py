@@ -49,6 +49,7 @@ _NAMES: tuple[str, ...] = (
     "ports_ray_declared",
     "ports_reserved",
     "ports_service_target",
+    "ray_autoscaler_gcs_port",
     "ray_container_first",
     "ray_control_plane",
     "ray_dashboard_port_name",
