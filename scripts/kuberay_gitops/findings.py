@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 
 FieldPath = tuple[str | int, ...]
 
@@ -137,12 +138,39 @@ class TargetSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """What a rule checks and how to fix it, for reporters that describe rules (SARIF).
+
+    `summary` is one line, `description` says why the rule exists, `hint` what to do,
+    `help_uri` where it is documented ("" when unknown); `security` marks rules whose
+    findings are security weaknesses rather than mistakes that break the deployment.
+    """
+
+    summary: str
+    description: str
+    hint: str
+    help_uri: str = ""
+    security: bool = False
+
+
+def _no_rules() -> Mapping[str, RuleInfo]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
-    """Everything a reporter needs; reporters only format it."""
+    """Everything a reporter needs; reporters only format it.
+
+    `rules` describes the rules findings may come from (`ruleinfo.rules`), keyed by check
+    id without its `[variant]`, by a sub-id that has its own description, and by
+    `<source>/*` for all rules of a wrapped tool. A rule missing from it is still reported,
+    described by its id only.
+    """
 
     findings: Sequence[Finding]
     targets: Sequence[TargetSummary]
     notes: Sequence[str] = field(default_factory=tuple)
+    rules: Mapping[str, RuleInfo] = field(default_factory=_no_rules)
 
     @property
     def objects(self) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from kuberay_gitops import checks as registry
-from kuberay_gitops import harden, inputs, rendercache, secretscan
+from kuberay_gitops import harden, inputs, rendercache, ruleinfo, secretscan
 from kuberay_gitops.affected import dependencies
 from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
 from kuberay_gitops.discover import SKIP_DIRS, RenderTarget, discover, kustomization_file, select
@@ -625,4 +625,4 @@ def _validate(
     summaries = [
         TargetSummary(rt.target.path, len(rt.objects), rt.error is None) for rt in rendered
     ]
-    return Report(sorted_findings(kept), summaries, tuple(notes))
+    return Report(sorted_findings(kept), summaries, tuple(notes), ruleinfo.rules(settings.repo_url))

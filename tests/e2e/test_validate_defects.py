@@ -279,6 +279,11 @@ def test_extra_reports_are_written_in_their_own_format(
         (r["ruleId"], r["locations"][0]["physicalLocation"]["region"]["startLine"])
         for r in run["results"]
     ] == [("kubeconform/schema", 16)]
+    # validate fills Report.rules: the rule is described, not just named.
+    (rule,) = run["tool"]["driver"]["rules"]
+    assert rule["shortDescription"]["text"].startswith("kubeconform/schema: ")
+    assert rule["help"]["text"].startswith("fix the field as the schema says")
+    assert rule["properties"] == {"security-severity": "8.0"}
 
 
 def test_exec_plugin_kustomization_is_refused_and_never_built(

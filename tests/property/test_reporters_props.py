@@ -6,7 +6,8 @@ Contracts checked here:
   (actions/toolkit), so a single-pass unescape gives back the original text;
 - json: parses, and every documented key carries its field unchanged;
 - sarif: valid against the SARIF 2.1.0 schema, `uri-reference` format included, with the
-  file path percent-encoded (a path is not a URI) and the message text intact;
+  file path percent-encoded (a path is not a URI), the message text intact, a region on
+  every result, and each rule described from `Report.rules` as reporters/sarif.py says;
 - text: one line per finding plus one per hint, no control characters (line breaks and
   terminal escapes in repository-controlled strings are shown escaped).
 """
@@ -16,15 +17,27 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jsonschema
 import pytest
 from hypothesis import example, given
+from hypothesis import strategies as st
 
-from kuberay_gitops.findings import Finding, Location, ObjectRef, Report, Severity, TargetSummary
+from kuberay_gitops.findings import (
+    Finding,
+    Location,
+    ObjectRef,
+    Report,
+    RuleInfo,
+    Severity,
+    TargetSummary,
+)
 from kuberay_gitops.reporters import REPORTERS, github, json_, sarif, text
 from kuberay_gitops.reporters._common import headline, summary_line
 from tests.property import PROPERTY
@@ -251,12 +264,90 @@ def test_sarif_report_is_schema_valid_and_keeps_messages_and_paths(report: Repor
         if not f.location.file.startswith("/"):  # repo-relative: a path and nothing else
             parts = urlsplit(artifact["uri"])
             assert (parts.scheme, parts.netloc, parts.query, parts.fragment) == ("", "", "", "")
-        region = location["physicalLocation"].get("region", {})
-        assert region.get("startLine") == f.location.line
+        region = location["physicalLocation"]["region"]  # always: code scanning needs a line
+        assert region["startLine"] == (f.location.line or 1)
         assert region.get("startColumn") == (
             f.location.column if f.location.line is not None else None
         )
         assert result.get("properties", {}).get("target", "") == f.target
+
+
+_URIS = (
+    "",
+    "https://github.com/o/r/blob/HEAD/docs/checks.md#ports-reserved",
+    "https://www.checkov.io/5.Policy%20Index/kubernetes.html",
+)
+rule_infos = st.builds(
+    RuleInfo,
+    summary=tricky_text,
+    description=tricky_text,
+    hint=tricky_text,
+    help_uri=st.sampled_from(_URIS),
+    security=st.booleans(),
+)
+
+
+@st.composite
+def described_reports(draw: st.DrawFn) -> Report:
+    """A report whose rules describe some of its findings: by id, base id or tool-wide."""
+    report = draw(reports())
+    rules: dict[str, RuleInfo] = {}
+    for f in report.findings:
+        key = draw(
+            st.sampled_from(
+                [None, f.qualified_id, f.qualified_id.split("[", 1)[0], f"{f.source}/*"]
+            )
+        )
+        if key is not None:
+            rules[key] = draw(rule_infos)
+    return replace(report, rules=MappingProxyType(rules))
+
+
+def _expected_rule(rule_id: str, fs: list[Finding], rules: Mapping[str, RuleInfo]) -> Any:
+    """The module docstring of reporters/sarif.py, as an oracle."""
+    first = fs[0]
+    info, tool_wide = None, False
+    if rule_id in rules:
+        info = rules[rule_id]
+    elif rule_id.split("[", 1)[0] in rules:
+        info = rules[rule_id.split("[", 1)[0]]
+    elif first.source != "kuberay-gitops" and f"{first.source}/*" in rules:
+        info, tool_wide = rules[f"{first.source}/*"], True
+    own_hint = next((f.hint for f in fs if f.hint), "")
+    if info is None:
+        texts = (rule_id, rule_id, own_hint or rule_id)
+    elif tool_wide:
+        summary = f"{rule_id}: {info.summary}"
+        texts = (summary, info.description or summary, own_hint or info.hint or rule_id)
+    else:
+        texts = (info.summary, info.description or info.summary, info.hint or rule_id)
+    expected: dict[str, Any] = {
+        "id": rule_id,
+        "shortDescription": {"text": texts[0]},
+        "fullDescription": {"text": texts[1]},
+        "help": {"text": texts[2]},
+    }
+    if info is not None and info.help_uri:
+        expected["helpUri"] = info.help_uri
+    error = any(f.severity is Severity.ERROR for f in fs)
+    expected["properties"] = {"security-severity": "8.0" if error else "5.0"}
+    if info is not None and info.security:
+        expected["properties"]["tags"] = ["security"]
+    return expected
+
+
+@PROPERTY
+@given(report=described_reports())
+def test_sarif_rules_are_described_from_the_report_rules(report: Report) -> None:
+    document = json.loads(sarif.render(report))
+    _validate(document)
+    by_rule: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        by_rule.setdefault(f.qualified_id, []).append(f)
+    assert document["runs"][0]["tool"]["driver"]["rules"] == [
+        _expected_rule(rule_id, by_rule[rule_id], report.rules) for rule_id in sorted(by_rule)
+    ]
+    assert sarif.render(report) == sarif.render(report)  # deterministic
 
 
 # --- text --------------------------------------------------------------------------------
