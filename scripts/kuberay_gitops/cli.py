@@ -158,6 +158,11 @@ def _resolve_format(fmt: str) -> str:
 @click.option("--skip-schema", is_flag=True, help="Skip kubeconform.")
 @click.option("--skip-checks", is_flag=True, help="Skip the project's checks.")
 @click.option("--skip-checkov", is_flag=True, help="Skip checkov.")
+@click.option(
+    "--no-cluster",
+    is_flag=True,
+    help="Skip the cluster stage (the control-plane twin); the summary line says so.",
+)
 @click.option("--no-cache", is_flag=True, help="Rebuild every target (ignore the render cache).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @click.option(
@@ -183,6 +188,7 @@ def validate_cmd(
     skip_schema: bool,
     skip_checks: bool,
     skip_checkov: bool,
+    no_cluster: bool,
     no_cache: bool,
     quiet: bool,
     color: str,
@@ -206,6 +212,7 @@ def validate_cmd(
         schema=not skip_schema,
         checks=not skip_checks,
         checkov=not skip_checkov,
+        cluster=not no_cluster,
     )
     # checkov's import takes longer than finding the affected targets: start it first.
     driver = start_checkov(settings, stages)

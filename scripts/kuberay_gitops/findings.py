@@ -158,6 +158,16 @@ def _no_rules() -> Mapping[str, RuleInfo]:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterSummary:
+    """What one environment's control-plane twin did: objects applied and generated."""
+
+    environment: str
+    applied: int
+    generated: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """Everything a reporter needs; reporters only format it.
 
@@ -171,6 +181,10 @@ class Report:
     targets: Sequence[TargetSummary]
     notes: Sequence[str] = field(default_factory=tuple)
     rules: Mapping[str, RuleInfo] = field(default_factory=_no_rules)
+    clusters: Sequence[ClusterSummary] = field(default_factory=tuple)
+    # Why the cluster stage did not run (`--no-cluster`, disabled), None when it ran or
+    # when the command has no cluster stage: the summary line always says which.
+    cluster_skipped: str | None = None
 
     @property
     def objects(self) -> int:

@@ -187,12 +187,30 @@ def map_selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str
     return all(labels.get(str(k)) == str(v) for k, v in selector.items())
 
 
+@dataclass(frozen=True, slots=True)
+class Generated:
+    """An object the KubeRay operator created on the control-plane twin, and its owner.
+
+    A Pod, a Service, a RayCluster of a RayJob...; `owner` is the repository object it
+    descends from, at which a finding about it is located.
+    """
+
+    obj: K8sObject
+    owner: K8sObject
+
+
 @dataclass
 class ObjectIndex:
-    """All objects of one rendered target, indexed for cross-object checks."""
+    """All objects of one rendered target, indexed for cross-object checks.
+
+    `generated` holds what the real operator made of them on the control-plane twin
+    (empty when the cluster stage did not run): ground truth, where it exists, over the
+    pod view's model of KubeRay.
+    """
 
     objects: Sequence[K8sObject]
     target: str = ""
+    generated: Sequence[Generated] = ()
     _by_kind: dict[str, list[K8sObject]] = field(default_factory=dict, init=False, repr=False)
     _pods: list[PodView] = field(default_factory=list, init=False, repr=False)
 
@@ -242,6 +260,10 @@ class ObjectIndex:
         if ns is not None:
             labels.update({str(k): str(v) for k, v in ns.labels.items()})
         return labels
+
+    def generated_of_kind(self, *kinds: str) -> list[Generated]:
+        """Objects of the given kinds that the operator generated on the twin."""
+        return [g for g in self.generated if g.obj.ref.kind in kinds]
 
     def pods_selected_by_service(self, svc: K8sObject) -> list[PodView]:
         """Pods in the Service's namespace matched by its `.spec.selector`."""

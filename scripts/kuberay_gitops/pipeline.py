@@ -20,12 +20,13 @@ from typing import Any
 import yaml
 
 from kuberay_gitops import checks as registry
-from kuberay_gitops import harden, inputs, rendercache, ruleinfo, secretscan
+from kuberay_gitops import cluster, harden, inputs, rendercache, ruleinfo, secretscan
 from kuberay_gitops.affected import dependencies
 from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
 from kuberay_gitops.discover import SKIP_DIRS, RenderTarget, discover, kustomization_file, select
 from kuberay_gitops.exitcodes import ConfigError, ToolFailed
 from kuberay_gitops.findings import (
+    ClusterSummary,
     FieldPath,
     Finding,
     Location,
@@ -34,12 +35,12 @@ from kuberay_gitops.findings import (
     TargetSummary,
     sorted_findings,
 )
-from kuberay_gitops.index import ObjectIndex
+from kuberay_gitops.index import Generated, ObjectIndex
 from kuberay_gitops.locate import Locator, SourceCache, failed_test_op
-from kuberay_gitops.manifests import K8sObject, load_stream, objects_from_docs
+from kuberay_gitops.manifests import SAFE_LOADER, K8sObject, load_stream, objects_from_docs
 from kuberay_gitops.render import Renderer, culprit, tidy_error
 from kuberay_gitops.settings import CONFIG_FILE, Settings
-from kuberay_gitops.tools import checkov, kubeconform, schemas, toolchain, yamllint
+from kuberay_gitops.tools import checkov, kubeconform, schemas, toolchain, twin, yamllint
 from kuberay_gitops.tools.mirror import git_env
 from kuberay_gitops.tools.runner import Started
 
@@ -54,6 +55,7 @@ class Stages:
     schema: bool = True
     checks: bool = True
     checkov: bool = True
+    cluster: bool = True
     only_checks: frozenset[str] | None = None
 
 
@@ -451,24 +453,35 @@ def _file_findings(
     return out
 
 
-def _check_pending(
-    settings: Settings,
-    stages: Stages,
-    all_targets: Sequence[RenderTarget],
-    rendered: Sequence[RenderedTarget],
-) -> list[_Pending]:
-    """The project's checks over each rendered target's object index."""
-    facts = RepoFacts(
+def repo_facts(
+    settings: Settings, all_targets: Sequence[RenderTarget], rendered: Sequence[RenderedTarget]
+) -> RepoFacts:
+    """What checks and the cluster stage know of the repository as a whole."""
+    return RepoFacts(
         targets=frozenset(t.path for t in all_targets),
         rendered={rt.target.path: (None if rt.error else len(rt.objects)) for rt in rendered},
         directories=repo_directories(settings.repo_root),
         repo_url=settings.repo_url,
     )
+
+
+def _check_pending(
+    settings: Settings,
+    stages: Stages,
+    facts: RepoFacts,
+    rendered: Sequence[RenderedTarget],
+    generated: Mapping[str, Sequence[Generated]],
+) -> list[_Pending]:
+    """The project's checks over each rendered target's object index."""
     out: list[_Pending] = []
     for rt in rendered:
         if rt.error is not None:
             continue
-        index = ObjectIndex(rt.objects, rt.target.path)
+        index = ObjectIndex(
+            rt.objects,
+            rt.target.path,
+            generated=generated.get(rt.target.path, ()),
+        )
         for cid, issue in run_checks(settings, index, facts, stages.only_checks):
             spec = registry.spec(registry.REGISTRY[cid])
             out.append(
@@ -593,6 +606,32 @@ def _validate(
                     target=rt.target.path,
                 )
             )
+    facts = repo_facts(settings, all_targets, rendered)
+    generated: dict[str, list[Generated]] = {}
+    clusters: list[ClusterSummary] = []
+    skipped = _cluster_skipped(settings, stages)
+    if skipped is None:
+        results, extra = _cluster_stage(
+            settings, renderer, all_targets, rendered, facts, use_cache, progress
+        )
+        for res in results:
+            clusters.append(ClusterSummary(res.name, res.applied, len(res.generated), res.seconds))
+            for g in res.generated:
+                generated.setdefault(g.obj.target, []).append(g)
+            pending.extend(
+                _Pending(
+                    p.obj.target,
+                    p.obj,
+                    p.field,
+                    p.check_id,
+                    p.severity,
+                    p.message,
+                    p.hint,
+                    "kuberay-gitops",
+                )
+                for p in res.problems
+            )
+        by_target.update({rt.target.path: rt.target for rt in extra})
     # kubeconform and checkov are processes: they run while this one lints and checks.
     with ThreadPoolExecutor(max_workers=2) as tools_pool:
         background: list[Future[list[_Pending]]] = []
@@ -609,7 +648,7 @@ def _validate(
             findings.extend(_file_findings(settings, stages, files))
         if stages.checks:
             progress("project checks")
-            pending.extend(_check_pending(settings, stages, all_targets, rendered))
+            pending.extend(_check_pending(settings, stages, facts, rendered, generated))
         for job in background:
             pending.extend(job.result())
     if pending:
@@ -625,4 +664,102 @@ def _validate(
     summaries = [
         TargetSummary(rt.target.path, len(rt.objects), rt.error is None) for rt in rendered
     ]
-    return Report(sorted_findings(kept), summaries, tuple(notes), ruleinfo.rules(settings.repo_url))
+    return Report(
+        sorted_findings(kept),
+        summaries,
+        tuple(notes),
+        ruleinfo.rules(settings.repo_url),
+        clusters=tuple(clusters),
+        cluster_skipped=skipped,
+    )
+
+
+def _cluster_skipped(settings: Settings, stages: Stages) -> str | None:
+    """Why the cluster stage does not run this time, or None when it runs."""
+    if not stages.cluster:
+        return "--no-cluster"
+    if not settings.cluster_enabled:
+        return "cluster.enabled is false in the config"
+    return None
+
+
+def _prerequisites(settings: Settings, environment: str) -> list[Mapping[str, Any]]:
+    """What an environment's cluster has before Argo CD syncs it (`cluster.prerequisites`)."""
+    pre = settings.cluster_prerequisites.get(environment)
+    docs: list[Mapping[str, Any]] = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
+        for ns in (pre.namespaces if pre else ())
+    ]
+    for path in schemas.iter_crd_files(settings.prerequisite_paths(environment)):
+        docs.extend(
+            d
+            for d in yaml.load_all(path.read_text(), Loader=SAFE_LOADER)
+            if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"
+        )
+    return docs
+
+
+def _cluster_stage(
+    settings: Settings,
+    renderer: Renderer,
+    all_targets: Sequence[RenderTarget],
+    rendered: Sequence[RenderedTarget],
+    facts: RepoFacts,
+    use_cache: bool,
+    progress: Progress,
+) -> tuple[list[cluster.EnvironmentResult], list[RenderedTarget]]:
+    """Every environment that a selected target belongs to, applied to its own twin.
+
+    A narrowed run (`--changed-since`, paths) still applies the whole environment: the
+    units it did not select are rendered here (from the render cache, mostly).
+    """
+    selected = {rt.target.path for rt in rendered}
+    ok = {rt.target.path: rt.objects for rt in rendered if rt.error is None}
+    argocd = [o for objs in ok.values() for o in objs if o.ref.kind in _APP_KINDS]
+    if not argocd and selected != {t.path for t in all_targets}:
+        extra_argo = render_targets(
+            settings, renderer, [t for t in all_targets if t.path not in selected], use_cache
+        )
+        argocd = [
+            o
+            for rt in extra_argo
+            if rt.error is None
+            for o in rt.objects
+            if o.ref.kind in _APP_KINDS
+        ]
+    envs = [
+        e
+        for e in cluster.environments(ObjectIndex(argocd, "argocd"), facts)
+        if e.targets & selected
+    ]
+    if not envs:
+        return [], []
+    missing = [
+        t
+        for t in all_targets
+        if t.path not in ok and any(t.path in e.targets for e in envs) and t.path not in selected
+    ]
+    extra = render_targets(settings, renderer, missing, use_cache) if missing else []
+    objects = {**ok, **{rt.target.path: rt.objects for rt in extra if rt.error is None}}
+    binaries = twin.locate(
+        settings.resolve(settings.tools_dir),
+        settings.toolchain.etcd,
+        settings.toolchain.kube_apiserver,
+    )
+    progress(
+        f"cluster: {len(envs)} environment(s) ({', '.join(e.name for e in envs)}), "
+        "each on a fresh control-plane twin"
+    )
+    results = cluster.run_all(
+        envs,
+        objects,
+        lambda name: _prerequisites(settings, name),
+        binaries,
+        settings.scratch_path,
+        settings.cluster_timeout,
+        settings.effective_jobs,
+    )
+    return results, extra
+
+
+_APP_KINDS = frozenset({"Application", "ApplicationSet"})

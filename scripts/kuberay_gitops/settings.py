@@ -70,11 +70,24 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True)
+class Prerequisites:
+    """What an environment's cluster has before Argo CD syncs it, not owned by the repository.
+
+    `crds`: CRD directories (relative to shared_dir); `namespaces`: namespaces that exist.
+    """
+
+    crds: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Toolchain:
     """Pinned versions from toolchain.env."""
 
     kustomize: str
     kubeconform: str
+    etcd: str = ""
+    kube_apiserver: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +114,9 @@ class Settings:
     checkov_enabled: bool = True
     checkov_skips: tuple[CheckovSkip, ...] = ()
     allowed_remotes: tuple[str, ...] = ("https://github.com/ray-project/kuberay",)
+    cluster_enabled: bool = True
+    cluster_timeout: float = 90.0
+    cluster_prerequisites: Mapping[str, Prerequisites] = field(default_factory=dict)
 
     def resolve(self, path: str) -> Path:
         """A configured path, relative to the repository root unless absolute."""
@@ -133,6 +149,14 @@ class Settings:
             out.append(p if p.is_absolute() else self.shared_path / p)
         return out
 
+    def prerequisite_paths(self, environment: str) -> list[Path]:
+        """The CRD directories an environment's cluster has before Argo CD syncs it."""
+        out = []
+        for entry in self.cluster_prerequisites.get(environment, Prerequisites()).crds:
+            p = Path(os.path.expanduser(entry))
+            out.append(p if p.is_absolute() else self.shared_path / p)
+        return out
+
     @property
     def effective_jobs(self) -> int:
         """Parallel renders: configured, else one per core."""
@@ -153,6 +177,7 @@ _TOP_KEYS = {
     "argocd",
     "checkov",
     "allowed_remotes",
+    "cluster",
     "cache_dir",
     "tools_dir",
 }
@@ -215,7 +240,10 @@ def read_toolchain(repo_root: Path) -> Toolchain:
             values[k.strip()] = v.strip()
     try:
         return Toolchain(
-            kustomize=values["KUSTOMIZE_VERSION"], kubeconform=values["KUBECONFORM_VERSION"]
+            kustomize=values["KUSTOMIZE_VERSION"],
+            kubeconform=values["KUBECONFORM_VERSION"],
+            etcd=values.get("ETCD_VERSION", ""),
+            kube_apiserver=values.get("KUBE_APISERVER_VERSION", ""),
         )
     except KeyError as exc:
         raise ConfigError(f"{TOOLCHAIN_FILE}: missing {exc.args[0]}") from exc
@@ -332,11 +360,38 @@ def _parse_file(data: Mapping[str, Any], base: Settings) -> Settings:
         s = replace(s, checkov_skips=tuple(skips))
     if "allowed_remotes" in data:
         s = replace(s, allowed_remotes=_str_list(data["allowed_remotes"], "allowed_remotes"))
+    if "cluster" in data:
+        s = _parse_cluster(_expect(data["cluster"], dict, "cluster"), s)
     if "argocd" in data:
         a = _expect(data["argocd"], dict, "argocd")
         _only_keys(a, {"repo_url"}, "argocd")
         if "repo_url" in a:
             s = replace(s, repo_url=_expect(a["repo_url"], str, "argocd.repo_url"))
+    return s
+
+
+def _parse_cluster(c: Mapping[str, Any], s: Settings) -> Settings:
+    """The `cluster:` section: the control-plane twin of every environment."""
+    _only_keys(c, {"enabled", "timeout_seconds", "prerequisites"}, "cluster")
+    if "enabled" in c:
+        s = replace(s, cluster_enabled=_expect(c["enabled"], bool, "cluster.enabled"))
+    if "timeout_seconds" in c:
+        t = _expect(c["timeout_seconds"], (int, float), "cluster.timeout_seconds")
+        if t <= 0:
+            raise ConfigError("config: cluster.timeout_seconds: must be positive")
+        s = replace(s, cluster_timeout=float(t))
+    if "prerequisites" in c:
+        pre = _expect(c["prerequisites"], dict, "cluster.prerequisites")
+        out: dict[str, Prerequisites] = {}
+        for env, entry in pre.items():
+            key = f"cluster.prerequisites.{env}"
+            _expect(entry, dict, key)
+            _only_keys(entry, {"crds", "namespaces"}, key)
+            out[str(env)] = Prerequisites(
+                crds=_str_list(entry.get("crds", []), f"{key}.crds"),
+                namespaces=_str_list(entry.get("namespaces", []), f"{key}.namespaces"),
+            )
+        s = replace(s, cluster_prerequisites=out)
     return s
 
 

@@ -22,6 +22,16 @@ def render(report: Report) -> str:
         "targets": [
             {"path": t.path, "objects": t.objects, "rendered": t.rendered} for t in report.targets
         ],
+        "clusters": [
+            {
+                "environment": c.environment,
+                "applied": c.applied,
+                "generated": c.generated,
+                "seconds": round(c.seconds, 1),
+            }
+            for c in report.clusters
+        ],
+        "cluster_skipped": report.cluster_skipped,
         "findings": [
             {
                 "check": f.qualified_id,

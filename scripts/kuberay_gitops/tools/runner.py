@@ -90,6 +90,72 @@ def run(
     return start(argv, cwd=cwd, env=env, stdin=input_text is not None).finish(input_text, timeout)
 
 
+@dataclass(slots=True)
+class Service:
+    """A long-running process (a server of the control-plane twin) writing to a log file.
+
+    Its output goes to a file, never to a pipe nobody reads (a full pipe would stall it).
+    `stop` ends its whole process group: SIGTERM, then SIGKILL after `grace` seconds.
+    """
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.proc.poll() is None
+
+    def log_tail(self, limit: int = 2000) -> str:
+        """The end of its log, for an error message."""
+        try:
+            data = self.log.read_bytes()[-limit:]
+        except OSError:
+            return ""
+        return data.decode(errors="replace")
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Terminate the process group, kill it if it lingers, reap it; safe to call twice."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=grace)
+        # The leader may be gone while children of its group linger.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            self.proc.wait(timeout=5)
+
+
+def spawn(
+    name: str,
+    argv: Sequence[str],
+    log: Path,
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Service:
+    """Start a server in a session of its own, output to `log`; the caller must `stop` it."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    with log.open("wb") as out:
+        try:
+            proc = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            raise ToolNotFound(f"{argv[0]} not found; run `make setup`") from exc
+    return Service(name, proc, log)
+
+
 def one_line(text: str, limit: int = 400) -> str:
     """Condense a tool's multi-line message to one line."""
     line = " ".join(text.split())

@@ -1,0 +1,823 @@
+"""The cluster stage: apply each environment to a real control plane, as Argo CD would.
+
+For every environment (an Argo CD destination cluster of the Applications this repository
+generates), a fresh control-plane twin (`tools/twin.py`: etcd, kube-apiserver with RBAC
+and Pod Security admission) receives:
+
+1. the cluster's prerequisites the repository does not own (`cluster.prerequisites`:
+   CRD directories of the shared dir, e.g. prometheus-operator, Kueue, Volcano), applied
+   server-side, as whoever installed them would have;
+2. every rendered unit of the environment, in Argo CD's order: RollingSync step, then,
+   inside one Application, sync phase, sync wave, Argo CD's kind order and name
+   (gitops-engine `pkg/sync/sync_tasks.go`), with the Application's sync options
+   (`ServerSideApply`, `CreateNamespace`, `SkipDryRunOnMissingResource`,
+   `FailOnSharedResource`; a resource's own `argocd.argoproj.io/sync-options` win);
+3. the real KubeRay operator, started with the args and environment of the operator
+   Deployment the environment deploys and acting as that Deployment's ServiceAccount
+   (a token from the TokenRequest API), so the repository's RBAC is what it gets.
+
+The API server's refusals and the operator's Warning events are findings; the objects the
+operator generates (head and worker Pods, Services, the autoscaler's RBAC, the RayClusters
+of RayJobs and RayServices) are returned for the checks. Nothing here decides whether an
+object is valid: the API server and the operator do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kuberay_gitops.checks import _argocd
+from kuberay_gitops.checks._api import RepoFacts
+from kuberay_gitops.exitcodes import ToolFailed
+from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.index import RAY_CLUSTER_SPEC, Generated, ObjectIndex, get_path
+from kuberay_gitops.manifests import K8sObject, objects_from_docs
+from kuberay_gitops.tools import twin
+from kuberay_gitops.tools.kubeapi import ApiError, KubeAPI, Resource
+from kuberay_gitops.tools.runner import Service, one_line
+
+APPLY = "cluster-apply"
+CEL = "cluster-cel"
+ADMISSION = "cluster-admission"
+OPERATOR = "cluster-operator"
+CHECK_IDS = (APPLY, CEL, ADMISSION, OPERATOR)
+HINTS: Mapping[str, str] = {
+    APPLY: "the API server refused the object as Argo CD would apply it; fix the field it "
+    "names (run `kuberay-gitops validate` again to see the object in the twin)",
+    CEL: "the object breaks a validation rule (x-kubernetes-validations) of its CRD; change "
+    "the fields the rule's message names",
+    ADMISSION: "an admission controller (Pod Security admission, a webhook) refused the "
+    "object; harden the pod template or relabel the namespace deliberately",
+    OPERATOR: "the KubeRay operator could not reconcile the object as written; fix the "
+    "field its event names, or the operator's RBAC and flags",
+}
+FIELD_MANAGER = "argocd-controller"
+PREREQUISITE_MANAGER = "cluster-prerequisites"
+ESTABLISHED_SECONDS = 20.0
+# The kinds whose objects the operator (or the API server for it) may generate.
+GENERATED_KINDS: tuple[tuple[str, str], ...] = (
+    ("v1", "Pod"),
+    ("v1", "Service"),
+    ("v1", "ServiceAccount"),
+    ("v1", "Secret"),
+    ("v1", "ConfigMap"),
+    ("rbac.authorization.k8s.io/v1", "Role"),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+    ("batch/v1", "Job"),
+    ("networking.k8s.io/v1", "Ingress"),
+    ("ray.io/v1", "RayCluster"),
+    ("ray.io/v1", "RayJob"),
+    ("scheduling.volcano.sh/v1beta1", "PodGroup"),
+)
+RAY_KINDS = ("RayCluster", "RayJob", "RayService", "RayCronJob")
+
+# Argo CD's apply order of kinds inside one sync wave (gitops-engine pkg/sync/sync_tasks.go,
+# `kindOrder`); every other kind (custom resources) comes after these.
+ARGOCD_KIND_ORDER: tuple[str, ...] = (
+    "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy",
+    "PodDisruptionBudget", "ServiceAccount", "Secret", "SecretList", "ConfigMap",
+    "StorageClass", "PersistentVolume", "PersistentVolumeClaim", "CustomResourceDefinition",
+    "ClusterRole", "ClusterRoleList", "ClusterRoleBinding", "ClusterRoleBindingList", "Role",
+    "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod",
+    "ReplicationController", "ReplicaSet", "Deployment", "HorizontalPodAutoscaler",
+    "StatefulSet", "Job", "CronJob", "IngressClass", "Ingress", "APIService",
+)  # fmt: skip
+_KIND_RANK = {k: i - len(ARGOCD_KIND_ORDER) for i, k in enumerate(ARGOCD_KIND_ORDER)}
+_PHASE_RANK = {"PreSync": -1, "Sync": 0, "PostSync": 1, "SyncFail": 2}
+_SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
+_SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+_HOOK = "argocd.argoproj.io/hook"
+
+
+# ---------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One Application of an environment: its render target and how Argo CD syncs it."""
+
+    app: str
+    target: str
+    step: int
+    namespace: str
+    options: Mapping[str, str]
+
+    def option(self, name: str, obj: K8sObject | None = None) -> bool:
+        """A sync option's truth, the resource's own annotation first (Argo CD's rule)."""
+        if obj is not None:
+            own = _parse_options(str(obj.annotations.get(_SYNC_OPTIONS, "")))
+            if name in own:
+                return own[name].lower() == "true"
+        return self.options.get(name, "false").lower() == "true"
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """One destination cluster and the units that Argo CD syncs to it, in order."""
+
+    name: str
+    units: tuple[Unit, ...]
+
+    @property
+    def targets(self) -> frozenset[str]:
+        """The render targets of its units."""
+        return frozenset(u.target for u in self.units)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A refusal or a Warning, on the repository object (or the owner of a generated one)."""
+
+    obj: K8sObject
+    field: FieldPath
+    check_id: str
+    message: str
+    severity: Severity = Severity.ERROR
+
+    @property
+    def hint(self) -> str:
+        """The fix for this kind of failure."""
+        return HINTS[self.check_id]
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentResult:
+    """What one environment's twin said."""
+
+    name: str
+    applied: int
+    generated: tuple[Generated, ...]
+    problems: tuple[Problem, ...]
+    seconds: float
+
+
+# ---------------------------------------------------------------------------- environments
+
+
+def _parse_options(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in re.split(r"[,\s]+", text):
+        if "=" in part:
+            k, v = part.split("=", 1)
+            out[k.strip()] = v.strip()
+    return out
+
+
+def _matches(expr: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    key, op = str(expr.get("key", "")), str(expr.get("operator", ""))
+    values = [str(v) for v in (expr.get("values") or [])]
+    if op == "In":
+        return labels.get(key) in values
+    if op == "NotIn":
+        return labels.get(key) not in values
+    return False
+
+
+def _step(app: _argocd.GeneratedApp) -> int:
+    """The app's RollingSync step; every app is step 0 without the strategy.
+
+    Apps no step selects are never synced by the ApplicationSet; they go last here.
+    """
+    if not app.generated:
+        return 0
+    strategy = app.owner.spec.get("strategy") or {}
+    if strategy.get("type") != "RollingSync":
+        return 0
+    steps = (strategy.get("rollingSync") or {}).get("steps") or []
+    for i, step in enumerate(steps):
+        exprs = step.get("matchExpressions") or [] if isinstance(step, Mapping) else []
+        if exprs and all(_matches(e, app.labels) for e in exprs if isinstance(e, Mapping)):
+            return i
+    return len(steps)
+
+
+def environments(argocd_index: ObjectIndex, facts: RepoFacts) -> list[Environment]:
+    """Every destination cluster with the units this repository syncs to it, in order."""
+    by_cluster: dict[str, list[tuple[int, int, Unit]]] = {}
+    for n, app in enumerate(_argocd.applications(argocd_index, facts)):
+        for src in app.sources:
+            path = _argocd.normalize_path(src.get("path") or "")
+            if path not in facts.targets or not _argocd.same_repo(
+                src.get("repoURL"), facts.repo_url
+            ):
+                continue
+            options = _parse_options(" ".join(o for _, o in app.sync_options))
+            unit = Unit(
+                app.name, path, _step(app), str(app.destination.get("namespace") or ""), options
+            )
+            by_cluster.setdefault(app.cluster, []).append((unit.step, n, unit))
+    return [
+        Environment(name, tuple(u for _, _, u in sorted(units)))
+        for name, units in sorted(by_cluster.items())
+        if name
+    ]
+
+
+# ---------------------------------------------------------------------------- order
+
+
+def _wave(obj: K8sObject) -> int:
+    try:
+        return int(str(obj.annotations.get(_SYNC_WAVE, "0")).strip())
+    except ValueError:
+        return 0
+
+
+def sync_order(objects: Sequence[K8sObject]) -> list[K8sObject]:
+    """One Application's objects in Argo CD's apply order: phase, wave, kind, name."""
+
+    def key(o: K8sObject) -> tuple[int, int, int, str]:
+        phase = _PHASE_RANK.get(str(o.annotations.get(_HOOK, "Sync")).split(",")[0], 0)
+        return (phase, _wave(o), _KIND_RANK.get(o.ref.kind, 0), o.ref.name)
+
+    return sorted(objects, key=key)
+
+
+# ---------------------------------------------------------------------------- field paths
+
+_FIELD_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]|\[([^\]]*)\]")
+
+
+def parse_field(text: str) -> FieldPath:
+    """`spec.containers[0].ports[1].name` (an API server cause) as a FieldPath."""
+    out: list[str | int] = []
+    for name, index, key in _FIELD_PART.findall(text.strip()):
+        if index:
+            out.append(int(index))
+        elif name:
+            out.append(name)
+        elif key:
+            out.append(key)
+    return tuple(out)
+
+
+def _cel_texts(crds: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The messages and rules of every x-kubernetes-validations of the CRDs."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            for rule in node.get("x-kubernetes-validations") or []:
+                if isinstance(rule, Mapping):
+                    for k in ("message", "rule"):
+                        if isinstance(rule.get(k), str) and rule[k].strip():
+                            out.append(rule[k].strip())
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for crd in crds:
+        walk(crd.get("spec"))
+    return out
+
+
+def classify(error: ApiError, cel_texts: Sequence[str]) -> str:
+    """Which kind of refusal: a CRD's CEL rule, an admission controller, or any other."""
+    text = " ".join([error.message, *(c.message for c in error.causes)])
+    if error.status == 403 and ("PodSecurity" in text or "admission" in text):
+        return ADMISSION
+    if "admission webhook" in text:
+        return ADMISSION
+    if error.status == 422 and any(t in text for t in cel_texts):
+        return CEL
+    return APPLY
+
+
+def _problem_field(error: ApiError) -> FieldPath:
+    for cause in error.causes:
+        if cause.field:
+            return parse_field(cause.field)
+    return ()
+
+
+# ---------------------------------------------------------------------------- the twin run
+
+
+@dataclass(slots=True)
+class _Run:
+    """The state of one environment's twin while it is being applied."""
+
+    api: KubeAPI
+    cel_texts: list[str]
+    problems: list[Problem] = field(default_factory=list)
+    applied: dict[str, K8sObject] = field(default_factory=dict)  # uid -> repo object
+    owners: dict[tuple[str, str, str], str] = field(default_factory=dict)  # key -> app
+    count: int = 0
+
+    def refuse(self, obj: K8sObject, check_id: str, message: str, fld: FieldPath = ()) -> None:
+        self.problems.append(Problem(obj, fld, check_id, one_line(message)))
+
+
+def _with_namespace(obj: K8sObject, res: Resource, unit: Unit) -> dict[str, Any]:
+    body = dict(obj.body)
+    meta = dict(body.get("metadata") or {})
+    if res.namespaced and not meta.get("namespace"):
+        meta["namespace"] = unit.namespace or "default"
+    if not res.namespaced:
+        meta.pop("namespace", None)
+    body["metadata"] = meta
+    return body
+
+
+def _resource(run: _Run, obj: K8sObject) -> Resource | None:
+    res = run.api.resource(obj.ref.api_version, obj.ref.kind)
+    if res is None:
+        run.api.discover()  # a CRD applied earlier may have been established since
+        res = run.api.resource(obj.ref.api_version, obj.ref.kind)
+    return res
+
+
+def _wait_established(api: KubeAPI, names: Sequence[str]) -> None:
+    """Wait until CRDs are Established (their kinds served), then re-read discovery."""
+    res = api.resource("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+    if res is None or not names:
+        return
+    deadline = time.monotonic() + ESTABLISHED_SECONDS
+    pending = set(names)
+    while pending and time.monotonic() < deadline:
+        for name in sorted(pending):
+            with contextlib.suppress(ApiError):
+                crd = api.get(res, None, name)
+                conds = (crd.get("status") or {}).get("conditions") or []
+                if any(c.get("type") == "Established" and c.get("status") == "True" for c in conds):
+                    pending.discard(name)
+        if pending:
+            time.sleep(0.1)
+    api.discover()
+
+
+def _apply_unit(run: _Run, unit: Unit, objects: Sequence[K8sObject]) -> None:
+    """One Application's sync: its destination namespace, then its objects in order."""
+    api = run.api
+    if unit.option("CreateNamespace") and unit.namespace:
+        ns_res = api.resource("v1", "Namespace")
+        assert ns_res is not None
+        with contextlib.suppress(ApiError):  # it may exist already: that is fine
+            api.create(ns_res, None, {"metadata": {"name": unit.namespace}})
+    crds: list[str] = []
+    for obj in sync_order(objects):
+        if obj.ref.kind != "CustomResourceDefinition" and crds:
+            _wait_established(api, crds)
+            crds = []
+        res = _resource(run, obj)
+        if res is None:
+            how = (
+                "its apply fails"
+                if unit.option("SkipDryRunOnMissingResource", obj)
+                else "Argo CD's dry run fails (SkipDryRunOnMissingResource is not set)"
+            )
+            run.refuse(
+                obj,
+                APPLY,
+                f"{obj.ref.kind} {obj.ref.api_version} is not served by the cluster when "
+                f"{unit.app} syncs: {how}; its CRD is not installed by an earlier unit or "
+                "a cluster prerequisite",
+                ("apiVersion",),
+            )
+            continue
+        body = _with_namespace(obj, res, unit)
+        meta = body["metadata"]
+        key = (
+            f"{obj.ref.api_version}/{obj.ref.kind}",
+            str(meta.get("namespace", "")),
+            obj.ref.name,
+        )
+        other = run.owners.get(key)
+        if other is not None and other != unit.app and unit.option("FailOnSharedResource", obj):
+            run.refuse(
+                obj,
+                APPLY,
+                f"{obj.ref.kind} {obj.ref.name} is also synced by {other}: {unit.app} fails "
+                "with FailOnSharedResource=true",
+                ("metadata", "name"),
+            )
+            continue
+        try:
+            live = api.apply(
+                res, body, server_side=unit.option("ServerSideApply", obj), manager=FIELD_MANAGER
+            )
+        except ApiError as exc:
+            run.refuse(obj, classify(exc, run.cel_texts), str(exc), _problem_field(exc))
+            continue
+        run.owners[key] = unit.app
+        run.count += 1
+        uid = str((live.get("metadata") or {}).get("uid", ""))
+        if uid:
+            run.applied[uid] = obj
+        if obj.ref.kind == "CustomResourceDefinition":
+            crds.append(obj.ref.name)
+            run.cel_texts.extend(_cel_texts([obj.body]))
+    _wait_established(api, crds)
+
+
+def _install_prerequisites(api: KubeAPI, objects: Sequence[Mapping[str, Any]]) -> None:
+    """The cluster's own namespaces and CRDs (not the repository's), applied server-side."""
+    names = []
+    for obj in objects:
+        res = api.resource(str(obj.get("apiVersion")), str(obj.get("kind")))
+        assert res is not None  # Namespaces and CRDs are always served
+        api.apply(res, obj, server_side=True, manager=PREREQUISITE_MANAGER)
+        if obj.get("kind") == "CustomResourceDefinition":
+            names.append(str((obj.get("metadata") or {}).get("name", "")))
+    _wait_established(api, names)
+
+
+def _default_service_accounts(api: KubeAPI) -> None:
+    """kube-controller-manager's ServiceAccount controller: a `default` one per namespace."""
+    ns_res = api.resource("v1", "Namespace")
+    sa_res = api.resource("v1", "ServiceAccount")
+    assert ns_res is not None
+    assert sa_res is not None
+    for ns in api.list(ns_res):
+        name = ns["metadata"]["name"]
+        with contextlib.suppress(ApiError):  # already there
+            api.create(sa_res, name, {"metadata": {"name": "default", "namespace": name}})
+
+
+# ---------------------------------------------------------------------------- the operator
+
+_OPERATOR_IMAGE = re.compile(r"(^|/)kuberay/operator(:|@|$)")
+
+
+def operator_deployment(objects: Sequence[K8sObject]) -> K8sObject | None:
+    """The environment's KubeRay operator Deployment (by its image), if it deploys one."""
+    for obj in objects:
+        if obj.ref.kind != "Deployment":
+            continue
+        pod = ((obj.spec.get("template") or {}).get("spec")) or {}
+        for c in pod.get("containers") or []:
+            if _OPERATOR_IMAGE.search(str(c.get("image", ""))):
+                return obj
+    return None
+
+
+def _operator_container(deployment: K8sObject) -> Mapping[str, Any]:
+    pod = ((deployment.spec.get("template") or {}).get("spec")) or {}
+    for c in pod.get("containers") or []:
+        if _OPERATOR_IMAGE.search(str(c.get("image", ""))):
+            return dict(c)
+    return {}
+
+
+def operator_args(deployment: K8sObject) -> tuple[list[str], dict[str, str]]:
+    """The operator container's args and plain environment (namespace fieldRefs filled)."""
+    c = _operator_container(deployment)
+    args = [str(a) for a in c.get("args") or []]
+    env: dict[str, str] = {}
+    for e in c.get("env") or []:
+        name = str(e.get("name", ""))
+        if "value" in e:
+            env[name] = str(e["value"])
+        ref = ((e.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
+        if ref == "metadata.namespace":
+            env[name] = deployment.ref.namespace or "default"
+    return args, env
+
+
+def watched_namespaces(args: Sequence[str]) -> frozenset[str] | None:
+    """`--watch-namespace` as a set; None when the operator watches every namespace."""
+    for a in args:
+        if a.startswith("--watch-namespace="):
+            names = frozenset(n.strip() for n in a.split("=", 1)[1].split(",") if n.strip())
+            return names or None
+    return None
+
+
+def _owner_uid(body: Mapping[str, Any]) -> str | None:
+    refs = (body.get("metadata") or {}).get("ownerReferences") or []
+    for r in refs:
+        if r.get("controller"):
+            return str(r.get("uid"))
+    return str(refs[0].get("uid")) if refs else None
+
+
+def _root(
+    uid: str | None, live: Mapping[str, Mapping[str, Any]], applied: Mapping[str, K8sObject]
+) -> K8sObject | None:
+    seen: set[str] = set()
+    while uid and uid not in seen:
+        if uid in applied:
+            return applied[uid]
+        seen.add(uid)
+        body = live.get(uid)
+        uid = _owner_uid(body) if body is not None else None
+    return None
+
+
+def _snapshot(api: KubeAPI) -> dict[str, Mapping[str, Any]]:
+    live: dict[str, Mapping[str, Any]] = {}
+    for item in api.items(GENERATED_KINDS):
+        uid = (item.get("metadata") or {}).get("uid")
+        if uid:
+            live[str(uid)] = item
+    return live
+
+
+def _desired_workers(cluster: Mapping[str, Any]) -> dict[str, int]:
+    """Worker Pods per group the operator creates at once (replicas clamped to min..max)."""
+    spec = cluster.get("spec") or {}
+    if spec.get("suspend") is True:
+        return {}
+    out: dict[str, int] = {}
+    for g in spec.get("workerGroupSpecs") or []:
+        if not isinstance(g, Mapping) or g.get("suspend") is True:
+            continue
+        lo = int(g.get("minReplicas") or 0)
+        hi = int(g.get("maxReplicas") or 2**31 - 1)
+        want = int(g.get("replicas", lo) or 0)
+        out[str(g.get("groupName", ""))] = min(max(want, lo), hi) * int(g.get("numOfHosts") or 1)
+    return out
+
+
+def _key(o: K8sObject) -> str:
+    return f"{o.ref.kind}/{o.ref.namespace}/{o.ref.name}"
+
+
+def _settled(
+    run: _Run,
+    live: Mapping[str, Mapping[str, Any]],
+    expected: Sequence[K8sObject],
+    warned: set[str],
+) -> bool:
+    """Every expected Ray object has its head and workers below it, or a Warning about it."""
+    pods: dict[tuple[str, str, str], int] = {}
+    clusters: dict[str, tuple[str, Mapping[str, Any]]] = {}  # uid -> (root key, body)
+    for uid, body in live.items():
+        meta = body.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        if body.get("kind") == "Pod" and "ray.io/cluster" in labels:
+            k = (
+                str(meta.get("namespace")),
+                labels["ray.io/cluster"],
+                labels.get("ray.io/group", ""),
+            )
+            pods[k] = pods.get(k, 0) + 1
+        elif body.get("kind") == "RayCluster":
+            root = run.applied.get(uid) or _root(_owner_uid(body), live, run.applied)
+            if root is not None:
+                clusters[uid] = (_key(root), body)
+    ready: set[str] = set()
+    blocked: set[str] = set()
+    for root_key, body in clusters.values():
+        meta = body.get("metadata") or {}
+        ns, name = str(meta.get("namespace")), str(meta.get("name"))
+        heads = pods.get((ns, name, "headgroup"), 0)
+        workers_ok = all(
+            pods.get((ns, name, group), 0) >= n for group, n in _desired_workers(body).items()
+        )
+        (ready if heads and workers_ok else blocked).add(root_key)
+    for o in expected:
+        key = _key(o)
+        if o.ref.kind == "RayCronJob" or key in warned:
+            continue  # a RayCronJob creates its RayJob on schedule, not now
+        if key not in ready or key in blocked:
+            return False
+    return True
+
+
+def _warnings(
+    api: KubeAPI, live: Mapping[str, Mapping[str, Any]], run: _Run
+) -> list[tuple[K8sObject, str]]:
+    """Warning events about an applied object or anything generated below one."""
+    res = api.resource("v1", "Event")
+    if res is None:
+        return []
+    by_ref: dict[tuple[str, str, str], str] = {}
+    for uid, body in live.items():
+        meta = body.get("metadata") or {}
+        by_ref[(str(body.get("kind")), str(meta.get("namespace", "")), str(meta.get("name")))] = uid
+    for uid, obj in run.applied.items():
+        by_ref[(obj.ref.kind, obj.ref.namespace or "", obj.ref.name)] = uid
+    out: list[tuple[K8sObject, str]] = []
+    for ev in api.list(res):
+        if ev.get("type") != "Warning":
+            continue
+        inv = ev.get("involvedObject") or {}
+        uid = str(inv.get("uid") or "") or by_ref.get(
+            (str(inv.get("kind")), str(inv.get("namespace", "")), str(inv.get("name"))), ""
+        )
+        root = _root(uid, live, run.applied)
+        if root is not None:
+            out.append(
+                (
+                    root,
+                    f"{inv.get('kind')} {inv.get('name')}: {ev.get('reason')}: {ev.get('message')}",
+                )
+            )
+    return out
+
+
+# The characters of generated name suffixes (apimachinery's utilrand alphabet).
+_GENERATED_SUFFIX = re.compile(r"-[bcdfghjklmnpqrstvwxz2456789]{5}\b")
+_RBAC_DENIAL = re.compile(
+    r'is forbidden: User \\?"[^"\\]+\\?" cannot (\w+) resource \\?"([^"\\]+)\\?"'
+    r'(?: in API group \\?"([^"\\]*)\\?")?'
+)
+LOG_BYTES = 2_000_000  # the end of the operator's log that is searched for RBAC denials
+
+
+def _generic(message: str) -> str:
+    """An event message without the random suffixes of generated names (one finding, not ten)."""
+    return _GENERATED_SUFFIX.sub("-*", message)
+
+
+def rbac_denials(log: str) -> list[str]:
+    """`list pods in API group ""` for every RBAC refusal the operator logged."""
+    out = []
+    for verb, resource, group in _RBAC_DENIAL.findall(log):
+        out.append(f'{verb} {resource} in API group "{group}"')
+    return out
+
+
+# Where each Ray kind holds its cluster spec (a RayCronJob's is one level further down).
+_CLUSTER_SPEC: Mapping[str, FieldPath] = {
+    **RAY_CLUSTER_SPEC,
+    "RayCronJob": ("spec", "jobTemplate", "rayClusterSpec"),
+}
+
+
+def _event_field(owner: K8sObject, message: str) -> FieldPath:
+    """The pod template a pod-creation failure is about, in the repository object."""
+    base = _CLUSTER_SPEC.get(owner.ref.kind)
+    if base is None:
+        return ()
+    if "head Pod" in message or "-head-" in message:
+        return (*base, "headGroupSpec", "template")
+    spec = get_path(owner.body, base)
+    groups = spec.get("workerGroupSpecs") if isinstance(spec, Mapping) else None
+    for i, g in enumerate(groups or []):
+        if isinstance(g, Mapping) and f"-{g.get('groupName')}-" in message:
+            return (*base, "workerGroupSpecs", i, "template")
+    return base
+
+
+def _start_operator(
+    plane: twin.ControlPlane, binary: Path, run: _Run, deployment: K8sObject | None
+) -> tuple[Service | None, frozenset[str] | None]:
+    """Run the operator as the environment deploys it: its args, env and ServiceAccount.
+
+    Without an operator Deployment in the environment (one installed outside the
+    repository), the operator runs with its defaults and cluster-admin rights.
+    """
+    api = run.api
+    args: list[str] = []
+    env: dict[str, str] = {}
+    token = api.token
+    if deployment is not None:
+        args, env = operator_args(deployment)
+        pod = (deployment.spec.get("template") or {}).get("spec") or {}
+        sa = str(pod.get("serviceAccountName") or "default")
+        ns = deployment.ref.namespace or "default"
+        try:
+            token = api.token_for(ns, sa)
+        except ApiError as exc:
+            run.refuse(
+                deployment,
+                OPERATOR,
+                f"the operator's ServiceAccount {ns}/{sa} cannot act: {exc}",
+                ("spec", "template", "spec", "serviceAccountName"),
+            )
+            return None, watched_namespaces(args)
+    return plane.start_operator(binary, args, env, token), watched_namespaces(args)
+
+
+def _collect(
+    run: _Run,
+    service: Service | None,
+    watched: frozenset[str] | None,
+    deployment: K8sObject | None,
+    timeout: float,
+) -> list[Generated]:
+    """Wait until the operator has acted on every Ray object; its warnings and products."""
+    api = run.api
+    ray = [o for o in run.applied.values() if o.ref.kind in RAY_KINDS]
+    expected = [o for o in ray if watched is None or o.ref.namespace in watched]
+    for o in ray:
+        if o not in expected:
+            run.refuse(
+                o,
+                OPERATOR,
+                f"no KubeRay operator watches namespace {o.ref.namespace}: the operator "
+                f"watches {', '.join(sorted(watched or ()))}, so {o.ref.kind} {o.ref.name} "
+                "is never reconciled",
+                ("metadata", "namespace"),
+            )
+    if service is None:
+        return []
+    deadline = time.monotonic() + timeout
+    while True:
+        live = _snapshot(api)
+        warnings = _warnings(api, live, run)
+        if _settled(run, live, expected, {_key(o) for o, _ in warnings}):
+            break
+        if not service.alive():
+            raise ToolFailed(f"kuberay-operator exited: {twin.last_line(service.log_tail())}")
+        if time.monotonic() > deadline:
+            warned = {_key(o) for o, _ in warnings}
+            for o in expected:
+                if _key(o) not in warned and o.ref.kind != "RayCronJob":
+                    run.refuse(
+                        o,
+                        OPERATOR,
+                        f"the KubeRay operator did not create the Pods of {o.ref.kind} "
+                        f"{o.ref.name} within {timeout:g}s and said nothing",
+                    )
+            break
+        time.sleep(0.2)
+    for obj, message in warnings:
+        check = (
+            ADMISSION if "PodSecurity" in message or "admission webhook" in message else OPERATOR
+        )
+        run.refuse(obj, check, _generic(message), _event_field(obj, message))
+    if deployment is not None:
+        for denial in sorted(set(rbac_denials(service.log_tail(LOG_BYTES)))):
+            run.refuse(
+                deployment,
+                OPERATOR,
+                f"the operator's ServiceAccount may not {denial}: its RBAC is missing a grant",
+                ("spec", "template", "spec", "serviceAccountName"),
+            )
+    generated: list[Generated] = []
+    for uid, body in live.items():
+        if uid in run.applied:
+            continue
+        root = _root(_owner_uid(body), live, run.applied)
+        if root is None:
+            continue
+        meta = {k: v for k, v in (body.get("metadata") or {}).items() if k != "managedFields"}
+        clean = {**body, "metadata": meta}
+        generated.extend(Generated(o, root) for o in objects_from_docs([clean], root.target))
+    return generated
+
+
+def run_environment(
+    env: Environment,
+    objects: Mapping[str, Sequence[K8sObject]],
+    prerequisites: Sequence[Mapping[str, Any]],
+    binaries: twin.TwinBinaries,
+    scratch: Path,
+    timeout: float,
+) -> EnvironmentResult:
+    """One environment on a fresh twin: prerequisites, units in order, the operator.
+
+    The operator starts once the unit holding its Deployment is applied, as in a real
+    cluster, so later units meet a running operator.
+    """
+    start = time.monotonic()
+    every = [o for u in env.units for o in objects.get(u.target, ())]
+    deployment = operator_deployment(every)
+    with twin.control_plane(binaries, scratch) as plane:
+        run = _Run(plane.api, _cel_texts(prerequisites))
+        _install_prerequisites(plane.api, prerequisites)
+        service: Service | None = None
+        watched: frozenset[str] | None = None
+        started = False
+        for unit in env.units:
+            unit_objects = objects.get(unit.target, ())
+            _apply_unit(run, unit, unit_objects)
+            _default_service_accounts(plane.api)  # kube-controller-manager's job
+            if not started and deployment is not None and deployment in unit_objects:
+                service, watched = _start_operator(plane, binaries.operator, run, deployment)
+                started = True
+        if not started and any(o.ref.kind in RAY_KINDS for o in run.applied.values()):
+            service, watched = _start_operator(plane, binaries.operator, run, None)
+        generated = _collect(run, service, watched, deployment, timeout)
+        unique = {
+            (p.obj.ref, p.obj.target, p.field, p.check_id, p.message): p for p in run.problems
+        }
+        return EnvironmentResult(
+            env.name, run.count, tuple(generated), tuple(unique.values()), time.monotonic() - start
+        )
+
+
+def run_all(
+    envs: Sequence[Environment],
+    objects: Mapping[str, Sequence[K8sObject]],
+    prerequisites: Callable[[str], Sequence[Mapping[str, Any]]],
+    binaries: twin.TwinBinaries,
+    scratch: Path,
+    timeout: float,
+    jobs: int = 2,
+) -> list[EnvironmentResult]:
+    """Every environment, `jobs` twins at a time (each ~300 MB, mostly waiting on the API).
+
+    A failure of one twin (exit 3) stops the others: the pool's context manager waits
+    for each running environment, whose own context manager stops its processes.
+    """
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [
+            pool.submit(
+                run_environment, env, objects, prerequisites(env.name), binaries, scratch, timeout
+            )
+            for env in envs
+        ]
+        return [f.result() for f in futures]
