@@ -108,6 +108,10 @@ class Unit:
     step: int
     namespace: str
     options: Mapping[str, str]
+    # The Application or ApplicationSet that generates it, and where each sync option is set
+    # there: a failure caused by a sync option is reported at that line.
+    owner: K8sObject | None = None
+    option_fields: Mapping[str, FieldPath] = field(default_factory=dict)
 
     def option(self, name: str, obj: K8sObject | None = None) -> bool:
         """A sync option's truth, the resource's own annotation first (Argo CD's rule)."""
@@ -209,8 +213,21 @@ def environments(argocd_index: ObjectIndex, facts: RepoFacts) -> list[Environmen
             ):
                 continue
             options = _parse_options(" ".join(o for _, o in app.sync_options))
+            fields = {  # "" is the list itself, where a missing option would go
+                "": app.field("spec", "syncPolicy", "syncOptions"),
+                **{
+                    o.split("=", 1)[0]: app.field("spec", "syncPolicy", "syncOptions", i)
+                    for i, o in app.sync_options
+                },
+            }
             unit = Unit(
-                app.name, path, _step(app), str(app.destination.get("namespace") or ""), options
+                app.name,
+                path,
+                _step(app),
+                str(app.destination.get("namespace") or ""),
+                options,
+                app.owner,
+                fields,
             )
             by_cluster.setdefault(app.cluster, []).append((unit.step, n, unit))
     return [
@@ -290,6 +307,13 @@ def classify(error: ApiError, cel_texts: Sequence[str]) -> str:
     if error.status == 422 and any(t in text for t in cel_texts):
         return CEL
     return APPLY
+
+
+def _too_big_for_client_side(error: ApiError) -> bool:
+    """kubectl's last-applied annotation pushed the object over the 256 KiB annotation limit."""
+    return any(
+        c.field == "metadata.annotations" and "Too long" in c.message for c in error.causes
+    ) or ("metadata.annotations: Too long" in error.message)
 
 
 def _problem_field(error: ApiError) -> FieldPath:
@@ -401,11 +425,18 @@ def _apply_unit(run: _Run, unit: Unit, objects: Sequence[K8sObject]) -> None:
                 ("metadata", "name"),
             )
             continue
+        server_side = unit.option("ServerSideApply", obj)
         try:
-            live = api.apply(
-                res, body, server_side=unit.option("ServerSideApply", obj), manager=FIELD_MANAGER
-            )
+            live = api.apply(res, body, server_side=server_side, manager=FIELD_MANAGER)
         except ApiError as exc:
+            if not server_side and _too_big_for_client_side(exc) and unit.owner is not None:
+                run.refuse(
+                    unit.owner,
+                    APPLY,
+                    f"{obj.ref.kind} {obj.ref.name} is too big for client-side apply "
+                    f"({exc.message}): Application {unit.app} needs ServerSideApply=true",
+                    unit.option_fields.get("ServerSideApply", unit.option_fields.get("", ())),
+                )
             run.refuse(obj, classify(exc, run.cel_texts), str(exc), _problem_field(exc))
             continue
         run.owners[key] = unit.app
@@ -645,19 +676,46 @@ _CLUSTER_SPEC: Mapping[str, FieldPath] = {
 }
 
 
+_POD_FIELD = re.compile(r"\b(spec\.(?:initContainers|containers)\[\d+\][\w.\[\]]*)")
+_CONTAINER = re.compile(r'container \\?"([^"\\]+)\\?"')
+
+
 def _event_field(owner: K8sObject, message: str) -> FieldPath:
-    """The pod template a pod-creation failure is about, in the repository object."""
+    """Where a pod-creation failure points in the repository object.
+
+    The pod template of the group (head or worker), and inside it the field the API
+    server named (`spec.containers[0].ports[11].name`) or the container Pod Security
+    admission named; KubeRay's autoscaler container comes from `autoscalerOptions`.
+    """
     base = _CLUSTER_SPEC.get(owner.ref.kind)
     if base is None:
         return ()
-    if "head Pod" in message or "-head-" in message:
-        return (*base, "headGroupSpec", "template")
     spec = get_path(owner.body, base)
-    groups = spec.get("workerGroupSpecs") if isinstance(spec, Mapping) else None
-    for i, g in enumerate(groups or []):
-        if isinstance(g, Mapping) and f"-{g.get('groupName')}-" in message:
-            return (*base, "workerGroupSpecs", i, "template")
-    return base
+    spec = spec if isinstance(spec, Mapping) else {}
+    template: FieldPath = base
+    if "head Pod" in message or "-head-" in message:
+        template = (*base, "headGroupSpec", "template")
+    else:
+        for i, g in enumerate(spec.get("workerGroupSpecs") or []):
+            if isinstance(g, Mapping) and f"-{g.get('groupName')}-" in message:
+                template = (*base, "workerGroupSpecs", i, "template")
+    if template == base:
+        return base
+    named = _POD_FIELD.search(message)
+    if named:
+        return (*template, *parse_field(named.group(1)))
+    container = _CONTAINER.search(message)
+    if container:
+        name = container.group(1)
+        if name == "autoscaler" and "autoscalerOptions" in spec:
+            return (*base, "autoscalerOptions")
+        pod = get_path(owner.body, (*template, "spec"))
+        for key in ("containers", "initContainers"):
+            items = pod.get(key) if isinstance(pod, Mapping) else None
+            for i, c in enumerate(items or []):
+                if isinstance(c, Mapping) and c.get("name") == name:
+                    return (*template, "spec", key, i)
+    return template
 
 
 def _start_operator(

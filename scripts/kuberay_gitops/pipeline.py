@@ -632,6 +632,8 @@ def _validate(
                 for p in res.problems
             )
         by_target.update({rt.target.path: rt.target for rt in extra})
+        if not results:
+            skipped = "no Argo CD Application syncs the selected targets to a cluster"
     # kubeconform and checkov are processes: they run while this one lints and checks.
     with ThreadPoolExecutor(max_workers=2) as tools_pool:
         background: list[Future[list[_Pending]]] = []
@@ -715,31 +717,27 @@ def _cluster_stage(
     """
     selected = {rt.target.path for rt in rendered}
     ok = {rt.target.path: rt.objects for rt in rendered if rt.error is None}
-    argocd = [o for objs in ok.values() for o in objs if o.ref.kind in _APP_KINDS]
-    if not argocd and selected != {t.path for t in all_targets}:
-        extra_argo = render_targets(
+    extra: list[RenderedTarget] = []
+    if not any(o.ref.kind in _APP_KINDS for objs in ok.values() for o in objs):
+        # A narrowed run: the Argo CD targets say which environments the selection is in.
+        extra = render_targets(
             settings, renderer, [t for t in all_targets if t.path not in selected], use_cache
         )
-        argocd = [
-            o
-            for rt in extra_argo
-            if rt.error is None
-            for o in rt.objects
-            if o.ref.kind in _APP_KINDS
-        ]
+        ok.update({rt.target.path: rt.objects for rt in extra if rt.error is None})
+    argocd = [o for objs in ok.values() for o in objs if o.ref.kind in _APP_KINDS]
     envs = [
         e
         for e in cluster.environments(ObjectIndex(argocd, "argocd"), facts)
         if e.targets & selected
     ]
     if not envs:
-        return [], []
+        return [], extra
     missing = [
         t
         for t in all_targets
-        if t.path not in ok and any(t.path in e.targets for e in envs) and t.path not in selected
+        if t.path not in ok and any(t.path in e.targets for e in envs)
     ]
-    extra = render_targets(settings, renderer, missing, use_cache) if missing else []
+    extra += render_targets(settings, renderer, missing, use_cache) if missing else []
     objects = {**ok, **{rt.target.path: rt.objects for rt in extra if rt.error is None}}
     binaries = twin.locate(
         settings.resolve(settings.tools_dir),

@@ -1,0 +1,173 @@
+"""The cluster stage on real binaries: each defect below is refused by the real API server
+or the real KubeRay operator on the control-plane twin, located at the repository line
+that causes it, and missed by the static layers (kubeconform and the project's checks).
+
+Every test validates a copy of the repository narrowed to one dev target, so the twin
+applies the whole dev environment (five Argo CD units) once; `--no-cluster` on the same
+copy shows the static layers alone pass the defect.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kuberay_gitops.mutation import copy_repository
+from tests.conftest import REPO_ROOT, TEST_CACHE, TOOLS_DIR, CliResult, require_setup, shared_dir
+
+Run = Callable[..., CliResult]
+Row = tuple[str, str, int | None, str]
+TWIN = ("etcd", "kube-apiserver", "kuberay-operator")
+
+
+def _env() -> dict[str, str]:
+    return {
+        "KUBERAY_GITOPS_SHARED_DIR": str(shared_dir()),
+        "KUBERAY_GITOPS_TOOLS_DIR": str(TOOLS_DIR),
+        "KUBERAY_GITOPS_CACHE_DIR": str(TEST_CACHE),
+    }
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    require_setup()
+    missing = [b for b in TWIN if not (TOOLS_DIR / b).is_file()]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} missing from .tools/bin: run `make setup`")
+    copy_repository(REPO_ROOT, tmp_path)
+    return tmp_path
+
+
+def _edit(path: Path, old: str, new: str) -> int:
+    """Replace the one occurrence of `old`; the 1-based line where `new` starts."""
+    text = path.read_text()
+    assert text.count(old) == 1, f"{path}: {old!r} found {text.count(old)} times"
+    path.write_text(text.replace(old, new))
+    return text[: text.index(old)].count("\n") + 1
+
+
+def _findings(run_cli: Run, root: Path, *args: str) -> tuple[int, list[Row], dict[str, object]]:
+    result = run_cli(
+        "--repo", str(root), "validate", "--skip-checkov", "--format", "json", *args, env=_env()
+    )
+    assert result.exit_code in (0, 1), result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    rows = [(f["check"], f["file"], f["line"], f["message"]) for f in data["findings"]]
+    return result.exit_code, rows, data
+
+
+def _caught_only_by_the_twin(run_cli: Run, root: Path, target: str) -> list[Row]:
+    """Findings with the twin; and proof that without it the copy validates clean."""
+    code, static, data = _findings(run_cli, root, target, "--no-cluster")
+    assert (code, static) == (0, []), static
+    assert data["cluster_skipped"] == "--no-cluster"
+    code, rows, data = _findings(run_cli, root, target)
+    assert code == 1
+    assert [c["environment"] for c in data["clusters"]] == ["dev"]  # type: ignore[union-attr]
+    return rows
+
+
+def test_a_cel_rule_of_the_rayjob_crd_is_enforced(run_cli: Run, repo_copy: Path) -> None:
+    rayjob = repo_copy / "apps/finetune-job/base/rayjob.yaml"
+    line = _edit(
+        rayjob, "  submissionMode: K8sJobMode\n", "  managedBy: example.com/other-controller\n"
+        "  submissionMode: K8sJobMode\n",
+    )
+    rows = _caught_only_by_the_twin(run_cli, repo_copy, "apps/finetune-job/overlays/dev")
+    [cel] = [r for r in rows if r[0] == "cluster-cel"]
+    assert cel[1:3] == ("apps/finetune-job/base/rayjob.yaml", line)
+    assert "managedBy field value must be either" in cel[3]
+
+
+def test_legacy_deletion_policies_with_deletion_rules_break_a_cel_rule(
+    run_cli: Run, repo_copy: Path
+) -> None:
+    rayjob = repo_copy / "apps/finetune-job/base/rayjob.yaml"
+    line = _edit(
+        rayjob,
+        "  submissionMode: K8sJobMode\n",
+        "  deletionStrategy:\n"
+        "    onSuccess: {policy: DeleteCluster}\n"
+        "    onFailure: {policy: DeleteNone}\n"
+        "    deletionRules:\n"
+        "      - policy: DeleteCluster\n"
+        "        condition: {jobStatus: SUCCEEDED, ttlSeconds: 60}\n"
+        "  submissionMode: K8sJobMode\n",
+    )
+    rows = _caught_only_by_the_twin(run_cli, repo_copy, "apps/finetune-job/overlays/dev")
+    cel = [r for r in rows if r[0] == "cluster-cel"]
+    assert [r[1:3] for r in cel] == [("apps/finetune-job/base/rayjob.yaml", line)], rows
+    assert "cannot be used together" in cel[0][3]
+
+
+def test_a_container_port_name_over_15_characters_stops_the_head_pod(
+    run_cli: Run, repo_copy: Path
+) -> None:
+    raycluster = repo_copy / "base/raycluster/raycluster.yaml"
+    line = _edit(
+        raycluster,
+        "              - name: object-manager\n                containerPort: 8302",
+        "              - name: ray-object-manager\n                containerPort: 8302",
+    )
+    rows = _caught_only_by_the_twin(run_cli, repo_copy, "overlays/dev/raycluster")
+    [event] = [r for r in rows if r[0] == "cluster-operator"]
+    assert event[1:3] == ("base/raycluster/raycluster.yaml", line)
+    assert "must be no more than 15 characters" in event[3]
+
+
+def test_the_crd_unit_without_server_side_apply_is_refused_at_its_sync_option(
+    run_cli: Run, repo_copy: Path
+) -> None:
+    appset = repo_copy / "argocd/applicationsets/applicationset-kuberay-dev.yaml"
+    line = _edit(
+        appset,
+        "            applySyncOption: ServerSideApply=true         # CRDs are",
+        "            applySyncOption: ServerSideApply=false        # CRDs are",
+    )
+    rows = _caught_only_by_the_twin(run_cli, repo_copy, "overlays/dev/crds")
+    at_option = [r for r in rows if r[1] == appset.relative_to(repo_copy).as_posix()]
+    assert {r[0] for r in at_option} == {"cluster-apply"}
+    assert {r[2] for r in at_option} == {line}
+    assert all("needs ServerSideApply=true" in r[3] for r in at_option)
+    too_long = [r for r in rows if r not in at_option and "annotations: Too long" in r[3]]
+    assert too_long
+    assert {r[1] for r in too_long} == {"base/crds/kustomization.yaml"}
+
+
+def test_a_namespace_synced_after_its_objects_leaves_them_refused(
+    run_cli: Run, repo_copy: Path
+) -> None:
+    namespace = repo_copy / "base/raycluster/namespace.yaml"
+    _edit(
+        namespace,
+        "  name: kuberay\n",
+        "  name: kuberay\n  annotations:\n    argocd.argoproj.io/sync-wave: \"5\"\n",
+    )
+    rows = _caught_only_by_the_twin(run_cli, repo_copy, "overlays/dev/raycluster")
+    refused = [r for r in rows if 'namespaces "kuberay" not found' in r[3]]
+    assert {r[0] for r in refused} == {"cluster-apply"}
+    files = {r[1] for r in refused}
+    assert "base/raycluster/raycluster.yaml" in files
+    assert "base/networkpolicy/networkpolicy-ray-default-deny.yaml" in files
+
+
+def test_a_head_pod_pod_security_refuses_once_kuberay_adds_the_autoscaler(
+    run_cli: Run, repo_copy: Path
+) -> None:
+    raycluster = repo_copy / "base/raycluster/raycluster.yaml"
+    text = raycluster.read_text()
+    options_line = text[: text.index("  autoscalerOptions:\n")].count("\n") + 1
+    _edit(
+        raycluster,
+        "      seccompProfile:\n        type: RuntimeDefault\n  headGroupSpec:\n",
+        "      seccompProfile:\n        type: RuntimeDefault\n"
+        "      appArmorProfile:\n        type: Unconfined\n  headGroupSpec:\n",
+    )
+    rows = _caught_only_by_the_twin(run_cli, repo_copy, "overlays/dev/raycluster")
+    [psa] = [r for r in rows if r[0] == "cluster-admission"]
+    assert psa[1:3] == ("base/raycluster/raycluster.yaml", options_line)
+    assert 'violates PodSecurity "restricted:latest"' in psa[3]
+    assert 'container "autoscaler"' in psa[3]
