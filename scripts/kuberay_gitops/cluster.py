@@ -25,7 +25,11 @@ object is valid: the API server and the operator do.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
+import os
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -160,6 +164,7 @@ class EnvironmentResult:
     generated: tuple[Generated, ...]
     problems: tuple[Problem, ...]
     seconds: float
+    cached: bool = False  # the verdict of an earlier run with the same inputs
 
 
 # ---------------------------------------------------------------------------- environments
@@ -310,7 +315,7 @@ def classify(error: ApiError, cel_texts: Sequence[str]) -> str:
 
 
 def _too_big_for_client_side(error: ApiError) -> bool:
-    """kubectl's last-applied annotation pushed the object over the 256 KiB annotation limit."""
+    """Client-side apply's annotation pushed the object over the 256 KiB limit."""
     return any(
         c.field == "metadata.annotations" and "Too long" in c.message for c in error.causes
     ) or ("metadata.annotations: Too long" in error.message)
@@ -863,19 +868,124 @@ def run_all(
     prerequisites: Callable[[str], Sequence[Mapping[str, Any]]],
     binaries: twin.TwinBinaries,
     scratch: Path,
+    cache: Path | None,
     timeout: float,
     jobs: int = 2,
 ) -> list[EnvironmentResult]:
     """Every environment, `jobs` twins at a time (each ~300 MB, mostly waiting on the API).
 
-    A failure of one twin (exit 3) stops the others: the pool's context manager waits
-    for each running environment, whose own context manager stops its processes.
+    An environment whose every input is unchanged since a run that stored its verdict
+    (`cache`, keyed by `result_key`) is not applied again. A failure of one twin (exit 3)
+    stops the others: the pool waits for each running environment, whose own context
+    manager stops its processes.
     """
+
+    def one(env: Environment) -> EnvironmentResult:
+        pre = prerequisites(env.name)
+        key = result_key(env, objects, pre, binaries, timeout) if cache is not None else ""
+        if cache is not None:
+            cached = load(cache, key, objects)
+            if cached is not None:
+                return cached
+        result = run_environment(env, objects, pre, binaries, scratch, timeout)
+        if cache is not None:
+            store(cache, key, result)
+        return result
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [
-            pool.submit(
-                run_environment, env, objects, prerequisites(env.name), binaries, scratch, timeout
-            )
-            for env in envs
-        ]
-        return [f.result() for f in futures]
+        return list(pool.map(one, envs))
+
+
+# ---------------------------------------------------------------------------- verdict cache
+
+CACHE_DIR = "cluster"
+_CACHE_LAYOUT = "cluster-v1"
+# The code that turns a twin's answers into findings is part of every key.
+_OWN_SOURCES = ("cluster.py", "tools/twin.py", "tools/kubeapi.py")
+
+
+def result_key(
+    env: Environment,
+    objects: Mapping[str, Sequence[K8sObject]],
+    prerequisites: Sequence[Mapping[str, Any]],
+    binaries: twin.TwinBinaries,
+    timeout: float,
+) -> str:
+    """A hash of everything an environment's verdict depends on.
+
+    The bytes of the three binaries (their content hashes from set-up), this stage's own
+    source, the prerequisites, and each unit in order: its Application, step, namespace,
+    sync options and every object it applies.
+    """
+    h = hashlib.sha256(_CACHE_LAYOUT.encode() + b"\0")
+    for path in (binaries.etcd, binaries.kube_apiserver, binaries.operator):
+        h.update(twin.recorded_hash(path).encode() + b"\0")
+    package = Path(__file__).parent
+    for rel in _OWN_SOURCES:
+        h.update((package / rel).read_bytes() + b"\0")
+    h.update(json.dumps([prerequisites, timeout], sort_keys=True, default=str).encode())
+    for unit in env.units:
+        h.update(
+            json.dumps(
+                [
+                    unit.app,
+                    unit.target,
+                    unit.step,
+                    unit.namespace,
+                    dict(unit.options),
+                    [o.body for o in objects.get(unit.target, ())],
+                ],
+                sort_keys=True,
+                default=str,
+            ).encode()
+        )
+    return h.hexdigest()
+
+
+def _position(obj: K8sObject) -> list[Any]:
+    return [obj.target, obj.position]
+
+
+def store(cache: Path, key: str, result: EnvironmentResult) -> None:
+    """Write a verdict atomically (a concurrent run sees the old file or the new one)."""
+    data = {
+        "name": result.name,
+        "applied": result.applied,
+        "seconds": result.seconds,
+        "generated": [[_position(g.owner), g.obj.body] for g in result.generated],
+        "problems": [
+            [_position(p.obj), list(p.field), p.check_id, p.message, p.severity.value]
+            for p in result.problems
+        ],
+    }
+    directory = cache / CACHE_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".{key}.{os.getpid()}.{threading.get_ident()}"
+    tmp.write_text(json.dumps(data, default=str))
+    os.replace(tmp, directory / f"{key}.json")
+
+
+def load(
+    cache: Path, key: str, objects: Mapping[str, Sequence[K8sObject]]
+) -> EnvironmentResult | None:
+    """A stored verdict, its objects re-attached to this run's (identical) objects."""
+    try:
+        data = json.loads((cache / CACHE_DIR / f"{key}.json").read_text())
+
+        def obj(at: list[Any]) -> K8sObject:
+            return objects[str(at[0])][int(at[1])]
+
+        generated = tuple(
+            g
+            for owner, body in data["generated"]
+            for g in (Generated(o, obj(owner)) for o in objects_from_docs([body], str(owner[0])))
+        )
+        problems = tuple(
+            Problem(obj(at), tuple(fld), check, message, Severity(sev))
+            for at, fld, check, message, sev in data["problems"]
+        )
+        return EnvironmentResult(
+            str(data["name"]), int(data["applied"]), generated, problems, 0.0, cached=True
+        )
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None  # absent, or not what this layout writes: run the twin

@@ -165,6 +165,7 @@ class ClusterSummary:
     applied: int
     generated: int
     seconds: float
+    cached: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ from kuberay_gitops.exitcodes import ExitCode, ToolError
 from kuberay_gitops.findings import Report, Severity
 from kuberay_gitops.pipeline import Stages, validate
 from kuberay_gitops.reporters import REPORTERS
-from kuberay_gitops.settings import Settings
+from kuberay_gitops.settings import CONFIG_FILE, Settings
 
 NAME_PATTERN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 NAME_MAX_LENGTH = 63
@@ -507,6 +507,27 @@ def _comment_notes(changes: Sequence[FileChange], source: str) -> list[str]:
     return [f'comments copied as they are still name "{source}": {", ".join(hits)}']
 
 
+def _plan_config(root: Path, name: str, source: str) -> FileChange | None:
+    """The new cluster gets the source cluster's prerequisites (`cluster.prerequisites`).
+
+    Without them the cluster stage would apply the new environment to a twin missing the
+    CRDs the source environment's cluster has (prometheus-operator, Kueue...).
+    """
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return None
+    text = path.read_text()
+    docs = _load(text)
+    top = docs[0] if docs and isinstance(docs[0], CommentedMap) else None
+    cluster = top.get("cluster") if top is not None else None
+    pre = cluster.get("prerequisites") if isinstance(cluster, CommentedMap) else None
+    if not isinstance(pre, CommentedMap) or source not in pre or name in pre:
+        return None
+    keys = list(pre)
+    pre.insert(keys.index(source) + 1, name, _fresh(copy.deepcopy(pre[source])))
+    return FileChange(CONFIG_FILE, _dump(docs).encode(), text.encode())
+
+
 def plan(repo_root: Path, name: str, source: str) -> Plan:
     """What `new-env NAME --from ENV` would write; reads the repository, writes nothing."""
     check_name(name)
@@ -523,6 +544,9 @@ def plan(repo_root: Path, name: str, source: str) -> Plan:
     project = _plan_project(repo_root, appset.project, appset.old_cluster, name, notes)
     if project is not None:
         changes.append(project)
+    config = _plan_config(repo_root, name, source)
+    if config is not None:
+        changes.append(config)
     notes[:0] = _comment_notes(changes, source)
     return Plan(
         name=name,
@@ -658,6 +682,12 @@ def run(settings: Settings, name: str, source: str, *, dry_run: bool = False) ->
             "(checkov skipped for speed)",
             err=True,
         )
+        # The settings were read before the config got the new cluster's prerequisites.
+        pre = settings.cluster_prerequisites
+        if p.source in pre and p.name not in pre:
+            settings = dataclasses.replace(
+                settings, cluster_prerequisites={**pre, p.name: pre[p.source]}
+            )
         report = validate(settings, [str(root / t) for t in p.targets], STAGES)
     except BaseException:
         journal.rollback()

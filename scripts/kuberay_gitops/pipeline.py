@@ -733,9 +733,7 @@ def _cluster_stage(
     if not envs:
         return [], extra
     missing = [
-        t
-        for t in all_targets
-        if t.path not in ok and any(t.path in e.targets for e in envs)
+        t for t in all_targets if t.path not in ok and any(t.path in e.targets for e in envs)
     ]
     extra += render_targets(settings, renderer, missing, use_cache) if missing else []
     objects = {**ok, **{rt.target.path: rt.objects for rt in extra if rt.error is None}}
@@ -754,6 +752,7 @@ def _cluster_stage(
         lambda name: _prerequisites(settings, name),
         binaries,
         settings.scratch_path,
+        settings.cache_path if use_cache and settings.render_cache else None,
         settings.cluster_timeout,
         settings.effective_jobs,
     )

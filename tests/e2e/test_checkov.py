@@ -37,7 +37,7 @@ spec:
 """
 
 Run = Callable[..., CliResult]
-ONLY_CHECKOV = ("--skip-checks", "--skip-lint", "--skip-schema")
+ONLY_CHECKOV = ("--skip-checks", "--skip-lint", "--skip-schema", "--no-cluster")
 
 
 def _checkov_rows(result: CliResult) -> list[tuple[Any, ...]]:

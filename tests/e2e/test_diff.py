@@ -57,7 +57,7 @@ TREE = {
 }
 
 Run = Callable[..., CliResult]
-FOUNDATION = ("--skip-checks", "--skip-checkov")
+FOUNDATION = ("--skip-checks", "--skip-checkov", "--no-cluster")
 
 
 def git(root: Path, *args: str) -> str:

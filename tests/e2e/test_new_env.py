@@ -89,7 +89,9 @@ def test_new_env_creates_overlays_and_applicationset_that_validate(
 
     check = run_cli("--repo", str(repo), "validate", "--format", "text", *_new_targets(repo, "qa"))
     assert check.exit_code == 0, check.stdout + check.stderr
-    assert check.stdout.strip().endswith(": 0 errors, 0 warnings")
+    summary = check.stdout.strip().splitlines()[-1]
+    assert ": 0 errors, 0 warnings; cluster " in summary, summary
+    assert "qa: " in summary  # the new environment was applied to its own twin
 
 
 def test_new_env_keeps_comments_and_changes_only_env_values(repo: Path, run_cli: Run) -> None:

@@ -64,7 +64,7 @@ def _rows(result: CliResult) -> list[tuple[Any, ...]]:
 Run = Callable[..., CliResult]
 
 # These trees exercise render, lint and schema; the project's checks have their own tests.
-FOUNDATION = ("--skip-checks", "--skip-checkov")
+FOUNDATION = ("--skip-checks", "--skip-checkov", "--no-cluster")
 
 
 def test_clean_tree_passes_and_says_what_it_checked(write_tree: WriteTree, run_cli: Run) -> None:

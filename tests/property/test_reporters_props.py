@@ -178,6 +178,8 @@ def test_json_report_round_trips_every_field(report: Report) -> None:
         "targets": [
             {"path": t.path, "objects": t.objects, "rendered": t.rendered} for t in report.targets
         ],
+        "clusters": [],
+        "cluster_skipped": None,
         "findings": [_expected_json(f) for f in report.findings],
         "notes": list(report.notes),
     }

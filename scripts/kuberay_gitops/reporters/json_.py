@@ -28,6 +28,7 @@ def render(report: Report) -> str:
                 "applied": c.applied,
                 "generated": c.generated,
                 "seconds": round(c.seconds, 1),
+                "cached": c.cached,
             }
             for c in report.clusters
         ],

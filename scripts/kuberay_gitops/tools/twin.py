@@ -83,6 +83,11 @@ def _verify(path: Path, module: str, version: str | None) -> Path:
     return path
 
 
+def recorded_hash(path: Path) -> str:
+    """The binary's sha256 as recorded at set-up (verified by `locate` before any use)."""
+    return path.with_name(path.name + ".stamp").read_text().split()[1]
+
+
 def locate(
     bindir: Path, etcd_version: str, apiserver_version: str, operator_module: str = _OPERATOR_MODULE
 ) -> TwinBinaries:

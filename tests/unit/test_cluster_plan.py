@@ -1,0 +1,437 @@
+"""The cluster stage's pure parts: Argo CD's order, environments, error classes, locations,
+and the verdict cache. The twin itself is exercised in tests/e2e/test_cluster.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kuberay_gitops import cluster
+from kuberay_gitops.checks._api import RepoFacts
+from kuberay_gitops.findings import Severity
+from kuberay_gitops.index import Generated, ObjectIndex
+from kuberay_gitops.manifests import K8sObject, objects_from_docs
+from kuberay_gitops.tools import twin
+from kuberay_gitops.tools.kubeapi import ApiError, Cause
+from tests.conftest import TOOLS_DIR, require_setup
+
+REPO = "https://github.com/platform-team/kuberay-gitops.git"
+
+
+def obj(
+    kind: str, name: str, *, api: str = "v1", ns: str | None = "kuberay", **meta: Any
+) -> K8sObject:
+    body: dict[str, Any] = {"apiVersion": api, "kind": kind, "metadata": {"name": name, **meta}}
+    if ns:
+        body["metadata"]["namespace"] = ns
+    [o] = objects_from_docs([body], "t")
+    return o
+
+
+def names(objects: list[K8sObject]) -> list[str]:
+    return [f"{o.ref.kind}/{o.ref.name}" for o in objects]
+
+
+# --------------------------------------------------------------------- Argo CD's order
+
+
+def test_kinds_follow_argocd_order_and_custom_resources_come_last() -> None:
+    order = cluster.sync_order(
+        [
+            obj("RayCluster", "a", api="ray.io/v1"),
+            obj("Deployment", "a", api="apps/v1"),
+            obj("CustomResourceDefinition", "x", api="apiextensions.k8s.io/v1", ns=None),
+            obj("ServiceAccount", "a"),
+            obj("Namespace", "kuberay", ns=None),
+        ]
+    )
+    assert names(order) == [
+        "Namespace/kuberay",
+        "ServiceAccount/a",
+        "CustomResourceDefinition/x",
+        "Deployment/a",
+        "RayCluster/a",
+    ]
+
+
+def test_a_later_sync_wave_goes_after_every_kind_of_an_earlier_one() -> None:
+    late_ns = obj(
+        "Namespace", "kuberay", ns=None, annotations={"argocd.argoproj.io/sync-wave": "1"}
+    )
+    order = cluster.sync_order([late_ns, obj("ConfigMap", "c")])
+    assert names(order) == ["ConfigMap/c", "Namespace/kuberay"]
+
+
+def test_presync_hooks_go_first_and_names_break_ties() -> None:
+    hook = obj("Job", "z", api="batch/v1", annotations={"argocd.argoproj.io/hook": "PreSync"})
+    order = cluster.sync_order([obj("ConfigMap", "b"), obj("ConfigMap", "a"), hook])
+    assert names(order) == ["Job/z", "ConfigMap/a", "ConfigMap/b"]
+
+
+def test_a_negative_wave_goes_before_wave_zero() -> None:
+    early = obj(
+        "Deployment", "d", api="apps/v1", annotations={"argocd.argoproj.io/sync-wave": "-1"}
+    )
+    assert names(cluster.sync_order([obj("Namespace", "n", ns=None), early])) == [
+        "Deployment/d",
+        "Namespace/n",
+    ]
+
+
+# --------------------------------------------------------------------- environments
+
+
+def _appset(steps: list[list[str]] | None, sync_options: list[str]) -> K8sObject:
+    elements = [
+        {"unit": u, "target": f"overlays/dev/{u}"} for u in ("crds", "operator", "raycluster")
+    ]
+    spec: dict[str, Any] = {
+        "goTemplate": True,
+        "generators": [{"list": {"elements": elements}}],
+        "template": {
+            "metadata": {"name": "dev-{{.unit}}", "labels": {"unit": "{{.unit}}"}},
+            "spec": {
+                "source": {"repoURL": REPO, "path": "{{.target}}"},
+                "destination": {"name": "dev", "namespace": "kuberay"},
+                "syncPolicy": {"syncOptions": sync_options},
+            },
+        },
+    }
+    if steps is not None:
+        spec["strategy"] = {
+            "type": "RollingSync",
+            "rollingSync": {
+                "steps": [
+                    {"matchExpressions": [{"key": "unit", "operator": "In", "values": s}]}
+                    for s in steps
+                ]
+            },
+        }
+    body = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "ApplicationSet",
+        "metadata": {"name": "dev", "namespace": "argocd"},
+        "spec": spec,
+    }
+    return objects_from_docs([body], "argocd")[0]
+
+
+FACTS = RepoFacts(
+    targets=frozenset(f"overlays/dev/{u}" for u in ("crds", "operator", "raycluster")),
+    repo_url=REPO,
+)
+
+
+def test_rolling_sync_steps_order_the_units_of_an_environment() -> None:
+    appset = _appset([["raycluster"], ["crds"], ["operator"]], ["ServerSideApply=true"])
+    [env] = cluster.environments(ObjectIndex([appset], "argocd"), FACTS)
+    assert env.name == "dev"
+    assert [(u.app, u.step) for u in env.units] == [
+        ("dev-raycluster", 0),
+        ("dev-crds", 1),
+        ("dev-operator", 2),
+    ]
+
+
+def test_without_rolling_sync_every_unit_is_one_step_in_generator_order() -> None:
+    [env] = cluster.environments(ObjectIndex([_appset(None, [])], "argocd"), FACTS)
+    assert [(u.app, u.step) for u in env.units] == [
+        ("dev-crds", 0),
+        ("dev-operator", 0),
+        ("dev-raycluster", 0),
+    ]
+
+
+def test_a_unit_no_step_selects_goes_last() -> None:
+    [env] = cluster.environments(ObjectIndex([_appset([["operator"]], [])], "argocd"), FACTS)
+    assert (env.units[0].app, env.units[0].step) == ("dev-operator", 0)
+    assert {u.step for u in env.units[1:]} == {1}
+
+
+def test_sync_options_and_their_lines_come_from_the_application() -> None:
+    appset = _appset(None, ["CreateNamespace=true", "ServerSideApply=true"])
+    [env] = cluster.environments(ObjectIndex([appset], "argocd"), FACTS)
+    unit = env.units[0]
+    assert unit.option("ServerSideApply")
+    assert unit.option("CreateNamespace")
+    assert not unit.option("SkipDryRunOnMissingResource")
+    assert unit.owner is appset
+    assert unit.option_fields["ServerSideApply"] == (
+        "spec",
+        "template",
+        "spec",
+        "syncPolicy",
+        "syncOptions",
+        1,
+    )
+
+
+def test_a_resource_annotation_overrides_the_application_sync_option() -> None:
+    appset = _appset(None, ["ServerSideApply=true"])
+    [env] = cluster.environments(ObjectIndex([appset], "argocd"), FACTS)
+    own = obj(
+        "ConfigMap", "c", annotations={"argocd.argoproj.io/sync-options": "ServerSideApply=false"}
+    )
+    assert not env.units[0].option("ServerSideApply", own)
+    assert env.units[0].option("ServerSideApply", obj("ConfigMap", "d"))
+
+
+def test_an_application_of_another_repository_is_no_unit() -> None:
+    facts = RepoFacts(targets=FACTS.targets, repo_url="https://example.com/other.git")
+    assert cluster.environments(ObjectIndex([_appset(None, [])], "argocd"), facts) == []
+
+
+# --------------------------------------------------------------------- refusals
+
+
+def test_field_paths_of_api_server_causes() -> None:
+    assert cluster.parse_field("spec.containers[0].ports[11].name") == (
+        "spec",
+        "containers",
+        0,
+        "ports",
+        11,
+        "name",
+    )
+    assert cluster.parse_field("metadata.labels[app.kubernetes.io/name]") == (
+        "metadata",
+        "labels",
+        "app.kubernetes.io/name",
+    )
+
+
+CEL_RULES = ["the managedBy field value must be either 'ray.io/kuberay-operator'"]
+
+
+def test_a_crd_rule_message_makes_a_cel_refusal() -> None:
+    err = ApiError(
+        422,
+        "Invalid",
+        'RayJob.ray.io "x" is invalid: spec.managedBy: Invalid value: "string": ' + CEL_RULES[0],
+        (Cause("spec.managedBy", "Invalid value: ...", "FieldValueInvalid"),),
+    )
+    assert cluster.classify(err, CEL_RULES) == cluster.CEL
+
+
+def test_a_schema_refusal_is_no_cel_refusal() -> None:
+    err = ApiError(422, "Invalid", "spec.x: Unsupported value", ())
+    assert cluster.classify(err, CEL_RULES) == cluster.APPLY
+
+
+def test_pod_security_and_webhooks_are_admission_refusals() -> None:
+    psa = ApiError(403, "Forbidden", 'pods "x" is forbidden: violates PodSecurity "restricted"')
+    hook = ApiError(400, "BadRequest", 'admission webhook "w" denied the request')
+    assert cluster.classify(psa, []) == cluster.ADMISSION
+    assert cluster.classify(hook, []) == cluster.ADMISSION
+    assert cluster.classify(ApiError(403, "Forbidden", "rbac says no"), []) == cluster.APPLY
+
+
+def test_cel_rules_are_read_from_every_level_of_a_crd() -> None:
+    crd = {
+        "spec": {
+            "versions": [
+                {
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "x-kubernetes-validations": [{"rule": "self.a", "message": "top"}],
+                            "properties": {
+                                "spec": {"x-kubernetes-validations": [{"rule": "has(self.b)"}]}
+                            },
+                        }
+                    }
+                }
+            ]
+        }
+    }
+    assert cluster._cel_texts([crd]) == ["top", "self.a", "has(self.b)"]
+
+
+def test_operator_rbac_denials_are_read_from_its_json_log() -> None:
+    log = (
+        '{"level":"error","msg":"x","error":"pods is forbidden: User '
+        '\\"system:serviceaccount:kuberay-system:kuberay-operator\\" cannot list resource '
+        '\\"pods\\" in API group \\"\\" in the namespace \\"kuberay\\""}\n'
+        '{"level":"info","msg":"pods \\"h\\" is forbidden: violates PodSecurity"}\n'
+    )
+    assert cluster.rbac_denials(log) == ['list pods in API group ""']
+
+
+def test_generated_name_suffixes_are_folded_so_retries_make_one_finding() -> None:
+    a = cluster._generic('pods "raycluster-head-w9vhz" is forbidden')
+    b = cluster._generic('pods "raycluster-head-4h7g9" is forbidden')
+    assert a == b == 'pods "raycluster-head-*" is forbidden'
+
+
+RAYCLUSTER: dict[str, Any] = {
+    "apiVersion": "ray.io/v1",
+    "kind": "RayCluster",
+    "metadata": {"name": "rc", "namespace": "kuberay"},
+    "spec": {
+        "autoscalerOptions": {},
+        "headGroupSpec": {"template": {"spec": {"containers": [{"name": "ray-head"}]}}},
+        "workerGroupSpecs": [
+            {"groupName": "gpu", "template": {"spec": {"containers": [{"name": "w"}]}}},
+            {"groupName": "cpu", "template": {"spec": {"containers": [{"name": "w"}]}}},
+        ],
+    },
+}
+
+
+def test_a_pod_field_in_an_event_points_into_the_group_template() -> None:
+    [rc] = objects_from_docs([RAYCLUSTER], "t")
+    msg = 'Failed to create head Pod: Pod "rc-head-x" is invalid: spec.containers[0].ports[3].name'
+    assert cluster._event_field(rc, msg) == (
+        "spec",
+        "headGroupSpec",
+        "template",
+        "spec",
+        "containers",
+        0,
+        "ports",
+        3,
+        "name",
+    )
+
+
+def test_the_autoscaler_container_points_at_autoscaler_options() -> None:
+    [rc] = objects_from_docs([RAYCLUSTER], "t")
+    msg = 'Failed to create head Pod: violates PodSecurity: (container "autoscaler" must not)'
+    assert cluster._event_field(rc, msg) == ("spec", "autoscalerOptions")
+
+
+def test_a_worker_event_points_at_its_group_by_name() -> None:
+    [rc] = objects_from_docs([RAYCLUSTER], "t")
+    msg = 'Failed to create worker Pod: pods "rc-cpu-worker-abcde" is forbidden: (container "w")'
+    assert cluster._event_field(rc, msg) == (
+        "spec",
+        "workerGroupSpecs",
+        1,
+        "template",
+        "spec",
+        "containers",
+        0,
+    )
+
+
+def test_a_rayjob_event_points_inside_its_cluster_spec() -> None:
+    body = {**RAYCLUSTER, "kind": "RayJob", "spec": {"rayClusterSpec": RAYCLUSTER["spec"]}}
+    [job] = objects_from_docs([body], "t")
+    assert cluster._event_field(job, "Failed to create head Pod x") == (
+        "spec",
+        "rayClusterSpec",
+        "headGroupSpec",
+        "template",
+    )
+
+
+def test_workers_wanted_are_replicas_clamped_to_the_bounds() -> None:
+    spec = {
+        "workerGroupSpecs": [
+            {"groupName": "a", "replicas": 9, "minReplicas": 1, "maxReplicas": 4},
+            {"groupName": "b", "replicas": 0, "minReplicas": 2, "maxReplicas": 4},
+            {"groupName": "c", "minReplicas": 1, "numOfHosts": 2},
+            {"groupName": "d", "replicas": 3, "suspend": True},
+        ]
+    }
+    assert cluster._desired_workers({"spec": spec}) == {"a": 4, "b": 2, "c": 2}
+    assert cluster._desired_workers({"spec": {**spec, "suspend": True}}) == {}
+
+
+def test_watch_namespace_flags() -> None:
+    assert cluster.watched_namespaces(["--watch-namespace=a,b"]) == {"a", "b"}
+    assert cluster.watched_namespaces(["--watch-namespace="]) is None
+    assert cluster.watched_namespaces([]) is None
+
+
+def test_the_operator_deployment_is_found_by_its_image_and_runs_with_its_args() -> None:
+    body = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "op", "namespace": "kuberay-system"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "kuberay-operator",
+                            "image": "quay.io/kuberay/operator:v1.7.0",
+                            "args": ["--watch-namespace=kuberay"],
+                            "env": [
+                                {"name": "A", "value": "1"},
+                                {
+                                    "name": "NS",
+                                    "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}},
+                                },
+                            ],
+                        }
+                    ]
+                }
+            }
+        },
+    }
+    [dep] = objects_from_docs([body], "t")
+    assert cluster.operator_deployment([obj("ConfigMap", "c"), dep]) is dep
+    assert cluster.operator_args(dep) == (
+        ["--watch-namespace=kuberay"],
+        {"A": "1", "NS": "kuberay-system"},
+    )
+    other = {**body, "spec": {"template": {"spec": {"containers": [{"image": "nginx"}]}}}}
+    assert cluster.operator_deployment(objects_from_docs([other], "t")) is None
+
+
+# --------------------------------------------------------------------- verdict cache
+
+
+@pytest.fixture
+def binaries() -> twin.TwinBinaries:
+    require_setup()
+    return twin.TwinBinaries(
+        TOOLS_DIR / "etcd", TOOLS_DIR / "kube-apiserver", TOOLS_DIR / "kuberay-operator"
+    )
+
+
+def _env_and_objects(value: str) -> tuple[cluster.Environment, dict[str, list[K8sObject]]]:
+    unit = cluster.Unit("dev-raycluster", "t", 0, "kuberay", {"ServerSideApply": "false"})
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c"},
+        "data": {"k": value},
+    }
+    return cluster.Environment("dev", (unit,)), {"t": objects_from_docs([body], "t")}
+
+
+def test_the_verdict_key_changes_with_any_applied_byte(binaries: twin.TwinBinaries) -> None:
+    env, objects = _env_and_objects("1")
+    key = cluster.result_key(env, objects, [], binaries, 90)
+    assert key == cluster.result_key(env, objects, [], binaries, 90)
+    assert key != cluster.result_key(env, _env_and_objects("2")[1], [], binaries, 90)
+    assert key != cluster.result_key(env, objects, [{"kind": "Namespace"}], binaries, 90)
+    other = cluster.Unit("dev-raycluster", "t", 0, "kuberay", {"ServerSideApply": "true"})
+    assert key != cluster.result_key(
+        cluster.Environment("dev", (other,)), objects, [], binaries, 90
+    )
+
+
+def test_a_stored_verdict_comes_back_on_this_run_s_objects(tmp_path: Path) -> None:
+    _, objects = _env_and_objects("1")
+    [cm] = objects["t"]
+    pod = objects_from_docs([{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}], "t")
+    result = cluster.EnvironmentResult(
+        "dev",
+        1,
+        (Generated(pod[0], cm),),
+        (cluster.Problem(cm, ("data", "k"), cluster.APPLY, "refused", Severity.WARNING),),
+        3.0,
+    )
+    cluster.store(tmp_path, "k", result)
+    loaded = cluster.load(tmp_path, "k", objects)
+    assert loaded is not None
+    assert loaded.cached
+    assert loaded.problems == result.problems
+    assert [(g.obj.ref, g.owner) for g in loaded.generated] == [(pod[0].ref, cm)]
+    assert cluster.load(tmp_path, "other", objects) is None
+    (tmp_path / cluster.CACHE_DIR / "k.json").write_text("{broken")
+    assert cluster.load(tmp_path, "k", objects) is None
