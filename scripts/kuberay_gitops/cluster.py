@@ -620,6 +620,11 @@ def _settled(
     return True
 
 
+# Races between the operator's own reconciles, retried at once and harmless: a create that
+# lost to an earlier one, an update of a stale version.
+_TRANSIENT = re.compile(r"already exists|the object has been modified")
+
+
 def _warnings(
     api: KubeAPI, live: Mapping[str, Mapping[str, Any]], run: _Run
 ) -> list[tuple[K8sObject, str]]:
@@ -635,7 +640,7 @@ def _warnings(
         by_ref[(obj.ref.kind, obj.ref.namespace or "", obj.ref.name)] = uid
     out: list[tuple[K8sObject, str]] = []
     for ev in api.list(res):
-        if ev.get("type") != "Warning":
+        if ev.get("type") != "Warning" or _TRANSIENT.search(str(ev.get("message", ""))):
             continue
         inv = ev.get("involvedObject") or {}
         uid = str(inv.get("uid") or "") or by_ref.get(

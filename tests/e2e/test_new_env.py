@@ -19,10 +19,11 @@ APPSET_DIR = Path("argocd/applicationsets")
 PROJECT = Path("argocd/projects/appproject-kuberay-platform.yaml")
 
 
-def _repo_url() -> str:
+def _real_config_sections() -> str:
+    """The real config's policy and cluster sections (the port plan, the prerequisites)."""
     config = yaml.safe_load((REPO_ROOT / "kuberay-gitops.yaml").read_text())
-    url: str = config["argocd"]["repo_url"]
-    return url
+    keep = {k: config[k] for k in ("argocd", "checks", "cluster") if k in config}
+    return yaml.safe_dump(keep, sort_keys=False)
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def repo(tmp_path: Path) -> Path:
     (tmp_path / "kuberay-gitops.yaml").write_text(
         config_text(
             targets=["overlays/*/*", "apps/*/overlays/*", "argocd"],
-            extra=f"argocd:\n  repo_url: {_repo_url()}\n",
+            extra=_real_config_sections(),
         )
     )
     return tmp_path
@@ -231,6 +232,10 @@ def test_new_env_targets_appear_in_affected(repo: Path, run_cli: Run) -> None:
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-qm", "base"], cwd=repo, check=True)
     assert run_cli("--repo", str(repo), "new-env", "qa", "--from", "staging").exit_code == 0
+    # new-env also gives qa its cluster prerequisites in the config, a global input that
+    # affects every target; commit it so that the manifests' own reach is what is measured.
+    subprocess.run(["git", "add", "kuberay-gitops.yaml"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "config"], cwd=repo, check=True)
     result = run_cli("--repo", str(repo), "affected", "--base", "HEAD", "--format", "json")
     assert result.exit_code == 0, result.stderr
     targets = json.loads(result.stdout)["targets"]
