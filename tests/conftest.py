@@ -161,6 +161,7 @@ def run_check(write_tree: WriteTree) -> Callable[..., CheckRun]:
                 schema=False,
                 checks=True,
                 checkov=False,
+                cluster=False,  # one check's behaviour; the twin has tests of its own
                 only_checks=frozenset({check_id}),
             ),
         )

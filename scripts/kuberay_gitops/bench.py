@@ -56,6 +56,7 @@ import yaml
 from kuberay_gitops import __version__
 from kuberay_gitops.cli import find_repo_root
 from kuberay_gitops.discover import discover, select
+from kuberay_gitops.mutation import copy_repository
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings, load
 from kuberay_gitops.tools.schemas import BUILTIN_TEMPLATE, CRD_TEMPLATE
 
@@ -66,6 +67,7 @@ PIPELINES = (
     "validate-warm",
     "changed-since",
     "checkov-once",
+    "cluster",
 )
 SOURCE_ENV = "staging"
 ENV_FORMAT = "env-{:03d}"
@@ -240,6 +242,118 @@ def measure(
             stderr=err_path.read_text(errors="replace"),
             timed_out=timed_out,
         )
+
+
+# --------------------------------------------------------------------------- cluster stage
+
+CLUSTER_CHANGE = (
+    "overlays/dev/raycluster/patch-raycluster-size.yaml",
+    "value: 60\n",
+    "value: 61\n",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterRun:
+    """One measured validate of the real repository, with and without the cluster stage."""
+
+    what: str
+    wall: float
+    tree_rss_kib: int
+    environments: Mapping[str, float]  # the twin's seconds per environment (0: reused)
+
+
+def _cluster_run(what: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> ClusterRun:
+    run = measure(argv, env=env, cwd=cwd)
+    summary = _require_clean(run, f"cluster: {what}")
+    del summary
+    data = json.loads(run.stdout)
+    envs = {str(c["environment"]): float(c["seconds"]) for c in data.get("clusters", [])}
+    _progress(f"cluster: {what}: {run.wall:.1f}s, {run.tree_rss_kib // 1024} MiB")
+    return ClusterRun(what, run.wall, run.tree_rss_kib, envs)
+
+
+def bench_cluster(real: Settings, tmp: Path) -> list[ClusterRun]:
+    """The cluster stage on a copy of the real repository: what the twin adds.
+
+    Cold runs start from an empty cache (renders, schemas and stored verdicts); the
+    one-environment run validates dev's RayCluster target, so dev alone is applied; the
+    changed-since run edits that target after a warm run and validates the change.
+    """
+    root = tmp / "cluster-real"
+    root.mkdir(parents=True)
+    copy_repository(real.repo_root, root)
+    cache = tmp / "cluster-cache"
+    (root / CONFIG_FILE).write_text(_config_text(real, cache))
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "bench")
+    tool = str(_tool())
+    env = _clean_env()
+
+    def argv(*extra: str) -> list[str]:
+        return [tool, "--repo", str(root), "validate", "--skip-checkov", "--format", "json", *extra]
+
+    def cold(what: str, *extra: str) -> ClusterRun:
+        shutil.rmtree(cache, ignore_errors=True)
+        return _cluster_run(what, argv(*extra), env, root)
+
+    one = "overlays/dev/raycluster"
+    runs = [
+        cold("static, cold", "--no-cluster"),
+        cold("with the twin, cold"),
+        _cluster_run("with the twin, warm (verdicts reused)", argv(), env, root),
+        cold("one environment (dev), static, cold", one, "--no-cluster"),
+        cold("one environment (dev), with the twin, cold", one),
+    ]
+    _cluster_run("warm-up", argv(), env, root)
+    path = root / CLUSTER_CHANGE[0]
+    path.write_text(path.read_text().replace(CLUSTER_CHANGE[1], CLUSTER_CHANGE[2], 1))
+    runs.append(
+        _cluster_run(
+            "changed-since, one environment touched", argv("--changed-since", "HEAD"), env, root
+        )
+    )
+    return runs
+
+
+def cluster_targets(runs: Sequence[ClusterRun]) -> list[Target]:
+    """The cluster stage's targets (issue: at most 30 s added, 5 s per environment...)."""
+    by = {r.what: r for r in runs}
+    added = by["with the twin, cold"].wall - by["static, cold"].wall
+    one_env = (
+        by["one environment (dev), with the twin, cold"].wall
+        - by["one environment (dev), static, cold"].wall
+    )
+    envs = max(1, len(by["with the twin, cold"].environments))
+    marginal = (added - one_env) / max(1, envs - 1)
+    peak = max(r.tree_rss_kib for r in runs)
+    changed = by["changed-since, one environment touched"].wall
+    return [
+        Target("the twin adds to a cold validate", f"{added:.1f} s", "≤ 30 s", added <= 30),
+        Target(
+            "each additional environment",
+            f"{marginal:.1f} s ({envs} environments; one alone adds {one_env:.1f} s)",
+            "≤ 5 s",
+            marginal <= 5,
+        ),
+        Target(
+            "--changed-since touching one environment", f"{changed:.1f} s", "< 15 s", changed < 15
+        ),
+        Target("peak RSS of the process tree", _mib(peak), "< 1.5 GiB", peak < 1536 * 1024),
+    ]
+
+
+def cluster_table(runs: Sequence[ClusterRun]) -> str:
+    """A markdown table of the cluster runs."""
+    lines = [
+        "| run | wall s | RSS MiB (tree) | twin s per environment |",
+        "|---|---|---|---|",
+    ]
+    for r in runs:
+        envs = ", ".join(f"{k} {v:.1f}" for k, v in sorted(r.environments.items())) or "-"
+        lines.append(f"| {r.what} | {r.wall:.2f} | {r.tree_rss_kib // 1024} | {envs} |")
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- synthetic repo
@@ -440,7 +554,12 @@ def _tool() -> Path:
 
 
 def _validate_argv(repo: Synthetic, *extra: str) -> list[str]:
-    return [str(_tool()), "--repo", str(repo.root), "validate", "--format", "json", *extra]
+    # The synthetic sizes measure the static pipeline's scaling; the cluster stage (a twin
+    # per environment) is measured on the real repository by `bench_cluster`.
+    return [
+        str(_tool()), "--repo", str(repo.root), "validate", "--no-cluster", "--format", "json",
+        *extra,
+    ]  # fmt: skip
 
 
 def has_changed_since() -> bool:
@@ -1195,15 +1314,25 @@ def run(opts: Options) -> tuple[list[Measurement], Path, Failure | None]:
     real = load(opts.repo)  # KUBERAY_GITOPS_SHARED_DIR / _TOOLS_DIR apply, as for validate
     started = time.perf_counter()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    cluster_runs: list[ClusterRun] = []
+
+    def everything(tmp: Path) -> tuple[list[Measurement], Failure | None]:
+        result = _all_sizes(opts, real, tmp)
+        if "cluster" in opts.only and result[1] is None:
+            cluster_runs.extend(bench_cluster(real, tmp))
+        return result
+
     if opts.keep:
         tmp = Path(tempfile.mkdtemp(prefix="kuberay-bench-"))
         _progress(f"keeping the synthetic repositories in {tmp}")
-        measurements, failure = _all_sizes(opts, real, tmp)
+        measurements, failure = everything(tmp)
     else:
         with tempfile.TemporaryDirectory(prefix="kuberay-bench-") as tmp_name:
-            measurements, failure = _all_sizes(opts, real, Path(tmp_name))
+            measurements, failure = everything(Path(tmp_name))
     fitted = slopes(measurements)
     verdicts = targets(measurements, fitted)
+    if cluster_runs:
+        verdicts.extend(cluster_targets(cluster_runs))
     if failure is not None:
         verdicts.insert(
             0,
@@ -1252,10 +1381,14 @@ def run(opts: Options) -> tuple[list[Measurement], Path, Failure | None]:
             for m in measurements
         ],
         "slopes": [asdict(s) for s in fitted],
+        "cluster": [asdict(r) for r in cluster_runs],
         "targets": [asdict(t) for t in verdicts],
     }
     path.write_text(json.dumps(data, indent=2) + "\n")
     print(table(measurements))
+    if cluster_runs:
+        print("Cluster stage (the real repository, checkov skipped):\n")
+        print(cluster_table(cluster_runs))
     if failure is not None:
         print(f"stopped at N={failure.n}: {failure.short}\n")
     if fitted:

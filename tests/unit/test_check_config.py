@@ -68,5 +68,5 @@ def test_bad_check_config_is_a_config_error(
 ) -> None:
     root: Path = write_tree(target_tree({**BAD, "kuberay-gitops.yaml": config_text(extra=extra)}))
     with pytest.raises(ConfigError) as info:
-        validate(load(root, env={}), (), Stages(lint=False, schema=False, checkov=False))
+        validate(load(root, env={}), (), Stages(lint=False, schema=False, checkov=False, cluster=False))
     assert str(info.value).startswith(message)

@@ -46,7 +46,7 @@ def test_a_cached_render_is_never_stale(write_tree: WriteTree, tmp_path: Path) -
     (root / "kuberay-gitops.yaml").write_text(
         config_text().replace("cache_dir:", f"cache_dir: {tmp_path / 'own-cache'}\n# was:")
     )
-    stages = Stages(lint=False, schema=False, checks=False, checkov=False)
+    stages = Stages(lint=False, schema=False, checks=False, checkov=False, cluster=False)
     settings = load(root, env={})
     first = validate(settings, (), stages)
     assert list((tmp_path / "own-cache" / rendercache.DIR).glob("*.ref"))

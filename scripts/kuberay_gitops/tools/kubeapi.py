@@ -161,6 +161,9 @@ class KubeAPI:
         meta = body.get("metadata") or {}
         ns = meta.get("namespace")
         name = meta.get("name")
+        if not name and meta.get("generateName"):
+            # No name to apply to: `kubectl create` is the only way such an object is made.
+            return self.request("POST", res.path(ns), body, query={"fieldManager": manager})
         if server_side:
             return self.request(
                 "PATCH",
