@@ -337,10 +337,16 @@ class _Run:
 
     api: KubeAPI
     cel_texts: list[str]
+    abort: threading.Event = field(default_factory=threading.Event)
     problems: list[Problem] = field(default_factory=list)
     applied: dict[str, K8sObject] = field(default_factory=dict)  # uid -> repo object
     owners: dict[tuple[str, str, str], str] = field(default_factory=dict)  # key -> app
     count: int = 0
+
+    def check_abort(self) -> None:
+        """Stop this environment when the run is interrupted or another twin failed."""
+        if self.abort.is_set():
+            raise ToolFailed("cluster stage interrupted")
 
     def refuse(self, obj: K8sObject, check_id: str, message: str, fld: FieldPath = ()) -> None:
         self.problems.append(Problem(obj, fld, check_id, one_line(message)))
@@ -394,6 +400,7 @@ def _apply_unit(run: _Run, unit: Unit, objects: Sequence[K8sObject]) -> None:
             api.create(ns_res, None, {"metadata": {"name": unit.namespace}})
     crds: list[str] = []
     for obj in sync_order(objects):
+        run.check_abort()
         if obj.ref.kind != "CustomResourceDefinition" and crds:
             _wait_established(api, crds)
             crds = []
@@ -783,6 +790,7 @@ def _collect(
         return []
     deadline = time.monotonic() + timeout
     while True:
+        run.check_abort()
         live = _snapshot(api)
         warnings = _warnings(api, live, run)
         if _settled(run, live, expected, {_key(o) for o, _ in warnings}):
@@ -834,6 +842,7 @@ def run_environment(
     binaries: twin.TwinBinaries,
     scratch: Path,
     timeout: float,
+    abort: threading.Event | None = None,
 ) -> EnvironmentResult:
     """One environment on a fresh twin: prerequisites, units in order, the operator.
 
@@ -844,7 +853,7 @@ def run_environment(
     every = [o for u in env.units for o in objects.get(u.target, ())]
     deployment = operator_deployment(every)
     with twin.control_plane(binaries, scratch) as plane:
-        run = _Run(plane.api, _cel_texts(prerequisites))
+        run = _Run(plane.api, _cel_texts(prerequisites), abort or threading.Event())
         _install_prerequisites(plane.api, prerequisites)
         service: Service | None = None
         watched: frozenset[str] | None = None
@@ -892,13 +901,21 @@ def run_all(
             cached = load(cache, key, objects)
             if cached is not None:
                 return cached
-        result = run_environment(env, objects, pre, binaries, scratch, timeout)
+        result = run_environment(env, objects, pre, binaries, scratch, timeout, abort)
         if cache is not None:
             store(cache, key, result)
         return result
 
+    abort = threading.Event()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, envs))
+        futures = [pool.submit(one, env) for env in envs]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:  # Ctrl-C or a failed twin: the others stop at their next step
+            abort.set()
+            for f in futures:
+                f.cancel()
+            raise
 
 
 # ---------------------------------------------------------------------------- verdict cache

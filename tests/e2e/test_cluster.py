@@ -10,6 +10,11 @@ copy shows the static layers alone pass the defect.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,8 +78,9 @@ def _caught_only_by_the_twin(run_cli: Run, root: Path, target: str) -> list[Row]
 def test_a_cel_rule_of_the_rayjob_crd_is_enforced(run_cli: Run, repo_copy: Path) -> None:
     rayjob = repo_copy / "apps/finetune-job/base/rayjob.yaml"
     line = _edit(
-        rayjob, "  submissionMode: K8sJobMode\n", "  managedBy: example.com/other-controller\n"
+        rayjob,
         "  submissionMode: K8sJobMode\n",
+        "  managedBy: example.com/other-controller\n  submissionMode: K8sJobMode\n",
     )
     rows = _caught_only_by_the_twin(run_cli, repo_copy, "apps/finetune-job/overlays/dev")
     [cel] = [r for r in rows if r[0] == "cluster-cel"]
@@ -144,7 +150,7 @@ def test_a_namespace_synced_after_its_objects_leaves_them_refused(
     _edit(
         namespace,
         "  name: kuberay\n",
-        "  name: kuberay\n  annotations:\n    argocd.argoproj.io/sync-wave: \"5\"\n",
+        '  name: kuberay\n  annotations:\n    argocd.argoproj.io/sync-wave: "5"\n',
     )
     rows = _caught_only_by_the_twin(run_cli, repo_copy, "overlays/dev/raycluster")
     refused = [r for r in rows if 'namespaces "kuberay" not found' in r[3]]
@@ -171,3 +177,52 @@ def test_a_head_pod_pod_security_refuses_once_kuberay_adds_the_autoscaler(
     assert psa[1:3] == ("base/raycluster/raycluster.yaml", options_line)
     assert 'violates PodSecurity "restricted:latest"' in psa[3]
     assert 'container "autoscaler"' in psa[3]
+
+
+def _twin_processes(marker: str) -> list[str]:
+    out = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if marker in cmdline and "kuberay_gitops" not in cmdline:
+            out.append(cmdline[:120])
+    return out
+
+
+def test_an_interrupted_run_stops_every_twin_process(repo_copy: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "interrupt-cache"  # every twin's files live under it: a marker
+    env = {**os.environ, **_env(), "KUBERAY_GITOPS_CACHE_DIR": str(cache)}
+    log = tmp_path / "stderr"
+    argv = [sys.executable, "-m", "kuberay_gitops", "--repo", str(repo_copy), "validate"]
+    with (
+        log.open("wb") as err,
+        subprocess.Popen(
+            [*argv, "--skip-checkov", "--quiet"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        ) as proc,
+    ):
+        try:
+            deadline = time.monotonic() + 120
+            while not _twin_processes(str(cache)) and time.monotonic() < deadline:
+                assert proc.poll() is None, log.read_text()
+                time.sleep(0.2)
+            assert _twin_processes(str(cache)), "no twin started within 120 s"
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode != 0
+    assert "Traceback" not in log.read_text()
+    deadline = time.monotonic() + 10
+    while _twin_processes(str(cache)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _twin_processes(str(cache)) == []
+    assert not any((cache / "tmp").glob("twin-*"))  # work directories removed
