@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from kuberay_gitops import __version__, harden, inputs, newenv, secretscan
+from kuberay_gitops import __version__, cluster, harden, inputs, newenv, secretscan
 from kuberay_gitops import affected as affected_mod
 from kuberay_gitops import checks as registry
 from kuberay_gitops import diff as diff_mod
@@ -338,6 +338,7 @@ SCANS = {
     **{i.split("[", 1)[0]: inputs for i in inputs.CHECK_IDS},
     **{i.split("[", 1)[0]: harden for i in harden.CHECK_IDS},
     **{i.split("[", 1)[0]: secretscan for i in secretscan.CHECK_IDS},
+    **dict.fromkeys(cluster.CHECK_IDS, cluster),
 }
 
 
@@ -370,11 +371,12 @@ def checks_markdown() -> str:
             out.append(f"- Options: {opts}")
     out += ["", "## Repository scans", ""]
     out.append(
-        "These run on the repository files before rendering (ids: "
+        "These run on the repository files before rendering, and on the control-plane twin "
+        "after it (ids: "
         + ", ".join(f"`{i}`" for i in sorted(SCANS))
         + ")."
     )
-    for module in (inputs, harden, secretscan):
+    for module in (inputs, harden, secretscan, cluster):
         out += [
             "",
             f"### `{module.__name__.rsplit('.', 1)[1]}`",

@@ -105,7 +105,8 @@ def repo_directories(root: Path) -> frozenset[str]:
 
 
 SCAN_IDS = frozenset(
-    i.split("[", 1)[0] for i in (*inputs.CHECK_IDS, *harden.CHECK_IDS, *secretscan.CHECK_IDS)
+    i.split("[", 1)[0]
+    for i in (*inputs.CHECK_IDS, *harden.CHECK_IDS, *secretscan.CHECK_IDS, *cluster.CHECK_IDS)
 )
 
 

@@ -19,7 +19,7 @@ from types import MappingProxyType, ModuleType
 from urllib.parse import quote, urlsplit
 
 from kuberay_gitops import checks as registry
-from kuberay_gitops import harden, inputs, secretscan
+from kuberay_gitops import cluster, harden, inputs, secretscan
 from kuberay_gitops.findings import RuleInfo
 
 CHECKS_DOC = "docs/checks.md"
@@ -45,6 +45,13 @@ SCAN_SUMMARIES: Mapping[str, str] = MappingProxyType(
         "to the scan",
         secretscan.CHECK_ID: "no credential-shaped or high-entropy string in repository YAML",
         secretscan.SECRET_OBJECT: "no plain-text value in a Secret or a secretGenerator literal",
+        cluster.APPLY: "the API server of a control-plane twin accepts every object as Argo "
+        "CD applies it",
+        cluster.CEL: "objects keep the validation rules (CEL) of their CRDs",
+        cluster.ADMISSION: "admission (Pod Security, webhooks) admits every object and every "
+        "Pod the operator creates",
+        cluster.OPERATOR: "the real KubeRay operator reconciles every Ray object without a "
+        "warning",
     }
 )
 
@@ -126,6 +133,7 @@ def _scan_rules(repo_url: str) -> dict[str, RuleInfo]:
             {i: harden.HINTS.get(i, harden.HINTS[i.split("[", 1)[0]]) for i in harden.CHECK_IDS},
         ),
         (secretscan, dict.fromkeys(secretscan.CHECK_IDS, secretscan.HINT)),
+        (cluster, dict(cluster.HINTS)),
     ]
     out = {}
     for module, by_id in hints:
