@@ -65,6 +65,7 @@ HINTS: Mapping[str, str] = {
 FIELD_MANAGER = "argocd-controller"
 PREREQUISITE_MANAGER = "cluster-prerequisites"
 ESTABLISHED_SECONDS = 20.0
+CRD_PARALLEL = 2  # CRDs applied side by side (the machines this runs on have 2 cores)
 # The kinds whose objects the operator (or the API server for it) may generate.
 GENERATED_KINDS: tuple[tuple[str, str], ...] = (
     ("v1", "Pod"),
@@ -342,6 +343,7 @@ class _Run:
     applied: dict[str, K8sObject] = field(default_factory=dict)  # uid -> repo object
     owners: dict[tuple[str, str, str], str] = field(default_factory=dict)  # key -> app
     count: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def check_abort(self) -> None:
         """Stop this environment when the run is interrupted or another twin failed."""
@@ -349,7 +351,8 @@ class _Run:
             raise ToolFailed("cluster stage interrupted")
 
     def refuse(self, obj: K8sObject, check_id: str, message: str, fld: FieldPath = ()) -> None:
-        self.problems.append(Problem(obj, fld, check_id, one_line(message)))
+        with self.lock:
+            self.problems.append(Problem(obj, fld, check_id, one_line(message)))
 
 
 def _with_namespace(obj: K8sObject, res: Resource, unit: Unit) -> dict[str, Any]:
@@ -398,80 +401,104 @@ def _apply_unit(run: _Run, unit: Unit, objects: Sequence[K8sObject]) -> None:
         assert ns_res is not None
         with contextlib.suppress(ApiError):  # it may exist already: that is fine
             api.create(ns_res, None, {"metadata": {"name": unit.namespace}})
-    crds: list[str] = []
-    for obj in sync_order(objects):
+    ordered = sync_order(objects)
+    i = 0
+    while i < len(ordered):
         run.check_abort()
-        if obj.ref.kind != "CustomResourceDefinition" and crds:
-            _wait_established(api, crds)
-            crds = []
-        res = _resource(run, obj)
-        if res is None:
-            how = (
-                "its apply fails"
-                if unit.option("SkipDryRunOnMissingResource", obj)
-                else "Argo CD's dry run fails (SkipDryRunOnMissingResource is not set)"
+        # Consecutive CRDs (same wave, one kind) do not depend on each other: applied side
+        # by side, the API server's work on megabyte-sized schemas uses both cores.
+        j = i
+        while j < len(ordered) and ordered[j].ref.kind == "CustomResourceDefinition":
+            j += 1
+        if j > i + 1:
+            with ThreadPoolExecutor(max_workers=CRD_PARALLEL) as pool:
+                applied = list(pool.map(lambda o: _apply_one(run, unit, o), ordered[i:j]))
+            _wait_established(
+                api, [o.ref.name for o, ok in zip(ordered[i:j], applied, strict=True) if ok]
             )
-            run.refuse(
-                obj,
-                APPLY,
-                f"{obj.ref.kind} {obj.ref.api_version} is not served by the cluster when "
-                f"{unit.app} syncs: {how}; its CRD is not installed by an earlier unit or "
-                "a cluster prerequisite",
-                ("apiVersion",),
-            )
+            i = j
             continue
-        body = _with_namespace(obj, res, unit)
-        meta = body["metadata"]
-        key = (
-            f"{obj.ref.api_version}/{obj.ref.kind}",
-            str(meta.get("namespace", "")),
-            obj.ref.name,
+        if _apply_one(run, unit, ordered[i]) and ordered[i].ref.kind == "CustomResourceDefinition":
+            _wait_established(api, [ordered[i].ref.name])
+        i += 1
+
+
+def _apply_one(run: _Run, unit: Unit, obj: K8sObject) -> bool:
+    """Apply one object as its Application would; True when the API server took it."""
+    api = run.api
+    res = _resource(run, obj)
+    if res is None:
+        how = (
+            "its apply fails"
+            if unit.option("SkipDryRunOnMissingResource", obj)
+            else "Argo CD's dry run fails (SkipDryRunOnMissingResource is not set)"
         )
+        run.refuse(
+            obj,
+            APPLY,
+            f"{obj.ref.kind} {obj.ref.api_version} is not served by the cluster when "
+            f"{unit.app} syncs: {how}; its CRD is not installed by an earlier unit or "
+            "a cluster prerequisite",
+            ("apiVersion",),
+        )
+        return False
+    body = _with_namespace(obj, res, unit)
+    meta = body["metadata"]
+    key = (f"{obj.ref.api_version}/{obj.ref.kind}", str(meta.get("namespace", "")), obj.ref.name)
+    with run.lock:
         other = run.owners.get(key)
-        if other is not None and other != unit.app and unit.option("FailOnSharedResource", obj):
+    if other is not None and other != unit.app and unit.option("FailOnSharedResource", obj):
+        run.refuse(
+            obj,
+            APPLY,
+            f"{obj.ref.kind} {obj.ref.name} is also synced by {other}: {unit.app} fails "
+            "with FailOnSharedResource=true",
+            ("metadata", "name"),
+        )
+        return False
+    server_side = unit.option("ServerSideApply", obj)
+    try:
+        live = api.apply(res, body, server_side=server_side, manager=FIELD_MANAGER)
+    except ApiError as exc:
+        if not server_side and _too_big_for_client_side(exc) and unit.owner is not None:
             run.refuse(
-                obj,
+                unit.owner,
                 APPLY,
-                f"{obj.ref.kind} {obj.ref.name} is also synced by {other}: {unit.app} fails "
-                "with FailOnSharedResource=true",
-                ("metadata", "name"),
+                f"{obj.ref.kind} {obj.ref.name} is too big for client-side apply "
+                f"({exc.message}): Application {unit.app} needs ServerSideApply=true",
+                unit.option_fields.get("ServerSideApply", unit.option_fields.get("", ())),
             )
-            continue
-        server_side = unit.option("ServerSideApply", obj)
-        try:
-            live = api.apply(res, body, server_side=server_side, manager=FIELD_MANAGER)
-        except ApiError as exc:
-            if not server_side and _too_big_for_client_side(exc) and unit.owner is not None:
-                run.refuse(
-                    unit.owner,
-                    APPLY,
-                    f"{obj.ref.kind} {obj.ref.name} is too big for client-side apply "
-                    f"({exc.message}): Application {unit.app} needs ServerSideApply=true",
-                    unit.option_fields.get("ServerSideApply", unit.option_fields.get("", ())),
-                )
-            run.refuse(obj, classify(exc, run.cel_texts), str(exc), _problem_field(exc))
-            continue
+        run.refuse(obj, classify(exc, run.cel_texts), str(exc), _problem_field(exc))
+        return False
+    uid = str((live.get("metadata") or {}).get("uid", ""))
+    with run.lock:
         run.owners[key] = unit.app
         run.count += 1
-        uid = str((live.get("metadata") or {}).get("uid", ""))
         if uid:
             run.applied[uid] = obj
         if obj.ref.kind == "CustomResourceDefinition":
-            crds.append(obj.ref.name)
             run.cel_texts.extend(_cel_texts([obj.body]))
-    _wait_established(api, crds)
+    return True
 
 
 def _install_prerequisites(api: KubeAPI, objects: Sequence[Mapping[str, Any]]) -> None:
     """The cluster's own namespaces and CRDs (not the repository's), applied server-side."""
-    names = []
-    for obj in objects:
+
+    def install(obj: Mapping[str, Any]) -> None:
         res = api.resource(str(obj.get("apiVersion")), str(obj.get("kind")))
         assert res is not None  # Namespaces and CRDs are always served
         api.apply(res, obj, server_side=True, manager=PREREQUISITE_MANAGER)
-        if obj.get("kind") == "CustomResourceDefinition":
-            names.append(str((obj.get("metadata") or {}).get("name", "")))
-    _wait_established(api, names)
+
+    with ThreadPoolExecutor(max_workers=CRD_PARALLEL) as pool:
+        list(pool.map(install, objects))
+    _wait_established(
+        api,
+        [
+            str((o.get("metadata") or {}).get("name", ""))
+            for o in objects
+            if o.get("kind") == "CustomResourceDefinition"
+        ],
+    )
 
 
 def _default_service_accounts(api: KubeAPI) -> None:
