@@ -372,9 +372,7 @@ def checks_markdown() -> str:
     out += ["", "## Repository scans", ""]
     out.append(
         "These run on the repository files before rendering, and on the control-plane twin "
-        "after it (ids: "
-        + ", ".join(f"`{i}`" for i in sorted(SCANS))
-        + ")."
+        "after it (ids: " + ", ".join(f"`{i}`" for i in sorted(SCANS)) + ")."
     )
     for module in (inputs, harden, secretscan, cluster):
         out += [

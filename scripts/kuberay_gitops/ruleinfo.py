@@ -50,8 +50,7 @@ SCAN_SUMMARIES: Mapping[str, str] = MappingProxyType(
         cluster.CEL: "objects keep the validation rules (CEL) of their CRDs",
         cluster.ADMISSION: "admission (Pod Security, webhooks) admits every object and every "
         "Pod the operator creates",
-        cluster.OPERATOR: "the real KubeRay operator reconciles every Ray object without a "
-        "warning",
+        cluster.OPERATOR: "the real KubeRay operator reconciles every Ray object without a warning",
     }
 )
 
