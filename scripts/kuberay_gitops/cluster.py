@@ -29,6 +29,8 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -862,6 +864,73 @@ def _collect(
     return generated
 
 
+def layer_units(env: Environment, objects: Mapping[str, Sequence[K8sObject]]) -> tuple[Unit, ...]:
+    """The leading units that hold nothing but CRDs (the crds unit): a shareable base."""
+    out: list[Unit] = []
+    for unit in env.units:
+        objs = objects.get(unit.target, ())
+        if not objs or any(o.ref.kind != "CustomResourceDefinition" for o in objs):
+            break
+        out.append(unit)
+    return tuple(out)
+
+
+@dataclass(slots=True)
+class Layers:
+    """Frozen twins holding only an environment's CRD units, shared between environments.
+
+    Every environment of this run or a later one whose CRD units apply the same bytes the
+    same way starts from the same store. Applying megabyte-sized CRDs is most of a twin's
+    work; a twin started from a copy of such a store has them stored and served as the
+    first twin left them. A layer is only kept when its units applied without any finding,
+    so a layer never hides one. Without a cache a layer is built only when several
+    environments of the run share it (for one, it would cost a twin more).
+    """
+
+    root: Path
+    binaries: twin.TwinBinaries
+    scratch: Path
+    locks: dict[str, threading.Lock] = field(default_factory=dict)
+    guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def key(self, units: Sequence[Unit], objects: Mapping[str, Sequence[K8sObject]]) -> str:
+        """What the layer's store depends on: binaries, this code, the units' options and CRDs."""
+        h = _own_hash(self.binaries, "layer-v1")
+        for unit in units:
+            h.update(
+                json.dumps(
+                    [unit.namespace, dict(unit.options), [o.body for o in objects[unit.target]]],
+                    sort_keys=True,
+                    default=str,
+                ).encode()
+            )
+        return h.hexdigest()
+
+    def get(
+        self,
+        units: Sequence[Unit],
+        objects: Mapping[str, Sequence[K8sObject]],
+        abort: threading.Event,
+    ) -> Path | None:
+        """The frozen store of these units, built now if no run has built it; None if they fail."""
+        key = self.key(units, objects)
+        with self.guard:
+            lock = self.locks.setdefault(key, threading.Lock())
+        with lock:  # two environments with the same CRDs: the second waits for the first
+            path = self.root / key
+            if path.is_dir():
+                return path
+            with twin.control_plane(self.binaries, self.scratch) as plane:
+                run = _Run(plane.api, [], abort)
+                for unit in units:
+                    _apply_unit(run, unit, objects[unit.target])
+                if run.problems:
+                    return None
+                self.root.mkdir(parents=True, exist_ok=True)
+                plane.freeze(path)
+            return path if path.is_dir() else None
+
+
 def run_environment(
     env: Environment,
     objects: Mapping[str, Sequence[K8sObject]],
@@ -870,22 +939,35 @@ def run_environment(
     scratch: Path,
     timeout: float,
     abort: threading.Event | None = None,
+    layers: Layers | None = None,
 ) -> EnvironmentResult:
     """One environment on a fresh twin: prerequisites, units in order, the operator.
 
     The operator starts once the unit holding its Deployment is applied, as in a real
-    cluster, so later units meet a running operator.
+    cluster, so later units meet a running operator. With `layers`, the twin starts from
+    the store of its CRD units applied alone (then the prerequisites, which are CRDs and
+    namespaces independent of them, come after them rather than before).
     """
     start = time.monotonic()
+    abort = abort or threading.Event()
     every = [o for u in env.units for o in objects.get(u.target, ())]
     deployment = operator_deployment(every)
-    with twin.control_plane(binaries, scratch) as plane:
-        run = _Run(plane.api, _cel_texts(prerequisites), abort or threading.Event())
+    base = layer_units(env, objects) if layers is not None else ()
+    store = layers.get(base, objects, abort) if layers is not None and base else None
+    if store is None:
+        base = ()
+    with twin.control_plane(binaries, scratch, etcd_data=store) as plane:
+        run = _Run(plane.api, _cel_texts(prerequisites), abort)
+        for unit in base:  # what the layer's twin applied, as it applied it
+            for obj in objects[unit.target]:
+                run.owners[(f"{obj.ref.api_version}/{obj.ref.kind}", "", obj.ref.name)] = unit.app
+                run.count += 1
+                run.cel_texts.extend(_cel_texts([obj.body]))
         _install_prerequisites(plane.api, prerequisites)
         service: Service | None = None
         watched: frozenset[str] | None = None
         started = False
-        for unit in env.units:
+        for unit in env.units[len(base) :]:
             unit_objects = objects.get(unit.target, ())
             _apply_unit(run, unit, unit_objects)
             _default_service_accounts(plane.api)  # kube-controller-manager's job
@@ -920,6 +1002,23 @@ def run_all(
     stops the others: the pool waits for each running environment, whose own context
     manager stops its processes.
     """
+    if cache is not None:
+        layers = Layers(cache / LAYERS_DIR, binaries, scratch)
+    else:  # --no-cache: layers are shared within this run only
+        scratch.mkdir(parents=True, exist_ok=True)
+        layers = Layers(Path(tempfile.mkdtemp(prefix="layers-", dir=scratch)), binaries, scratch)
+    shared: dict[str, int] = {}
+    for env in envs:
+        base = layer_units(env, objects)
+        if base:
+            k = layers.key(base, objects)
+            shared[k] = shared.get(k, 0) + 1
+
+    def use_layers(env: Environment) -> Layers | None:
+        base = layer_units(env, objects)
+        if not base or (cache is None and shared.get(layers.key(base, objects), 0) < 2):
+            return None
+        return layers
 
     def one(env: Environment) -> EnvironmentResult:
         pre = prerequisites(env.name)
@@ -928,29 +1027,47 @@ def run_all(
             cached = load(cache, key, objects)
             if cached is not None:
                 return cached
-        result = run_environment(env, objects, pre, binaries, scratch, timeout, abort)
+        result = run_environment(
+            env, objects, pre, binaries, scratch, timeout, abort, use_layers(env)
+        )
         if cache is not None:
             store(cache, key, result)
         return result
 
     abort = threading.Event()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(one, env) for env in envs]
-        try:
-            return [f.result() for f in futures]
-        except BaseException:  # Ctrl-C or a failed twin: the others stop at their next step
-            abort.set()
-            for f in futures:
-                f.cancel()
-            raise
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [pool.submit(one, env) for env in envs]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:  # Ctrl-C or a failed twin: the others stop at their next step
+                abort.set()
+                for f in futures:
+                    f.cancel()
+                raise
+    finally:
+        if cache is None:
+            shutil.rmtree(layers.root, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------- verdict cache
 
 CACHE_DIR = "cluster"
+LAYERS_DIR = "cluster-layers"
 _CACHE_LAYOUT = "cluster-v1"
 # The code that turns a twin's answers into findings is part of every key.
 _OWN_SOURCES = ("cluster.py", "tools/twin.py", "tools/kubeapi.py")
+
+
+def _own_hash(binaries: twin.TwinBinaries, layout: str) -> hashlib._Hash:
+    """A sha256 started with the layout, the binaries' recorded hashes and this stage's code."""
+    h = hashlib.sha256(layout.encode() + b"\0")
+    for path in (binaries.etcd, binaries.kube_apiserver, binaries.operator):
+        h.update(twin.recorded_hash(path).encode() + b"\0")
+    package = Path(__file__).parent
+    for rel in _OWN_SOURCES:
+        h.update((package / rel).read_bytes() + b"\0")
+    return h
 
 
 def result_key(
@@ -966,12 +1083,7 @@ def result_key(
     source, the prerequisites, and each unit in order: its Application, step, namespace,
     sync options and every object it applies.
     """
-    h = hashlib.sha256(_CACHE_LAYOUT.encode() + b"\0")
-    for path in (binaries.etcd, binaries.kube_apiserver, binaries.operator):
-        h.update(twin.recorded_hash(path).encode() + b"\0")
-    package = Path(__file__).parent
-    for rel in _OWN_SOURCES:
-        h.update((package / rel).read_bytes() + b"\0")
+    h = _own_hash(binaries, _CACHE_LAYOUT)
     h.update(json.dumps([prerequisites, timeout], sort_keys=True, default=str).encode())
     for unit in env.units:
         h.update(

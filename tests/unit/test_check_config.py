@@ -67,6 +67,7 @@ def test_bad_check_config_is_a_config_error(
     write_tree: WriteTree, extra: str, message: str
 ) -> None:
     root: Path = write_tree(target_tree({**BAD, "kuberay-gitops.yaml": config_text(extra=extra)}))
+    stages = Stages(lint=False, schema=False, checkov=False, cluster=False)
     with pytest.raises(ConfigError) as info:
-        validate(load(root, env={}), (), Stages(lint=False, schema=False, checkov=False, cluster=False))
+        validate(load(root, env={}), (), stages)
     assert str(info.value).startswith(message)

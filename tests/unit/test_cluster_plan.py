@@ -435,3 +435,41 @@ def test_a_stored_verdict_comes_back_on_this_run_s_objects(tmp_path: Path) -> No
     assert cluster.load(tmp_path, "other", objects) is None
     (tmp_path / cluster.CACHE_DIR / "k.json").write_text("{broken")
     assert cluster.load(tmp_path, "k", objects) is None
+
+
+# --------------------------------------------------------------------- CRD layers
+
+
+def _crd(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": name},
+    }
+
+
+def test_only_leading_crd_only_units_make_a_layer() -> None:
+    objects = {
+        "crds": objects_from_docs([_crd("a.x.io"), _crd("b.x.io")], "crds"),
+        "op": objects_from_docs([_crd("c.x.io"), {"apiVersion": "v1", "kind": "Namespace"}], "op"),
+        "more": objects_from_docs([_crd("d.x.io")], "more"),
+    }
+    units = tuple(cluster.Unit(t, t, i, "", {}) for i, t in enumerate(("crds", "op", "more")))
+    assert cluster.layer_units(cluster.Environment("dev", units), objects) == units[:1]
+    reversed_env = cluster.Environment("dev", (units[1], units[0]))
+    assert cluster.layer_units(reversed_env, objects) == ()
+
+
+def test_environments_with_the_same_crds_share_a_layer_key(
+    binaries: twin.TwinBinaries, tmp_path: Path
+) -> None:
+    layers = cluster.Layers(tmp_path, binaries, tmp_path)
+    dev = {"overlays/dev/crds": objects_from_docs([_crd("a.x.io")], "overlays/dev/crds")}
+    prod = {"overlays/prod/crds": objects_from_docs([_crd("a.x.io")], "overlays/prod/crds")}
+    ssa = {"ServerSideApply": "true"}
+    key = layers.key([cluster.Unit("dev-crds", "overlays/dev/crds", 0, "", ssa)], dev)
+    assert key == layers.key([cluster.Unit("prod-crds", "overlays/prod/crds", 0, "", ssa)], prod)
+    csa = cluster.Unit("dev-crds", "overlays/dev/crds", 0, "", {"ServerSideApply": "false"})
+    assert key != layers.key([csa], dev)
+    other = {"overlays/dev/crds": objects_from_docs([_crd("b.x.io")], "overlays/dev/crds")}
+    assert key != layers.key([cluster.Unit("dev-crds", "overlays/dev/crds", 0, "", ssa)], other)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import os
 import re
 import secrets
 import shutil
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ _OPERATOR_MODULE = "github.com/ray-project/kuberay/ray-operator"
 ADMIN_USER = "kuberay-gitops-admin"
 SERVICE_CIDR = "10.96.0.0/16"
 READY_SECONDS = 60.0
+FREEZE_SECONDS = 10.0  # a clean stop before a store is kept
 # A soft memory limit per API server: megabyte-sized CRDs make its heap grow fast, and two
 # twins run side by side within the stage's memory budget.
 GO_RUNTIME: Mapping[str, str] = {"GOMEMLIMIT": "400MiB"}
@@ -192,6 +195,22 @@ class ControlPlane:
         self.services.append(service)
         return service
 
+    def freeze(self, dest: Path) -> None:
+        """Stop the twin cleanly and keep its etcd store at `dest` (atomically).
+
+        Another twin can start from a copy of it (`control_plane(etcd_data=...)`) with every
+        object already stored, as this twin left them.
+        """
+        for service in reversed(self.services):
+            service.stop(grace=FREEZE_SECONDS)
+        self.services.clear()
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}")
+        shutil.copytree(self.workdir / "etcd", tmp)
+        try:
+            tmp.rename(dest)
+        except OSError:  # another run froze the same store first: keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def stop(self) -> None:
         """Stop every process, newest first."""
         for service in reversed(self.services):
@@ -200,10 +219,17 @@ class ControlPlane:
 
 
 @contextlib.contextmanager
-def control_plane(binaries: TwinBinaries, scratch: Path) -> Iterator[ControlPlane]:
-    """A fresh etcd + kube-apiserver; always stopped and removed on the way out."""
+def control_plane(
+    binaries: TwinBinaries, scratch: Path, etcd_data: Path | None = None
+) -> Iterator[ControlPlane]:
+    """A fresh etcd + kube-apiserver; always stopped and removed on the way out.
+
+    `etcd_data`: a copy of a frozen twin's store to start from (`ControlPlane.freeze`).
+    """
     scratch.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="twin-", dir=scratch))
+    if etcd_data is not None:
+        shutil.copytree(etcd_data, workdir / "etcd")
     plane: ControlPlane | None = None
     services: list[Service] = []
     try:
