@@ -183,7 +183,7 @@ def test_validate_changed_since_validates_only_the_affected_target(
     text = run_cli("--repo", str(repo), "validate", *FOUNDATION, "--changed-since", "main")
     assert text.stdout.splitlines()[-2:] == [
         "(changed since main: 1 of 2 targets)",
-        "checked 1 target, 1 object: 0 errors, 0 warnings",
+        "checked 1 target, 1 object: 0 errors, 0 warnings; cluster stage skipped (--no-cluster)",
     ]
 
 

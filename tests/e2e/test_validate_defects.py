@@ -71,7 +71,9 @@ def test_clean_tree_passes_and_says_what_it_checked(write_tree: WriteTree, run_c
     root = write_tree(_tree())
     result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "text")
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert result.stdout.strip().endswith("checked 1 target, 1 object: 0 errors, 0 warnings")
+    assert result.stdout.strip().endswith(
+        "checked 1 target, 1 object: 0 errors, 0 warnings; cluster stage skipped (--no-cluster)"
+    )
 
 
 def test_broken_kustomization_is_a_render_finding(write_tree: WriteTree, run_cli: Run) -> None:
