@@ -67,6 +67,7 @@ HINTS: Mapping[str, str] = {
 FIELD_MANAGER = "argocd-controller"
 PREREQUISITE_MANAGER = "cluster-prerequisites"
 ESTABLISHED_SECONDS = 20.0
+OPERATOR_GRACE = 2.0  # how long an operator with nothing to reconcile must stay up
 CRD_PARALLEL = 2  # CRDs applied side by side (the machines this runs on have 2 cores)
 # The kinds whose objects the operator (or the API server for it) may generate.
 GENERATED_KINDS: tuple[tuple[str, str], ...] = (
@@ -168,6 +169,7 @@ class EnvironmentResult:
     problems: tuple[Problem, ...]
     seconds: float
     cached: bool = False  # the verdict of an earlier run with the same inputs
+    complete: bool = True  # False when the operator's wait timed out: never cached
 
 
 # ---------------------------------------------------------------------------- environments
@@ -212,9 +214,9 @@ def _step(app: _argocd.GeneratedApp) -> int:
 
 def environments(argocd_index: ObjectIndex, facts: RepoFacts) -> list[Environment]:
     """Every destination cluster with the units this repository syncs to it, in order."""
-    by_cluster: dict[str, list[tuple[int, int, Unit]]] = {}
+    by_cluster: dict[str, list[tuple[int, int, int, Unit]]] = {}
     for n, app in enumerate(_argocd.applications(argocd_index, facts)):
-        for src in app.sources:
+        for i, src in enumerate(app.sources):
             path = _argocd.normalize_path(src.get("path") or "")
             if path not in facts.targets or not _argocd.same_repo(
                 src.get("repoURL"), facts.repo_url
@@ -237,9 +239,9 @@ def environments(argocd_index: ObjectIndex, facts: RepoFacts) -> list[Environmen
                 app.owner,
                 fields,
             )
-            by_cluster.setdefault(app.cluster, []).append((unit.step, n, unit))
+            by_cluster.setdefault(app.cluster, []).append((unit.step, n, i, unit))
     return [
-        Environment(name, tuple(u for _, _, u in sorted(units)))
+        Environment(name, tuple(u for *_, u in sorted(units, key=lambda x: x[:3])))
         for name, units in sorted(by_cluster.items())
         if name
     ]
@@ -346,6 +348,13 @@ class _Run:
     owners: dict[tuple[str, str, str], str] = field(default_factory=dict)  # key -> app
     count: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The namespace each object was applied in (the destination's, when it names none).
+    namespaces: dict[tuple[str, int], str] = field(default_factory=dict)
+    timed_out: bool = False  # a verdict that depends on the machine's speed is not kept
+
+    def namespace(self, obj: K8sObject) -> str:
+        """Where `obj` lives in the twin."""
+        return self.namespaces.get((obj.target, obj.position)) or obj.ref.namespace or "default"
 
     def check_abort(self) -> None:
         """Stop this environment when the run is interrupted or another twin failed."""
@@ -475,6 +484,7 @@ def _apply_one(run: _Run, unit: Unit, obj: K8sObject) -> bool:
     uid = str((live.get("metadata") or {}).get("uid", ""))
     with run.lock:
         run.owners[key] = unit.app
+        run.namespaces[(obj.target, obj.position)] = str(meta.get("namespace") or "")
         run.count += 1
         if uid:
             run.applied[uid] = obj
@@ -518,6 +528,10 @@ def _default_service_accounts(api: KubeAPI) -> None:
 # ---------------------------------------------------------------------------- the operator
 
 _OPERATOR_IMAGE = re.compile(r"(^|/)kuberay/operator(:|@|$)")
+_BOOL_FLAGS = frozenset(
+    {"--enable-batch-scheduler", "--forced-cluster-upgrade", "--enable-metrics",
+     "--use-kubernetes-proxy"}
+)  # fmt: skip
 
 
 def operator_deployment(objects: Sequence[K8sObject]) -> K8sObject | None:
@@ -540,19 +554,103 @@ def _operator_container(deployment: K8sObject) -> Mapping[str, Any]:
     return {}
 
 
-def operator_args(deployment: K8sObject) -> tuple[list[str], dict[str, str]]:
-    """The operator container's args and plain environment (namespace fieldRefs filled)."""
+# What the repository may pass to the operator binary the twin runs: the flags of
+# ray-operator/main.go that change what it reconciles, and the environment variables its
+# controllers read (os.Getenv in controllers/, v1.7.0). Anything else (--kubeconfig,
+# --config, --log-file-path, zap's file sinks, GO*, proxies) would let a pull request point
+# the operator at another cluster or at files: it is a finding, and not passed.
+OPERATOR_FLAGS = frozenset(
+    {
+        "--watch-namespace",
+        "--feature-gates",
+        "--enable-batch-scheduler",
+        "--batch-scheduler",
+        "--reconcile-concurrency",
+        "--forced-cluster-upgrade",
+        "--enable-metrics",
+        "--use-kubernetes-proxy",
+        "--qps",
+        "--burst",
+        "--log-stdout-encoder",
+        "--leader-election-namespace",
+    }
+)
+OPERATOR_ENV = frozenset(
+    {
+        "CLUSTER_DOMAIN",
+        "DELETE_RAYJOB_CR_AFTER_JOB_FINISHES",
+        "ENABLE_DETERMINISTIC_HEAD_POD_NAME",
+        "ENABLE_GCS_FT_REDIS_CLEANUP",
+        "ENABLE_INIT_CONTAINER_INJECTION",
+        "ENABLE_LOGIN_SHELL",
+        "ENABLE_PROBES_INJECTION",
+        "ENABLE_RANDOM_POD_DELETE",
+        "ENABLE_RAY_HEAD_CLUSTER_IP_SERVICE",
+        "ENABLE_ZERO_DOWNTIME",
+        "RAYCLUSTER_DEFAULT_REQUEUE_SECONDS_ENV",
+        "RAYJOB_DEPLOYMENT_STATUS_TRANSITION_GRACE_PERIOD_SECONDS",
+        "RAYJOB_STATUS_CHECK_TIMEOUT_SECONDS",
+        "USE_INGRESS_ON_OPENSHIFT",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorCommand:
+    """The operator's args and environment as the twin runs them, and what it refused."""
+
+    args: tuple[str, ...]
+    env: Mapping[str, str]
+    refused: tuple[tuple[FieldPath, str], ...] = ()  # (container field, why)
+
+
+def operator_args(deployment: K8sObject) -> OperatorCommand:
+    """The operator container's allowed args and environment (namespace fieldRefs filled)."""
     c = _operator_container(deployment)
-    args = [str(a) for a in c.get("args") or []]
+    index = next(
+        i
+        for i, x in enumerate(
+            ((deployment.spec.get("template") or {}).get("spec") or {}).get("containers") or []
+        )
+        if x is c or x == c
+    )
+    at: FieldPath = ("spec", "template", "spec", "containers", index)
+    args: list[str] = []
+    refused: list[tuple[FieldPath, str]] = []
+    for i, raw in enumerate(c.get("args") or []):
+        arg = str(raw)
+        name = arg.split("=", 1)[0]
+        if name in twin.OPERATOR_OWN_FLAGS:
+            continue
+        if name in OPERATOR_FLAGS and (
+            arg.startswith("--") and ("=" in arg or name in _BOOL_FLAGS)
+        ):
+            args.append(arg)
+        else:
+            refused.append(
+                (
+                    (*at, "args", i),
+                    f"operator argument {arg!r} is not run on the twin: only "
+                    "--flag=value forms of " + ", ".join(sorted(OPERATOR_FLAGS)) + " are",
+                )
+            )
     env: dict[str, str] = {}
-    for e in c.get("env") or []:
+    for i, e in enumerate(c.get("env") or []):
         name = str(e.get("name", ""))
+        ref = ((e.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
+        if name not in OPERATOR_ENV:
+            if ref != "metadata.namespace":  # POD_NAMESPACE and the like: harmless
+                refused.append(
+                    (
+                        (*at, "env", i),
+                        f"operator environment variable {name} is not set on "
+                        "the twin: it is not one the v1.7.0 operator reads",
+                    )
+                )
+            continue
         if "value" in e:
             env[name] = str(e["value"])
-        ref = ((e.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
-        if ref == "metadata.namespace":
-            env[name] = deployment.ref.namespace or "default"
-    return args, env
+    return OperatorCommand(tuple(args), env, tuple(refused))
 
 
 def watched_namespaces(args: Sequence[str]) -> frozenset[str] | None:
@@ -673,7 +771,7 @@ def _warnings(
         meta = body.get("metadata") or {}
         by_ref[(str(body.get("kind")), str(meta.get("namespace", "")), str(meta.get("name")))] = uid
     for uid, obj in run.applied.items():
-        by_ref[(obj.ref.kind, obj.ref.namespace or "", obj.ref.name)] = uid
+        by_ref[(obj.ref.kind, run.namespace(obj), obj.ref.name)] = uid
     out: list[tuple[K8sObject, str]] = []
     for ev in api.list(res):
         if ev.get("type") != "Warning" or _TRANSIENT.search(str(ev.get("message", ""))):
@@ -739,12 +837,13 @@ def _event_field(owner: K8sObject, message: str) -> FieldPath:
     spec = get_path(owner.body, base)
     spec = spec if isinstance(spec, Mapping) else {}
     template: FieldPath = base
-    if "head Pod" in message or "-head-" in message:
+    if "head Pod" in message:
         template = (*base, "headGroupSpec", "template")
-    else:
+    else:  # worker Pods are named <cluster>-<group>-worker-<suffix>
         for i, g in enumerate(spec.get("workerGroupSpecs") or []):
-            if isinstance(g, Mapping) and f"-{g.get('groupName')}-" in message:
+            if isinstance(g, Mapping) and f"-{g.get('groupName')}-worker-" in message:
                 template = (*base, "workerGroupSpecs", i, "template")
+                break
     if template == base:
         return base
     named = _POD_FIELD.search(message)
@@ -764,6 +863,21 @@ def _event_field(owner: K8sObject, message: str) -> FieldPath:
     return template
 
 
+def _left_alone(obj: K8sObject) -> bool:
+    """Objects the operator creates no Pods for now.
+
+    Suspended ones, those managed by another controller (Kueue's MultiKueue), and a RayJob
+    that runs on an existing cluster.
+    """
+    spec = obj.spec
+    if spec.get("suspend") is True:
+        return True
+    managed = spec.get("managedBy")
+    if isinstance(managed, str) and managed and managed != "ray.io/kuberay-operator":
+        return True
+    return obj.ref.kind == "RayJob" and bool(spec.get("clusterSelector"))
+
+
 def _start_operator(
     plane: twin.ControlPlane, binary: Path, run: _Run, deployment: K8sObject | None
 ) -> tuple[Service | None, frozenset[str] | None]:
@@ -777,10 +891,13 @@ def _start_operator(
     env: dict[str, str] = {}
     token = api.token
     if deployment is not None:
-        args, env = operator_args(deployment)
+        command = operator_args(deployment)
+        args, env = list(command.args), dict(command.env)
+        for fld, why in command.refused:
+            run.refuse(deployment, OPERATOR, why, fld)
         pod = (deployment.spec.get("template") or {}).get("spec") or {}
         sa = str(pod.get("serviceAccountName") or "default")
-        ns = deployment.ref.namespace or "default"
+        ns = run.namespace(deployment)
         try:
             token = api.token_for(ns, sa)
         except ApiError as exc:
@@ -804,13 +921,15 @@ def _collect(
     """Wait until the operator has acted on every Ray object; its warnings and products."""
     api = run.api
     ray = [o for o in run.applied.values() if o.ref.kind in RAY_KINDS]
-    expected = [o for o in ray if watched is None or o.ref.namespace in watched]
+    expected = [
+        o for o in ray if (watched is None or run.namespace(o) in watched) and not _left_alone(o)
+    ]
     for o in ray:
         if o not in expected:
             run.refuse(
                 o,
                 OPERATOR,
-                f"no KubeRay operator watches namespace {o.ref.namespace}: the operator "
+                f"no KubeRay operator watches namespace {run.namespace(o)}: the operator "
                 f"watches {', '.join(sorted(watched or ()))}, so {o.ref.kind} {o.ref.name} "
                 "is never reconciled",
                 ("metadata", "namespace"),
@@ -825,8 +944,9 @@ def _collect(
         if _settled(run, live, expected, {_key(o) for o, _ in warnings}):
             break
         if not service.alive():
-            raise ToolFailed(f"kuberay-operator exited: {twin.last_line(service.log_tail())}")
+            break
         if time.monotonic() > deadline:
+            run.timed_out = True
             warned = {_key(o) for o, _ in warnings}
             for o in expected:
                 if _key(o) not in warned and o.ref.kind != "RayCronJob":
@@ -953,10 +1073,13 @@ def run_environment(
     every = [o for u in env.units for o in objects.get(u.target, ())]
     deployment = operator_deployment(every)
     base = layer_units(env, objects) if layers is not None else ()
-    store = layers.get(base, objects, abort) if layers is not None and base else None
-    if store is None:
+    own = {str((p.get("metadata") or {}).get("name")) for p in prerequisites}
+    if any(o.ref.name in own for u in base for o in objects[u.target]):
+        base = ()  # a CRD of both: the order decides which one is served, so keep the order
+    frozen = layers.get(base, objects, abort) if layers is not None and base else None
+    if frozen is None:
         base = ()
-    with twin.control_plane(binaries, scratch, etcd_data=store) as plane:
+    with twin.control_plane(binaries, scratch, etcd_data=frozen) as plane:
         run = _Run(plane.api, _cel_texts(prerequisites), abort)
         for unit in base:  # what the layer's twin applied, as it applied it
             for obj in objects[unit.target]:
@@ -981,7 +1104,12 @@ def run_environment(
             (p.obj.ref, p.obj.target, p.field, p.check_id, p.message): p for p in run.problems
         }
         return EnvironmentResult(
-            env.name, run.count, tuple(generated), tuple(unique.values()), time.monotonic() - start
+            env.name,
+            run.count,
+            tuple(generated),
+            tuple(unique.values()),
+            time.monotonic() - start,
+            complete=not run.timed_out,
         )
 
 
@@ -1030,7 +1158,7 @@ def run_all(
         result = run_environment(
             env, objects, pre, binaries, scratch, timeout, abort, use_layers(env)
         )
-        if cache is not None:
+        if cache is not None and result.complete:
             store(cache, key, result)
         return result
 
@@ -1056,7 +1184,15 @@ CACHE_DIR = "cluster"
 LAYERS_DIR = "cluster-layers"
 _CACHE_LAYOUT = "cluster-v1"
 # The code that turns a twin's answers into findings is part of every key.
-_OWN_SOURCES = ("cluster.py", "tools/twin.py", "tools/kubeapi.py")
+_OWN_SOURCES = (
+    "cluster.py",
+    "tools/twin.py",
+    "tools/kubeapi.py",
+    "tools/runner.py",
+    "index.py",
+    "manifests.py",
+    "checks/_argocd.py",
+)
 
 
 def _own_hash(binaries: twin.TwinBinaries, layout: str) -> hashlib._Hash:
@@ -1084,8 +1220,9 @@ def result_key(
     sync options and every object it applies.
     """
     h = _own_hash(binaries, _CACHE_LAYOUT)
-    h.update(json.dumps([prerequisites, timeout], sort_keys=True, default=str).encode())
+    h.update(json.dumps([env.name, prerequisites, timeout], sort_keys=True, default=str).encode())
     for unit in env.units:
+        owner = unit.owner
         h.update(
             json.dumps(
                 [
@@ -1094,6 +1231,8 @@ def result_key(
                     unit.step,
                     unit.namespace,
                     dict(unit.options),
+                    [owner.target, owner.position] if owner is not None else None,
+                    {k: list(v) for k, v in unit.option_fields.items()},
                     [o.body for o in objects.get(unit.target, ())],
                 ],
                 sort_keys=True,

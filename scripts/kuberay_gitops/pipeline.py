@@ -616,7 +616,9 @@ def _validate(
             settings, renderer, all_targets, rendered, facts, use_cache, progress
         )
         for res in results:
-            clusters.append(ClusterSummary(res.name, res.applied, len(res.generated), res.seconds))
+            clusters.append(
+                ClusterSummary(res.name, res.applied, len(res.generated), res.seconds, res.cached)
+            )
             for g in res.generated:
                 generated.setdefault(g.obj.target, []).append(g)
             pending.extend(

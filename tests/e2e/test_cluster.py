@@ -179,23 +179,31 @@ def test_a_head_pod_pod_security_refuses_once_kuberay_adds_the_autoscaler(
     assert 'container "autoscaler"' in psa[3]
 
 
+MARKER = "KUBERAY_GITOPS_TEST_RUN"
+
+
 def _twin_processes(marker: str) -> list[str]:
+    """Processes of one run: their environment carries the run's marker (the operator gets a
+    minimal environment, so it is found by its kubeconfig path under the run's cache)."""
     out = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
+            environ = (proc / "environ").read_bytes().decode(errors="replace")
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if marker in cmdline and "kuberay_gitops" not in cmdline:
+        if "kuberay_gitops" in cmdline:
+            continue
+        if f"{MARKER}={marker}" in environ or marker in environ:
             out.append(cmdline[:120])
     return out
 
 
 def test_an_interrupted_run_stops_every_twin_process(repo_copy: Path, tmp_path: Path) -> None:
-    cache = tmp_path / "interrupt-cache"  # every twin's files live under it: a marker
-    env = {**os.environ, **_env(), "KUBERAY_GITOPS_CACHE_DIR": str(cache)}
+    cache = tmp_path / "interrupt-cache"  # the operator's kubeconfig lives under it
+    env = {**os.environ, **_env(), "KUBERAY_GITOPS_CACHE_DIR": str(cache), MARKER: str(cache)}
     log = tmp_path / "stderr"
     argv = [sys.executable, "-m", "kuberay_gitops", "--repo", str(repo_copy), "validate"]
     with (
@@ -209,11 +217,16 @@ def test_an_interrupted_run_stops_every_twin_process(repo_copy: Path, tmp_path: 
         ) as proc,
     ):
         try:
-            deadline = time.monotonic() + 120
-            while not _twin_processes(str(cache)) and time.monotonic() < deadline:
+            deadline = time.monotonic() + 180
+            # Wait until an operator runs too: every kind of process is then alive.
+            while time.monotonic() < deadline and not any(
+                "kuberay-operator" in p for p in _twin_processes(str(cache))
+            ):
                 assert proc.poll() is None, log.read_text()
                 time.sleep(0.2)
-            assert _twin_processes(str(cache)), "no twin started within 120 s"
+            running = _twin_processes(str(cache))
+            assert any("kube-apiserver" in p for p in running), running
+            assert any("kuberay-operator" in p for p in running), running
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=60)
         finally:

@@ -75,7 +75,10 @@ def _containers(body: Any) -> Iterator[Mapping[str, Any]]:
 
 def test_real_repository_validates_with_zero_findings(run_cli: Run) -> None:
     require_setup()
-    result = run_cli("--repo", str(REPO_ROOT), "validate", "--format", "json", env=_env())
+    # --no-cache: every twin really runs (no verdict or CRD layer of an earlier run is used).
+    result = run_cli(
+        "--repo", str(REPO_ROOT), "validate", "--no-cache", "--format", "json", env=_env()
+    )
     data = json.loads(result.stdout)
     assert [f"{f['file']}:{f['line']} {f['check']} {f['message']}" for f in data["findings"]] == []
     assert result.exit_code == 0
@@ -88,6 +91,7 @@ def test_real_repository_validates_with_zero_findings(run_cli: Run) -> None:
     assert set(clusters) == {"in-cluster", *ENVS}
     assert data["cluster_skipped"] is None
     assert clusters["in-cluster"]["applied"] == 4  # the AppProject and three ApplicationSets
+    assert not any(c["cached"] for c in clusters.values())
     for env in ENVS:
         assert clusters[env]["applied"] > 30, clusters[env]
         assert clusters[env]["generated"] >= 3 * 2 + 3, clusters[env]

@@ -373,10 +373,55 @@ def test_the_operator_deployment_is_found_by_its_image_and_runs_with_its_args() 
     }
     [dep] = objects_from_docs([body], "t")
     assert cluster.operator_deployment([obj("ConfigMap", "c"), dep]) is dep
-    assert cluster.operator_args(dep) == (
-        ["--watch-namespace=kuberay"],
-        {"A": "1", "NS": "kuberay-system"},
-    )
+    command = cluster.operator_args(dep)
+    assert command.args == ("--watch-namespace=kuberay",)
+    assert command.env == {}  # A is no variable the operator reads; NS is a namespace ref
+    assert [(f, why.split(" is ")[0]) for f, why in command.refused] == [
+        (("spec", "template", "spec", "containers", 0, "env", 0), "operator environment variable A")
+    ]
+
+
+def test_operator_flags_that_reach_outside_the_twin_are_refused() -> None:
+    args = [
+        "--kubeconfig=/root/.kube/config",
+        "--config=/etc/passwd",
+        "--log-file-path=/tmp/x",
+        "--metrics-addr",
+        ":8080",
+        "--enable-leader-election=true",
+        "--batch-scheduler=volcano",
+        "--enable-metrics",
+    ]
+    env = [
+        {"name": "ENABLE_ZERO_DOWNTIME", "value": "false"},
+        {"name": "GOGC", "value": "off"},
+        {"name": "HTTPS_PROXY", "value": "http://evil"},
+    ]
+    body = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "op", "namespace": "kuberay-system"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "x", "image": "nginx"},
+                        {"image": "quay.io/kuberay/operator:v1.7.0", "args": args, "env": env},
+                    ]
+                }
+            }
+        },
+    }
+    [dep] = objects_from_docs([body], "t")
+    command = cluster.operator_args(dep)
+    assert command.args == ("--batch-scheduler=volcano", "--enable-metrics")
+    assert command.env == {"ENABLE_ZERO_DOWNTIME": "false"}
+    refused = [f[-2:] for f, _ in command.refused]
+    # --metrics-addr and --enable-leader-election are the twin's own: dropped, and a value
+    # given as a separate argument is refused (Go's flag parsing would stop at it).
+    assert refused == [("args", 0), ("args", 1), ("args", 2), ("args", 4),
+                       ("env", 1), ("env", 2)]  # fmt: skip
+    assert all(f[:5] == ("spec", "template", "spec", "containers", 1) for f, _ in command.refused)
     other = {**body, "spec": {"template": {"spec": {"containers": [{"image": "nginx"}]}}}}
     assert cluster.operator_deployment(objects_from_docs([other], "t")) is None
 
@@ -473,3 +518,41 @@ def test_environments_with_the_same_crds_share_a_layer_key(
     assert key != layers.key([csa], dev)
     other = {"overlays/dev/crds": objects_from_docs([_crd("b.x.io")], "overlays/dev/crds")}
     assert key != layers.key([cluster.Unit("dev-crds", "overlays/dev/crds", 0, "", ssa)], other)
+
+
+def test_a_group_name_that_ends_another_is_not_confused_with_it() -> None:
+    groups = [
+        {"groupName": "gpu-large", "template": {"spec": {"containers": [{"name": "w"}]}}},
+        {"groupName": "gpu", "template": {"spec": {"containers": [{"name": "w"}]}}},
+    ]
+    body = {**RAYCLUSTER, "spec": {**RAYCLUSTER["spec"], "workerGroupSpecs": groups}}
+    [rc] = objects_from_docs([body], "t")
+    msg = 'Failed to create worker Pod: pods "rc-gpu-large-worker-abcde" is forbidden'
+    assert cluster._event_field(rc, msg) == ("spec", "workerGroupSpecs", 0, "template")
+
+
+def test_suspended_and_foreign_managed_objects_are_not_waited_for() -> None:
+    def ray(kind: str, spec: dict[str, Any]) -> K8sObject:
+        body = {"apiVersion": "ray.io/v1", "kind": kind, "metadata": {"name": "x"}, "spec": spec}
+        return objects_from_docs([body], "t")[0]
+
+    assert cluster._left_alone(ray("RayCluster", {"suspend": True}))
+    assert cluster._left_alone(ray("RayJob", {"managedBy": "kueue.x-k8s.io/multikueue"}))
+    assert cluster._left_alone(ray("RayJob", {"clusterSelector": {"ray.io/cluster": "c"}}))
+    assert not cluster._left_alone(ray("RayJob", {"managedBy": "ray.io/kuberay-operator"}))
+    assert not cluster._left_alone(ray("RayCluster", {"suspend": False}))
+
+
+def test_an_application_with_two_sources_in_the_repository_is_two_ordered_units() -> None:
+    appset = _appset(None, [])
+    spec = dict(appset.body["spec"]["template"]["spec"])
+    source = spec.pop("source")
+    spec["sources"] = [source, {**source, "path": "overlays/dev/raycluster"}]
+    template = {**appset.body["spec"]["template"], "spec": spec}
+    body = {**appset.body, "spec": {**appset.body["spec"], "template": template}}
+    [obj] = objects_from_docs([body], "argocd")
+    [env] = cluster.environments(ObjectIndex([obj], "argocd"), FACTS)
+    assert [(u.app, u.target) for u in env.units][:2] == [
+        ("dev-crds", "overlays/dev/crds"),
+        ("dev-crds", "overlays/dev/raycluster"),
+    ]

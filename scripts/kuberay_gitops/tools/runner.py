@@ -135,9 +135,13 @@ def spawn(
     *,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
+    inherit: bool = True,
 ) -> Service:
-    """Start a server in a session of its own, output to `log`; the caller must `stop` it."""
-    full_env = dict(os.environ)
+    """Start a server in a session of its own, output to `log`; the caller must `stop` it.
+
+    `inherit=False` gives it `env` alone, none of this process's environment.
+    """
+    full_env = dict(os.environ) if inherit else {}
     if env:
         full_env.update(env)
     with log.open("wb") as out:

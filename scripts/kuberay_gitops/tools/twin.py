@@ -39,6 +39,10 @@ _OPERATOR_MODULE = "github.com/ray-project/kuberay/ray-operator"
 ADMIN_USER = "kuberay-gitops-admin"
 SERVICE_CIDR = "10.96.0.0/16"
 READY_SECONDS = 60.0
+# The operator flags the twin sets itself: free loopback ports, no leader election.
+OPERATOR_OWN_FLAGS = frozenset(
+    {"--metrics-addr", "--health-probe-bind-address", "--enable-leader-election"}
+)
 FREEZE_SECONDS = 10.0  # a clean stop before a store is kept
 # A soft memory limit per API server: megabyte-sized CRDs make its heap grow fast, and two
 # twins run side by side within the stage's memory budget.
@@ -177,8 +181,7 @@ class ControlPlane:
         leader election are overridden to run beside other twins on one machine.
         """
         kubeconfig = self.kubeconfig(token, "kuberay-operator")
-        own = {"--metrics-addr", "--health-probe-bind-address", "--enable-leader-election"}
-        kept = [a for a in args if a.split("=", 1)[0] not in own]
+        kept = [a for a in args if a.split("=", 1)[0] not in OPERATOR_OWN_FLAGS]
         argv = [
             str(binary),
             *kept,
@@ -190,7 +193,15 @@ class ControlPlane:
             KUBERAY_OPERATOR,
             argv,
             self.workdir / "kuberay-operator.log",
-            env={**env, "KUBECONFIG": str(kubeconfig)},
+            # A minimal environment: nothing of the caller's (no proxies, no KUBECONFIG of
+            # a real cluster, no GO* settings) reaches the operator.
+            env={
+                "PATH": os.defpath,
+                "HOME": str(self.workdir),
+                **env,
+                "KUBECONFIG": str(kubeconfig),
+            },
+            inherit=False,
         )
         self.services.append(service)
         return service
@@ -228,11 +239,11 @@ def control_plane(
     """
     scratch.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="twin-", dir=scratch))
-    if etcd_data is not None:
-        shutil.copytree(etcd_data, workdir / "etcd")
     plane: ControlPlane | None = None
     services: list[Service] = []
     try:
+        if etcd_data is not None:
+            shutil.copytree(etcd_data, workdir / "etcd")
         deadline = time.monotonic() + READY_SECONDS
         client, peer = free_port(), free_port()
         etcd = spawn(
