@@ -43,7 +43,13 @@ from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import RepoFacts
 from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.findings import FieldPath, Severity
-from kuberay_gitops.index import RAY_CLUSTER_SPEC, Generated, ObjectIndex, get_path
+from kuberay_gitops.index import (
+    RAY_CLUSTER_SPEC,
+    WORKLOAD_TEMPLATE,
+    Generated,
+    ObjectIndex,
+    get_path,
+)
 from kuberay_gitops.manifests import K8sObject, objects_from_docs
 from kuberay_gitops.tools import twin
 from kuberay_gitops.tools.kubeapi import ApiError, KubeAPI, Resource
@@ -523,6 +529,67 @@ def _default_service_accounts(api: KubeAPI) -> None:
         name = ns["metadata"]["name"]
         with contextlib.suppress(ApiError):  # already there
             api.create(sa_res, name, {"metadata": {"name": "default", "namespace": name}})
+
+
+def _workload_pods(run: _Run, objects: Sequence[K8sObject]) -> None:
+    """The Pod each applied workload's controller would create, sent as a dry run.
+
+    There is no kube-controller-manager in the twin, so a Deployment's Pods are never
+    created; Pod Security admission (which only warns on a Deployment) and ServiceAccount
+    admission judge them here, as they would judge the controller's Pods.
+    """
+    pod_res = run.api.resource("v1", "Pod")
+    assert pod_res is not None
+    for obj in objects:
+        path = WORKLOAD_TEMPLATE.get(obj.ref.kind)
+        with run.lock:
+            applied = (obj.target, obj.position) in run.namespaces
+        if path is None or not applied:
+            continue
+        template = get_path(obj.body, path)
+        if not isinstance(template, Mapping):
+            continue
+        meta = template.get("metadata") or {}
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"generateName": f"{obj.ref.name}-", "labels": meta.get("labels") or {}},
+            "spec": template.get("spec") or {},
+        }
+        try:
+            run.api.request(
+                "POST",
+                pod_res.path(run.namespace(obj)),
+                pod,
+                query={"dryRun": "All", "fieldManager": FIELD_MANAGER},
+            )
+        except ApiError as exc:
+            check = ADMISSION if exc.status == 403 else APPLY
+            run.refuse(
+                obj,
+                check,
+                f"the Pods of {obj.ref.kind} {obj.ref.name} would be refused: {exc}",
+                (*path, *_pod_field(exc, template)),
+            )
+
+
+def _pod_field(error: ApiError, template: Mapping[str, Any]) -> FieldPath:
+    """The template field a refused Pod's error names.
+
+    A field path, or a container by name (its securityContext when it has one: that is
+    what Pod Security admission judges).
+    """
+    text = " ".join([error.message, *(c.field for c in error.causes)])
+    named = _POD_FIELD.search(text)
+    if named:
+        return parse_field(named.group(1))
+    container = _CONTAINER.search(text)
+    spec = template.get("spec") or {}
+    for key in ("containers", "initContainers"):
+        for i, c in enumerate(spec.get(key) or [] if container else []):
+            if isinstance(c, Mapping) and container and c.get("name") == container.group(1):
+                return ("spec", key, i, *(("securityContext",) if "securityContext" in c else ()))
+    return ("spec",)
 
 
 # ---------------------------------------------------------------------------- the operator
@@ -1094,6 +1161,7 @@ def run_environment(
             unit_objects = objects.get(unit.target, ())
             _apply_unit(run, unit, unit_objects)
             _default_service_accounts(plane.api)  # kube-controller-manager's job
+            _workload_pods(run, unit_objects)
             if not started and deployment is not None and deployment in unit_objects:
                 service, watched = _start_operator(plane, binaries.operator, run, deployment)
                 started = True

@@ -239,3 +239,21 @@ def test_an_interrupted_run_stops_every_twin_process(repo_copy: Path, tmp_path: 
         time.sleep(0.2)
     assert _twin_processes(str(cache)) == []
     assert not any((cache / "tmp").glob("twin-*"))  # work directories removed
+
+
+def test_the_pods_of_the_operator_deployment_meet_pod_security(
+    run_cli: Run, repo_copy: Path
+) -> None:
+    patch = repo_copy / "base/operator/patch-deployment-security.yaml"
+    line = _edit(
+        patch,
+        "            readOnlyRootFilesystem: true\n",
+        "            readOnlyRootFilesystem: true\n"
+        "            appArmorProfile:\n              type: Unconfined\n",
+    )
+    rows = _caught_only_by_the_twin(run_cli, repo_copy, "overlays/dev/operator")
+    [psa] = [r for r in rows if r[0] == "cluster-admission"]
+    assert psa[1] == "base/operator/patch-deployment-security.yaml"
+    assert line - 3 <= psa[2] <= line  # the container's securityContext
+    assert "would be refused" in psa[3]
+    assert 'violates PodSecurity "restricted:latest"' in psa[3]
