@@ -22,6 +22,7 @@ from kuberay_gitops.findings import Severity
 CONFIG_FILE = "kuberay-gitops.yaml"
 TOOLCHAIN_FILE = "toolchain.env"
 ENV_PREFIX = "KUBERAY_GITOPS_"
+MAX_CLUSTER_TIMEOUT = 600.0  # seconds an environment's operator may be waited for
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,11 +151,20 @@ class Settings:
         return out
 
     def prerequisite_paths(self, environment: str) -> list[Path]:
-        """The CRD directories an environment's cluster has before Argo CD syncs it."""
+        """The CRD directories an environment's cluster has before Argo CD syncs it.
+
+        Always inside the shared directory: the config may come from a pull request.
+        """
+        shared = self.shared_path.resolve()
         out = []
         for entry in self.cluster_prerequisites.get(environment, Prerequisites()).crds:
-            p = Path(os.path.expanduser(entry))
-            out.append(p if p.is_absolute() else self.shared_path / p)
+            p = (shared / entry).resolve()
+            if not p.is_relative_to(shared):
+                raise ConfigError(
+                    f"{CONFIG_FILE}: cluster.prerequisites.{environment}.crds: {entry!r} is "
+                    "not a directory inside shared_dir"
+                )
+            out.append(p)
         return out
 
     @property
@@ -377,8 +387,11 @@ def _parse_cluster(c: Mapping[str, Any], s: Settings) -> Settings:
         s = replace(s, cluster_enabled=_expect(c["enabled"], bool, "cluster.enabled"))
     if "timeout_seconds" in c:
         t = _expect(c["timeout_seconds"], (int, float), "cluster.timeout_seconds")
-        if t <= 0:
-            raise ConfigError("config: cluster.timeout_seconds: must be positive")
+        if not 0 < t <= MAX_CLUSTER_TIMEOUT:
+            raise ConfigError(
+                f"config: cluster.timeout_seconds: must be above 0 and at most "
+                f"{MAX_CLUSTER_TIMEOUT:g}"
+            )
         s = replace(s, cluster_timeout=float(t))
     if "prerequisites" in c:
         pre = _expect(c["prerequisites"], dict, "cluster.prerequisites")

@@ -10,9 +10,11 @@ import pytest
 
 from kuberay_gitops import cluster
 from kuberay_gitops.checks._api import RepoFacts
+from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import Severity
 from kuberay_gitops.index import Generated, ObjectIndex
 from kuberay_gitops.manifests import K8sObject, objects_from_docs
+from kuberay_gitops.settings import load
 from kuberay_gitops.tools import twin
 from kuberay_gitops.tools.kubeapi import ApiError, Cause
 from tests.conftest import TOOLS_DIR, require_setup
@@ -556,3 +558,29 @@ def test_an_application_with_two_sources_in_the_repository_is_two_ordered_units(
         ("dev-crds", "overlays/dev/crds"),
         ("dev-crds", "overlays/dev/raycluster"),
     ]
+
+
+def test_prerequisites_stay_inside_the_shared_directory(tmp_path: Path) -> None:
+    (tmp_path / "toolchain.env").write_text(
+        "KUSTOMIZE_VERSION=v5.8.1\nKUBECONFORM_VERSION=v0.7.0\n"
+    )
+    (tmp_path / "shared" / "crds" / "x").mkdir(parents=True)
+    config = tmp_path / "kuberay-gitops.yaml"
+    config.write_text(
+        "shared_dir: shared\ncluster:\n  prerequisites:\n"
+        "    dev: {crds: [crds/x]}\n    bad: {crds: [../../etc]}\n    abs: {crds: [/]}\n"
+    )
+    settings = load(tmp_path, env={})
+    assert settings.prerequisite_paths("dev") == [(tmp_path / "shared/crds/x").resolve()]
+    for env in ("bad", "abs"):
+        with pytest.raises(ConfigError, match="not a directory inside shared_dir"):
+            settings.prerequisite_paths(env)
+
+
+def test_the_operator_wait_is_bounded(tmp_path: Path) -> None:
+    (tmp_path / "toolchain.env").write_text(
+        "KUSTOMIZE_VERSION=v5.8.1\nKUBECONFORM_VERSION=v0.7.0\n"
+    )
+    (tmp_path / "kuberay-gitops.yaml").write_text("cluster:\n  timeout_seconds: 86400\n")
+    with pytest.raises(ConfigError, match="at most 600"):
+        load(tmp_path, env={})
