@@ -340,7 +340,9 @@ def cluster_targets(runs: Sequence[ClusterRun]) -> list[Target]:
         Target(
             "--changed-since touching one environment", f"{changed:.1f} s", "< 15 s", changed < 15
         ),
-        Target("peak RSS of the process tree", _mib(peak), "< 1.5 GiB", peak < 1536 * 1024),
+        Target(
+            "peak RSS of the process tree", f"{_mib(peak)} MiB", "< 1.5 GiB", peak < 1536 * 1024
+        ),
     ]
 
 
