@@ -9,7 +9,7 @@ see Ray pods as the cluster will.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kuberay_gitops.findings import FieldPath
@@ -157,6 +157,28 @@ def _ray_pods(obj: K8sObject, ns: str) -> Iterator[PodView]:
         )
 
 
+def _with_real_labels(pods: list[PodView], generated: Sequence[Generated]) -> list[PodView]:
+    """Ray pod views carry the labels of the Pods the operator really created, where it did.
+
+    The labels `_ray_pods` implies are our model of KubeRay; a Pod the operator generated on
+    the control-plane twin for the same owner and group is the truth (a RayJob's cluster
+    name, for one, is only known there). Groups with no Pod yet keep the model's labels.
+    """
+    real: dict[tuple[str, int, str], dict[str, str]] = {}
+    for g in generated:
+        group = g.obj.labels.get("ray.io/group") if g.obj.ref.kind == "Pod" else None
+        if group:
+            key = (g.owner.target, g.owner.position, str(group))
+            real.setdefault(key, {str(k): str(v) for k, v in g.obj.labels.items()})
+    if not real:
+        return pods
+    out = []
+    for p in pods:
+        labels = real.get((p.owner.target, p.owner.position, p.group or "")) if p.group else None
+        out.append(replace(p, labels=labels) if labels is not None else p)
+    return out
+
+
 def label_selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
     """Kubernetes LabelSelector semantics (matchLabels + matchExpressions); empty matches all."""
     if selector is None:
@@ -229,6 +251,7 @@ class ObjectIndex:
                     self._pods.append(PodView(obj, tpath, _template_labels(template), ns))
             elif kind == "Pod":
                 self._pods.append(PodView(obj, (), dict(obj.labels), ns))
+        self._pods = _with_real_labels(self._pods, self.generated)
 
     def of_kind(self, *kinds: str) -> list[K8sObject]:
         """Objects of the given kinds, in render order."""

@@ -584,3 +584,30 @@ def test_the_operator_wait_is_bounded(tmp_path: Path) -> None:
     (tmp_path / "kuberay-gitops.yaml").write_text("cluster:\n  timeout_seconds: 86400\n")
     with pytest.raises(ConfigError, match="at most 600"):
         load(tmp_path, env={})
+
+
+# --------------------------------------------------------------------- generated objects
+
+
+def test_ray_pod_views_take_the_labels_of_the_pods_the_operator_created() -> None:
+    [rc] = objects_from_docs([RAYCLUSTER], "t")
+    real_head = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "rc-head-abcde",
+            "labels": {"ray.io/group": "headgroup", "ray.io/cluster": "rc", "only": "real"},
+        },
+    }
+    [pod] = objects_from_docs([real_head], "t")
+    index = ObjectIndex([rc], "t", generated=[Generated(pod, rc)])
+    by_group = {p.group: p for p in index.ray_pods()}
+    assert by_group["headgroup"].labels == {
+        "ray.io/group": "headgroup",
+        "ray.io/cluster": "rc",
+        "only": "real",
+    }
+    # No Pod of group gpu was created: the model's labels stay.
+    assert by_group["gpu"].labels["ray.io/node-type"] == "worker"
+    assert "only" not in by_group["gpu"].labels
+    assert ObjectIndex([rc], "t").ray_pods()[0].labels["ray.io/node-type"] == "head"
