@@ -66,6 +66,19 @@ PORT_PARAMS: tuple[PortParam, ...] = (
 )
 
 
+# controllers/ray/common/service.go (v1.7.0), getServicePorts: the head Service gets these
+# ports only when the head's Ray container declares none, and a port named "metrics"
+# whenever it is missing.
+HEAD_SERVICE_DEFAULT_NAMES: frozenset[str] = frozenset(
+    {
+        *(p.name for p in PORT_PARAMS if p.name in ("gcs-server", "client", "dashboard")),
+        "metrics",
+        SERVE_PORT_NAME,
+    }
+)
+HEAD_SERVICE_ALWAYS_NAME = "metrics"
+
+
 @dataclass(frozen=True, slots=True)
 class Listener:
     """A port a Ray pod listens on: from rayStartParams (`explicit`) or a KubeRay default."""

@@ -1,10 +1,14 @@
-"""The head container declares the named ports KubeRay builds the head Service from.
+"""The head Service KubeRay builds exposes the named ports clients and peers use.
 
-Why: KubeRay generates `<cluster>-head-svc` (it is not in the repository) from the head
-container's named ports; a port that is missing or misnamed is not exposed, or is exposed
-at KubeRay's default number while Ray listens elsewhere, so workers, clients, the
-dashboard, scrapers or the Serve Service (`serve`, RayService only) cannot reach the head.
-Option `required_names`: names every head container must declare (`serve` is added for
+Why: KubeRay generates `<cluster>-head-svc` (it is not in the repository): one port per
+port of the head's Ray container (container 0), and its default ports only when that
+container declares none (`controllers/ray/common/service.go`, v1.7.0). A required port
+missing from it cannot be reached by workers, clients, the dashboard's users, scrapers or
+the Serve Service (`serve`, RayService only).
+Ground truth first: when the cluster stage ran, the head Service the real operator created
+on the control-plane twin is read; without it (`--no-cluster`), the head container's
+declared ports stand for it, and a container declaring none is left to KubeRay's defaults.
+Option `required_names`: names the head Service must have (`serve` is added for
 RayService heads).
 PASS / FAIL examples: tests/unit/checks/test_ports_head_service.py
 """
@@ -15,6 +19,8 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._ray import (
+    HEAD_SERVICE_ALWAYS_NAME,
+    HEAD_SERVICE_DEFAULT_NAMES,
     SERVE_PORT_NAME,
     container_name,
     container_ports,
@@ -33,9 +39,22 @@ CHECK = CheckSpec(
 )
 
 
+def _real_head_ports(ctx: CheckContext) -> dict[tuple[str, int], set[str]]:
+    """Port names of the head Services the operator created, by repository owner."""
+    out: dict[tuple[str, int], set[str]] = {}
+    for g in ctx.index.generated_of_kind("Service"):
+        if g.obj.labels.get("ray.io/node-type") != "head":
+            continue
+        ports = g.obj.spec.get("ports")
+        names = {str(p.get("name")) for p in ports if isinstance(p, dict)} if ports else set()
+        out.setdefault((g.owner.target, g.owner.position), set()).update(names)
+    return out
+
+
 def run(ctx: CheckContext) -> Iterator[Issue]:
-    """Each required name on each head container."""
+    """Each required name on each head Service (the real one, else the head container's)."""
     base = [str(n) for n in ctx.options["required_names"]]
+    real = _real_head_ports(ctx)
     for pod in ctx.index.ray_pods():
         found = ray_container(pod) if pod.ray_role == "head" else None
         if found is None:
@@ -43,9 +62,21 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
         required = list(base)
         if pod.owner.ref.kind == "RayService" and SERVE_PORT_NAME not in required:
             required.append(SERVE_PORT_NAME)
+        service = real.get((pod.owner.target, pod.owner.position))
         declared = {p.get("name") for _, p in container_ports(found)}
+        # The model, without the twin: KubeRay's defaults when the container declares no
+        # port, and "metrics" added when missing.
+        declared = set(declared or HEAD_SERVICE_DEFAULT_NAMES) | {HEAD_SERVICE_ALWAYS_NAME}
         for name in required:
-            if name not in declared:
+            if service is not None and name not in service:
+                yield Issue(
+                    pod.owner,
+                    ports_or_container(found),
+                    f'the head Service the KubeRay operator created has no port named "{name}" '
+                    f'(it has {", ".join(sorted(service)) or "none"}): declare it on head '
+                    f'container "{container_name(found)}"',
+                )
+            elif service is None and name not in declared:
                 yield Issue(
                     pod.owner,
                     ports_or_container(found),
