@@ -257,3 +257,17 @@ def test_the_pods_of_the_operator_deployment_meet_pod_security(
     assert line - 3 <= psa[2] <= line  # the container's securityContext
     assert "would be refused" in psa[3]
     assert 'violates PodSecurity "restricted:latest"' in psa[3]
+
+
+def test_changed_since_applies_only_the_environments_a_change_reaches(
+    run_cli: Run, repo_copy: Path
+) -> None:
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q"], cwd=repo_copy, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo_copy, check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], cwd=repo_copy, check=True)
+    patch = repo_copy / "overlays/dev/raycluster/patch-raycluster-size.yaml"
+    _edit(patch, "  value: 60\n", "  value: 61\n")
+    code, rows, data = _findings(run_cli, repo_copy, "--changed-since", "HEAD")
+    assert (code, rows) == (0, [])
+    assert [c["environment"] for c in data["clusters"]] == ["dev"]  # type: ignore[union-attr]
