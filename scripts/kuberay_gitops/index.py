@@ -8,6 +8,7 @@ see Ray pods as the cluster will.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -107,6 +108,22 @@ class PodView:
     def __str__(self) -> str:
         where = f" {self.ray_role} group {self.group}" if self.group else ""
         return f"{self.owner.ref}{where}"
+
+
+# The KubeRay operator's image (quay.io/kuberay/operator, a mirror's .../kuberay/operator).
+KUBERAY_OPERATOR_IMAGE = re.compile(r"(^|/)kuberay/operator(:|@|$)")
+
+
+def operator_container(obj: K8sObject) -> tuple[int, Mapping[str, Any]] | None:
+    """(index, container) of the KubeRay operator in a Deployment, or None."""
+    if obj.ref.kind != "Deployment":
+        return None
+    pod = get_path(obj.body, ("spec", "template", "spec"))
+    containers = pod.get("containers") if isinstance(pod, Mapping) else None
+    for i, c in enumerate(containers if isinstance(containers, list) else []):
+        if isinstance(c, Mapping) and KUBERAY_OPERATOR_IMAGE.search(str(c.get("image", ""))):
+            return i, c
+    return None
 
 
 def _template_labels(template: Any) -> dict[str, str]:

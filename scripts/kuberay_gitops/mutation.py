@@ -204,6 +204,15 @@ CATALOGUE: tuple[Mutation, ...] = (
         _DEV_RC,
     ),
     Mutation(
+        "operator-cluster-wide-rbac",
+        "the dev operator, watching one namespace, gets its cluster-wide ClusterRoleBinding back",
+        "overlays/dev/operator/kustomization.yaml",
+        "components:\n  - ../../../components/namespaced-operator\n",
+        "",
+        "rbac-operator-scope",
+        ("overlays/dev/operator",),
+    ),
+    Mutation(
         "rayservice-gcs-port-off-default",
         'autoscaling RayService head GCS port back to "6380" (the autoscaler only looks on 6379)',
         "apps/serve-app/base/rayservice.yaml",

@@ -58,6 +58,7 @@ _NAMES: tuple[str, ...] = (
     "ray_replicas_range",
     "ray_start_params_strings",
     "rbac_cluster_scoped",
+    "rbac_operator_scope",
     "rbac_wildcard",
     "secret_committed",
     "secret_env_literal",

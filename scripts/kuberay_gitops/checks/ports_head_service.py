@@ -73,7 +73,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
                     pod.owner,
                     ports_or_container(found),
                     f'the head Service the KubeRay operator created has no port named "{name}" '
-                    f'(it has {", ".join(sorted(service)) or "none"}): declare it on head '
+                    f"(it has {', '.join(sorted(service)) or 'none'}): declare it on head "
                     f'container "{container_name(found)}"',
                 )
             elif service is None and name not in declared:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import ssl
+import time
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 from kuberay_gitops.exitcodes import ToolFailed
 
+RETRY_SECONDS = 15.0  # how long a not-ready answer is retried
 # kubectl's annotation for client-side apply: its size is what refuses big CRDs.
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -88,7 +90,28 @@ class KubeAPI:
         content_type: str = "application/json",
         query: Mapping[str, str] | None = None,
     ) -> Any:
-        """One request; the decoded JSON answer, or ApiError for any status >= 300."""
+        """One request; the decoded JSON answer, or ApiError for any status >= 300.
+
+        An answer that only says the server is not ready yet (429, 503, a storage still
+        initializing after a start from a frozen store) is retried for `RETRY_SECONDS`.
+        """
+        deadline = time.monotonic() + RETRY_SECONDS
+        while True:
+            try:
+                return self._request(method, path, body, content_type, query)
+            except ApiError as exc:
+                if not _transient(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.2)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        content_type: str,
+        query: Mapping[str, str] | None,
+    ) -> Any:
         url = path + ("?" + urllib.parse.urlencode(query) if query else "")
         conn = http.client.HTTPSConnection(
             self.host, self.port, timeout=self.timeout, context=self._context()
@@ -223,6 +246,13 @@ class KubeAPI:
                     item.setdefault("apiVersion", api_version)
                     item.setdefault("kind", kind)
                     yield item
+
+
+def _transient(error: ApiError) -> bool:
+    """The server asked to come back later; nothing was decided about the request."""
+    return error.status in (429, 503, 504) or (
+        error.status == 500 and "initializing" in error.message
+    )
 
 
 def _error(status: int, decoded: Any) -> ApiError:
