@@ -204,6 +204,16 @@ CATALOGUE: tuple[Mutation, ...] = (
         _DEV_RC,
     ),
     Mutation(
+        "volcano-scheduler-name-label",
+        "the Volcano component labels the RayCluster ray.io/scheduler-name (v1.7.0 never reads it)",
+        "components/volcano/patch-raycluster-volcano.yaml",
+        "- op: add\n  path: /metadata/labels/volcano.sh~1queue-name\n",
+        "- op: add\n  path: /metadata/labels/ray.io~1scheduler-name\n  value: volcano\n"
+        "- op: add\n  path: /metadata/labels/volcano.sh~1queue-name\n",
+        "ray-unread-metadata",
+        ("overlays/prod/raycluster",),
+    ),
+    Mutation(
         "operator-cluster-wide-rbac",
         "the dev operator, watching one namespace, gets its cluster-wide ClusterRoleBinding back",
         "overlays/dev/operator/kustomization.yaml",

@@ -57,6 +57,7 @@ _NAMES: tuple[str, ...] = (
     "ray_name_length",
     "ray_replicas_range",
     "ray_start_params_strings",
+    "ray_unread_metadata",
     "rbac_cluster_scoped",
     "rbac_operator_scope",
     "rbac_wildcard",
