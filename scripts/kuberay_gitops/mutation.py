@@ -204,6 +204,15 @@ CATALOGUE: tuple[Mutation, ...] = (
         _DEV_RC,
     ),
     Mutation(
+        "prod-rayservice-without-gcs-ft",
+        "the prod RayService loses GCS fault tolerance (its overlay drops the component)",
+        "apps/serve-app/overlays/prod/kustomization.yaml",
+        "components:\n  - ../../../../components/gcs-fault-tolerance\n",
+        "",
+        "ray-production-gcs-ft",
+        ("apps/serve-app/overlays/prod",),
+    ),
+    Mutation(
         "volcano-scheduler-name-label",
         "the Volcano component labels the RayCluster ray.io/scheduler-name (v1.7.0 never reads it)",
         "components/volcano/patch-raycluster-volcano.yaml",

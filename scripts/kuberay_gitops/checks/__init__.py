@@ -55,6 +55,7 @@ _NAMES: tuple[str, ...] = (
     "ray_dashboard_port_name",
     "ray_gpu_consistency",
     "ray_name_length",
+    "ray_production_gcs_ft",
     "ray_replicas_range",
     "ray_start_params_strings",
     "ray_unread_metadata",
