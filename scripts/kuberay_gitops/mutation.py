@@ -204,6 +204,15 @@ CATALOGUE: tuple[Mutation, ...] = (
         _DEV_RC,
     ),
     Mutation(
+        "apiserver-egress-to-internet",
+        "dev's API server egress widened to 0.0.0.0/0 (the heads and the operator reach anywhere)",
+        "overlays/dev/apiserver/apiserver-endpoint.yaml",
+        "  cidr: 10.10.0.10/32\n",
+        "  cidr: 0.0.0.0/0\n",
+        "netpol-egress-broad",
+        ("overlays/dev/raycluster",),
+    ),
+    Mutation(
         "prod-rayservice-without-gcs-ft",
         "the prod RayService loses GCS fault tolerance (its overlay drops the component)",
         "apps/serve-app/overlays/prod/kustomization.yaml",

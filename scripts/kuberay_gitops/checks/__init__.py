@@ -29,6 +29,7 @@ _NAMES: tuple[str, ...] = (
     "monitor_prometheus_label",
     "monitor_selects_nothing",
     "netpol_dns_egress",
+    "netpol_egress_broad",
     "netpol_ray_ports",
     "netpol_selects_nothing",
     "netpol_uncovered_pod",
