@@ -235,7 +235,7 @@ CATALOGUE: tuple[Mutation, ...] = (
         "operator-cluster-wide-rbac",
         "the dev operator, watching one namespace, gets its cluster-wide ClusterRoleBinding back",
         "overlays/dev/operator/kustomization.yaml",
-        "components:\n  - ../../../components/namespaced-operator\n",
+        "  - ../../../components/namespaced-operator\n",
         "",
         "rbac-operator-scope",
         ("overlays/dev/operator",),
