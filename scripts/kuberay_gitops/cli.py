@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -430,10 +431,17 @@ def new_env_cmd(state: _State, name: str, source: str, dry_run: bool) -> None:
         raise SystemExit(code)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: map every failure to its exit code, never a bare traceback."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    # SIGTERM (a CI job cancelled, a timeout) unwinds like Ctrl-C, so every process this run
+    # started (the control-plane twins) is stopped by its `finally`, not left behind.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         cli.main(args=args, prog_name="kuberay-gitops", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,6 +147,20 @@ class Service:
             self.proc.wait(timeout=5)
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
+    """Linux: the kernel kills the server when the thread that started it dies.
+
+    Even by SIGKILL, when no `finally` can run. Elsewhere the `stop` in a `finally` is all
+    there is.
+    """
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def spawn(
     name: str,
     argv: Sequence[str],
@@ -171,6 +187,7 @@ def spawn(
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
             )
         except FileNotFoundError as exc:
             raise ToolNotFound(f"{argv[0]} not found; run `make setup`") from exc
