@@ -964,7 +964,6 @@ def _collect(
     timeout: float,
 ) -> list[Generated]:
     """Wait until the operator has acted on every Ray object; its warnings and products."""
-    settled_log = service.log_size() if service is not None else 0
     api = run.api
     ray = [o for o in run.applied.values() if o.ref.kind in RAY_KINDS]
     expected = [
@@ -1010,10 +1009,10 @@ def _collect(
         )
         run.refuse(obj, check, _generic(message), _event_field(obj, message))
     if deployment is not None:
-        # Only what it was refused once every unit was synced: a grant that arrives with a
-        # later unit (a RoleBinding in a namespace that unit creates) is a retried, passing
-        # denial in a real cluster as well.
-        for denial in sorted(set(rbac_denials(service.log_since(settled_log, LOG_BYTES)))):
+        # Every refusal since it started: one before a later unit brings the grant is not
+        # harmless, its caches time out after two minutes and it exits, and a rollout that
+        # waits for it to be healthy never reaches that later unit.
+        for denial in sorted(set(rbac_denials(service.log_tail(LOG_BYTES)))):
             run.refuse(
                 deployment,
                 OPERATOR,

@@ -5,9 +5,11 @@ every Ray pod; egress to `0.0.0.0/0` (or `::/0`) lets either exfiltrate anything
 the metadata address (169.254.169.254, fd00:ec2::254) hands out the node's cloud credentials.
 The API server needs only its endpoint addresses (`overlays/<env>/apiserver`).
 The union of every `ipBlock` the pod's egress policies allow is judged, so a range split over
-rules or policies (`0.0.0.0/1` + `128.0.0.0/1`) counts as the whole; an `except` does not make
-`0.0.0.0/0` narrow. A rule without `to` allows every destination. Reported at each rule that
-contributes (variant `[internet]`), or that reaches the metadata address (`[metadata]`).
+rules or policies (`0.0.0.0/1` + `128.0.0.0/1`) counts as the whole; half of IPv4 or all of
+`2000::/3` counts as the Internet, and an `except` does not make `0.0.0.0/0` narrow. CIDRs are
+read as the API server reads them (`00.0.0.0/0` is `0.0.0.0/0`). A rule without `to` allows
+every destination. Reported at each rule that contributes (variant `[internet]`), or that
+reaches a metadata address (`[metadata]`).
 PASS / FAIL examples: tests/unit/checks/test_netpol_egress_broad.py
 """
 
@@ -31,9 +33,15 @@ CHECK = CheckSpec(
     "in overlays/<env>/apiserver)",
 )
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-EVERYTHING = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 LARGE = {4: 16, 6: 48}  # prefix lengths up to which a block is "large"
-METADATA = (ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"))
+# Cloud metadata and pod-identity endpoints (AWS IMDS and EKS Pod Identity, GCP, Azure).
+METADATA = tuple(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.23", "fd00:ec2::254", "fd00:ec2::23")
+)
+# A pod that may reach this many addresses reaches the Internet, whatever else is carved out
+# (half of IPv4; 2000::/3, all global IPv6 unicast).
+BROAD = {4: 2**31, 6: 2**125}
 
 
 def _blocks(rule: Mapping[str, Any]) -> list[tuple[Network, list[Network]]] | None:
@@ -47,23 +55,32 @@ def _blocks(rule: Mapping[str, Any]) -> list[tuple[Network, list[Network]]] | No
         if not isinstance(block, Mapping):
             continue
         try:
-            cidr = ipaddress.ip_network(str(block.get("cidr")), strict=False)
-            excepts = [
-                ipaddress.ip_network(str(e), strict=False) for e in block.get("except") or []
-            ]
+            cidr = _network(block.get("cidr"))
+            excepts = [_network(e) for e in block.get("except") or []]
         except ValueError:
-            continue  # the API server refuses it (cluster-apply)
+            continue  # not a CIDR even to the API server: cluster-apply reports it
         out.append((cidr, excepts))
     return out
 
 
+def _network(value: Any) -> Network:
+    """A CIDR as the API server reads it (Go's sloppy parser allows `00.0.0.0/0`)."""
+    text = str(value).strip()
+    if "." in text and ":" not in text:
+        addr, _, bits = text.partition("/")
+        text = ".".join(str(int(o)) if o.isdigit() else o for o in addr.split(".")) + (
+            f"/{bits}" if bits else ""
+        )
+    return ipaddress.ip_network(text, strict=False)
+
+
 def _whole(networks: list[Network]) -> bool:
-    """The networks together are all of IPv4 or all of IPv6."""
+    """The networks together reach the Internet: half of IPv4 or all global IPv6 or more."""
     v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
     v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
-    return list(ipaddress.collapse_addresses(v4)) == [EVERYTHING[0]] or list(
-        ipaddress.collapse_addresses(v6)
-    ) == [EVERYTHING[1]]
+    total4 = sum(n.num_addresses for n in ipaddress.collapse_addresses(v4))
+    total6 = sum(n.num_addresses for n in ipaddress.collapse_addresses(v6))
+    return total4 >= BROAD[4] or total6 >= BROAD[6]
 
 
 def _judged(owner: K8sObject) -> bool:

@@ -51,6 +51,18 @@ def _sensitive(rules: Any) -> list[str]:
     return sorted(out)
 
 
+def _covers(subject: Mapping[str, Any], accounts: set[tuple[str, str]]) -> bool:
+    """The subject is one of the accounts, or a group every one of them is in."""
+    kind, name = subject.get("kind"), str(subject.get("name", ""))
+    if kind == "ServiceAccount":
+        return (name, str(subject.get("namespace") or "")) in accounts
+    if kind == "Group":
+        return name in ("system:serviceaccounts", "system:authenticated") or any(
+            name == f"system:serviceaccounts:{ns}" for _, ns in accounts
+        )
+    return False
+
+
 def run(ctx: CheckContext) -> Iterator[Issue]:
     """Each ClusterRoleBinding of a namespace-watching operator's ServiceAccount."""
     accounts: set[tuple[str, str]] = set()
@@ -65,16 +77,19 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
     for binding in ctx.index.of_kind("ClusterRoleBinding"):
         ref = binding.body.get("roleRef") or {}
         role = ctx.index.get("ClusterRole", str(ref.get("name", "")))
-        granted = _sensitive(role.body.get("rules")) if role is not None else []
-        if ref.get("kind") != "ClusterRole" or not granted:
+        if role is None or role.body.get("aggregationRule"):
+            # Rules not in the repository (cluster-admin, an aggregated role): anything.
+            granted = [f"whatever ClusterRole {ref.get('name')} grants"]
+        else:
+            granted = _sensitive(role.body.get("rules"))
+        if not granted:
             continue
         for i, subject in enumerate(binding.body.get("subjects") or []):
-            who = (str(subject.get("name")), str(subject.get("namespace") or ""))
-            if subject.get("kind") == "ServiceAccount" and who in accounts:
+            if _covers(subject, accounts):
                 yield Issue(
                     binding,
                     ("subjects", i),
-                    f"the KubeRay operator ({who[1]}/{who[0]}) watches given namespaces but "
-                    f"this binding grants ClusterRole {ref.get('name')} cluster-wide: "
+                    "the KubeRay operator watches given namespaces but this binding grants its "
+                    f"account ClusterRole {ref.get('name')} cluster-wide: "
                     f"{', '.join(granted)} in every namespace",
                 )

@@ -116,23 +116,6 @@ class Service:
             return ""
         return data.decode(errors="replace")
 
-    def log_size(self) -> int:
-        """How much it has logged so far (an offset for `log_since`)."""
-        try:
-            return self.log.stat().st_size
-        except OSError:
-            return 0
-
-    def log_since(self, offset: int, limit: int) -> str:
-        """What it logged after `offset`, at most the last `limit` bytes of it."""
-        try:
-            with self.log.open("rb") as f:
-                f.seek(offset)
-                data = f.read()
-        except OSError:
-            return ""
-        return data[-limit:].decode(errors="replace")
-
     def stop(self, grace: float = 5.0) -> None:
         """Terminate the process group, kill it if it lingers, reap it; safe to call twice."""
         if self.proc.poll() is None:

@@ -83,8 +83,8 @@ def test_a_range_split_over_two_policies_is_the_whole(run_check: Callable[..., C
         ("netpol-egress-broad[internet]", "high"),
         ("netpol-egress-broad[internet]", "low"),
     ]
-    half = {"t/rc.yaml": RAYCLUSTER, "t/a.yaml": policy("low", "0.0.0.0/1")}
-    assert run_check("netpol-egress-broad", half).rows() == []
+    private = {"t/rc.yaml": RAYCLUSTER, "t/a.yaml": policy("low", "10.0.0.0/8")}
+    assert run_check("netpol-egress-broad", private).rows() == []
 
 
 def test_ipv6_everything_and_an_except_that_keeps_the_internet(
@@ -119,7 +119,8 @@ def test_the_metadata_address_is_reported(run_check: Callable[..., CheckRun]) ->
         "netpol-egress-broad[metadata]"
     ]
     carved = policy("md", "169.254.0.0/16").replace(
-        "cidr: 169.254.0.0/16\n", "cidr: 169.254.0.0/16\n            except: [169.254.169.254/32]\n"
+        "cidr: 169.254.0.0/16\n",
+        "cidr: 169.254.0.0/16\n            except: [169.254.169.254/32, 169.254.170.23/32]\n",
     )
     assert (
         run_check("netpol-egress-broad", {"t/rc.yaml": RAYCLUSTER, "t/np.yaml": carved}).rows()
@@ -133,3 +134,18 @@ def test_pods_other_than_ray_and_the_operator_are_not_judged(
     other = policy("web", "0.0.0.0/0").replace("ray.io/node-type: head", "app: x")
     files = {"t/app.yaml": DEPLOYMENT, "t/np.yaml": other}
     assert run_check("netpol-egress-broad", files).rows() == []
+
+
+def test_most_of_the_internet_and_sloppy_cidrs_count(run_check: Callable[..., CheckRun]) -> None:
+    for cidrs in (["0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3"], ["2000::/3"], ["00.0.0.0/0"]):
+        files = {"t/rc.yaml": RAYCLUSTER}
+        files.update({f"t/np{i}.yaml": policy(f"p{i}", c) for i, c in enumerate(cidrs)})
+        got = {r[0] for r in run_check("netpol-egress-broad", files).rows()}
+        assert got == {"netpol-egress-broad[internet]"}, cidrs
+
+
+def test_eks_pod_identity_is_a_metadata_address(run_check: Callable[..., CheckRun]) -> None:
+    files = {"t/rc.yaml": RAYCLUSTER, "t/np.yaml": policy("pi", "169.254.170.23/32")}
+    assert [r[0] for r in run_check("netpol-egress-broad", files).rows()] == [
+        "netpol-egress-broad[metadata]"
+    ]

@@ -98,3 +98,25 @@ def test_a_wildcard_grant_counts_and_other_subjects_do_not(
     assert run_check("rbac-operator-scope", tree).rows() == []
     tree["t/crb.yaml"] = CRB
     assert [r[2] for r in run_check("rbac-operator-scope", tree).rows()] == [".subjects[0]"]
+
+
+def test_a_role_whose_rules_are_not_in_the_repository_counts_as_everything(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    admin = CRB.replace("  name: kuberay-operator\nsubjects", "  name: cluster-admin\nsubjects")
+    result = run_check("rbac-operator-scope", {"t/deploy.yaml": DEPLOYMENT, "t/crb.yaml": admin})
+    assert [r[2] for r in result.rows()] == [".subjects[0]"]
+    assert "whatever ClusterRole cluster-admin grants" in result.findings[0].message
+
+
+def test_a_group_holding_the_operator_account_counts(run_check: Callable[..., CheckRun]) -> None:
+    group = CRB.replace(
+        "  - kind: ServiceAccount\n    name: kuberay-operator\n    namespace: kuberay-system\n",
+        "  - kind: Group\n    name: system:serviceaccounts:kuberay-system\n"
+        "    apiGroup: rbac.authorization.k8s.io\n",
+    )
+    tree = {"t/deploy.yaml": DEPLOYMENT, "t/role.yaml": CLUSTERROLE, "t/crb.yaml": group}
+    assert [r[2] for r in run_check("rbac-operator-scope", tree).rows()] == [".subjects[0]"]
+    other = group.replace("system:serviceaccounts:kuberay-system", "system:serviceaccounts:web")
+    tree["t/crb.yaml"] = other
+    assert run_check("rbac-operator-scope", tree).rows() == []
