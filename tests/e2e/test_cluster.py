@@ -146,18 +146,21 @@ def test_the_crd_unit_without_server_side_apply_is_refused_at_its_sync_option(
 def test_a_namespace_synced_after_its_objects_leaves_them_refused(
     run_cli: Run, repo_copy: Path
 ) -> None:
-    namespace = repo_copy / "base/raycluster/namespace.yaml"
+    # The kuberay Namespace comes with the operator unit, with the operator's RoleBinding in it.
+    namespace = repo_copy / "components/namespaced-operator/namespace-kuberay.yaml"
     _edit(
         namespace,
         "  name: kuberay\n",
         '  name: kuberay\n  annotations:\n    argocd.argoproj.io/sync-wave: "5"\n',
     )
-    rows = _caught_only_by_the_twin(run_cli, repo_copy, "overlays/dev/raycluster")
+    rows = _caught_only_by_the_twin(run_cli, repo_copy, "overlays/dev/operator")
     refused = [r for r in rows if 'namespaces "kuberay" not found' in r[3]]
     assert {r[0] for r in refused} == {"cluster-apply"}
-    files = {r[1] for r in refused}
-    assert "base/raycluster/raycluster.yaml" in files
-    assert "base/networkpolicy/networkpolicy-ray-default-deny.yaml" in files
+    assert {r[1] for r in refused} == {
+        "components/namespaced-operator/rolebinding-kuberay-operator.yaml"
+    }
+    # Without its RoleBinding the operator is refused what it needs: said too.
+    assert any(r[0] == "cluster-operator" and "may not list" in r[3] for r in rows)
 
 
 def test_a_head_pod_pod_security_refuses_once_kuberay_adds_the_autoscaler(
