@@ -385,7 +385,7 @@ def test_the_operator_deployment_is_found_by_its_image_and_runs_with_its_args() 
 
 def test_operator_flags_that_reach_outside_the_twin_are_refused() -> None:
     args = [
-        "--kubeconfig=/root/.kube/config",
+        "--kubeconfig=/etc/kubernetes/admin.conf",
         "--config=/etc/passwd",
         "--log-file-path=/tmp/x",
         "--metrics-addr",
