@@ -44,7 +44,7 @@ from kuberay_gitops.checks._api import RepoFacts
 from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.findings import FieldPath, Severity
 from kuberay_gitops.index import (
-    RAY_CLUSTER_SPEC,
+    RAY_KINDS,
     WORKLOAD_TEMPLATE,
     Generated,
     ObjectIndex,
@@ -91,7 +91,6 @@ GENERATED_KINDS: tuple[tuple[str, str], ...] = (
     ("ray.io/v1", "RayJob"),
     ("scheduling.volcano.sh/v1beta1", "PodGroup"),
 )
-RAY_KINDS = ("RayCluster", "RayJob", "RayService", "RayCronJob")
 
 # Argo CD's apply order of kinds inside one sync wave (gitops-engine pkg/sync/sync_tasks.go,
 # `kindOrder`); every other kind (custom resources) comes after these.
@@ -107,7 +106,6 @@ ARGOCD_KIND_ORDER: tuple[str, ...] = (
 _KIND_RANK = {k: i - len(ARGOCD_KIND_ORDER) for i, k in enumerate(ARGOCD_KIND_ORDER)}
 _PHASE_RANK = {"PreSync": -1, "Sync": 0, "PostSync": 1, "SyncFail": 2}
 _SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
-_SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 _HOOK = "argocd.argoproj.io/hook"
 
 
@@ -259,7 +257,7 @@ def environments(argocd_index: ObjectIndex, facts: RepoFacts) -> list[Environmen
 
 def _wave(obj: K8sObject) -> int:
     try:
-        return int(str(obj.annotations.get(_SYNC_WAVE, "0")).strip())
+        return int(str(obj.annotations.get(_argocd.SYNC_WAVE, "0")).strip())
     except ValueError:
         return 0
 
@@ -586,11 +584,21 @@ def _pod_field(error: ApiError, template: Mapping[str, Any]) -> FieldPath:
         return parse_field(named.group(1))
     container = _CONTAINER.search(text)
     spec = template.get("spec") or {}
+    at = _container_at(spec, container.group(1)) if container else None
+    if at is None:
+        return ("spec",)
+    judged = "securityContext" in spec[at[0]][at[1]]
+    return ("spec", *at, *(("securityContext",) if judged else ()))
+
+
+def _container_at(pod_spec: Any, name: str) -> tuple[str, int] | None:
+    """(`containers` or `initContainers`, index) of the container called `name`."""
     for key in ("containers", "initContainers"):
-        for i, c in enumerate(spec.get(key) or [] if container else []):
-            if isinstance(c, Mapping) and container and c.get("name") == container.group(1):
-                return ("spec", key, i, *(("securityContext",) if "securityContext" in c else ()))
-    return ("spec",)
+        items = pod_spec.get(key) if isinstance(pod_spec, Mapping) else None
+        for i, c in enumerate(items if isinstance(items, list) else []):
+            if isinstance(c, Mapping) and c.get("name") == name:
+                return key, i
+    return None
 
 
 # ---------------------------------------------------------------------------- the operator
@@ -858,13 +866,6 @@ def rbac_denials(log: str) -> list[str]:
     return out
 
 
-# Where each Ray kind holds its cluster spec (a RayCronJob's is one level further down).
-_CLUSTER_SPEC: Mapping[str, FieldPath] = {
-    **RAY_CLUSTER_SPEC,
-    "RayCronJob": ("spec", "jobTemplate", "rayClusterSpec"),
-}
-
-
 _POD_FIELD = re.compile(r"\b(spec\.(?:initContainers|containers)\[\d+\][\w.\[\]]*)")
 _CONTAINER = re.compile(r'container \\?"([^"\\]+)\\?"')
 
@@ -876,7 +877,7 @@ def _event_field(owner: K8sObject, message: str) -> FieldPath:
     server named (`spec.containers[0].ports[11].name`) or the container Pod Security
     admission named; KubeRay's autoscaler container comes from `autoscalerOptions`.
     """
-    base = _CLUSTER_SPEC.get(owner.ref.kind)
+    base = RAY_KINDS.get(owner.ref.kind)
     if base is None:
         return ()
     spec = get_path(owner.body, base)
@@ -899,12 +900,9 @@ def _event_field(owner: K8sObject, message: str) -> FieldPath:
         name = container.group(1)
         if name == "autoscaler" and "autoscalerOptions" in spec:
             return (*base, "autoscalerOptions")
-        pod = get_path(owner.body, (*template, "spec"))
-        for key in ("containers", "initContainers"):
-            items = pod.get(key) if isinstance(pod, Mapping) else None
-            for i, c in enumerate(items or []):
-                if isinstance(c, Mapping) and c.get("name") == name:
-                    return (*template, "spec", key, i)
+        at = _container_at(get_path(owner.body, (*template, "spec")), name)
+        if at is not None:
+            return (*template, "spec", *at)
     return template
 
 

@@ -31,6 +31,12 @@ RAY_CLUSTER_SPEC: Mapping[str, FieldPath] = {
     "RayJob": ("spec", "rayClusterSpec"),
     "RayService": ("spec", "rayClusterConfig"),
 }
+# Every Ray kind and where it holds its cluster spec: a RayCronJob's is in its RayJob
+# template (it has no pods of its own until it runs, so the pod view above leaves it out).
+RAY_KINDS: Mapping[str, FieldPath] = {
+    **RAY_CLUSTER_SPEC,
+    "RayCronJob": ("spec", "jobTemplate", "rayClusterSpec"),
+}
 
 
 def get_path(node: Any, path: FieldPath) -> Any:

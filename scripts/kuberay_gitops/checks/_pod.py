@@ -25,15 +25,9 @@ from typing import Any
 
 from kuberay_gitops.checks._api import as_int
 from kuberay_gitops.findings import FieldPath
-from kuberay_gitops.index import ObjectIndex, PodView, get_path
+from kuberay_gitops.index import RAY_KINDS, ObjectIndex, PodView, get_path
 from kuberay_gitops.manifests import K8sObject
 
-RAY_KINDS: Mapping[str, FieldPath] = {
-    "RayCluster": ("spec",),
-    "RayJob": ("spec", "rayClusterSpec"),
-    "RayService": ("spec", "rayClusterConfig"),
-    "RayCronJob": ("spec", "jobTemplate", "rayClusterSpec"),
-}
 SUBMITTER_TEMPLATES: Mapping[str, FieldPath] = {
     "RayJob": ("spec", "submitterPodTemplate"),
     "RayCronJob": ("spec", "jobTemplate", "submitterPodTemplate"),

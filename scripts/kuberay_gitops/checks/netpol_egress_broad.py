@@ -22,7 +22,7 @@ from typing import Any
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._netpol import EGRESS, all_pods, pod_name, policies, restricting
 from kuberay_gitops.findings import FieldPath, Severity
-from kuberay_gitops.index import RAY_CLUSTER_SPEC, operator_container
+from kuberay_gitops.index import RAY_KINDS, operator_container
 from kuberay_gitops.manifests import K8sObject
 
 CHECK = CheckSpec(
@@ -84,9 +84,7 @@ def _whole(networks: list[Network]) -> bool:
 
 
 def _judged(owner: K8sObject) -> bool:
-    return (
-        owner.ref.kind in (*RAY_CLUSTER_SPEC, "RayCronJob") or operator_container(owner) is not None
-    )
+    return owner.ref.kind in RAY_KINDS or operator_container(owner) is not None
 
 
 def run(ctx: CheckContext) -> Iterator[Issue]:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.findings import Severity
+from kuberay_gitops.index import RAY_KINDS
 
 CHECK = CheckSpec(
     id="ray-unread-metadata",
@@ -25,7 +26,6 @@ CHECK = CheckSpec(
     hint="remove the key, or use the mechanism KubeRay v1.7.0 has for it (for Volcano: "
     "--batch-scheduler on the operator, volcano.sh/queue-name on the object)",
 )
-RAY_KINDS = ("RayCluster", "RayJob", "RayService", "RayCronJob")
 PREFIX = "ray.io/"
 # grep -rhoE '"ray\.io/[a-z0-9.-]+"' controllers pkg apis (non-test), KubeRay v1.7.0.
 KNOWN: frozenset[str] = frozenset(
