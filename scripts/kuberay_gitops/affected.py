@@ -330,8 +330,8 @@ def affected(
     return out
 
 
-def _git(repo_root: Path, *args: str) -> str:
-    out = run(["git", *args], cwd=repo_root, timeout=_GIT_TIMEOUT)
+def _git(repo_root: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
+    out = run(["git", *args], cwd=repo_root, env=env, timeout=_GIT_TIMEOUT)
     if out.returncode != 0:
         msg = one_line(out.stderr.strip() or f"exit code {out.returncode}")
         raise ToolFailed(f"git {args[0]} failed in {repo_root}: {msg}")
@@ -367,9 +367,31 @@ def changed_since_commit(repo_root: Path, commit: str) -> list[str]:
     """Files changed since `commit` (see `changed_files`)."""
     # Against the working tree: committed, staged and unstaged changes in one list; without
     # rename detection both the old and the new name of a moved file are listed.
-    diff = _git(repo_root, "diff", "--name-only", "--no-renames", "--relative", "-z", commit, "--")
-    untracked = _git(repo_root, "ls-files", "--others", "--exclude-standard", "-z")
+    with _private_index(repo_root) as env:
+        diff_args = ("diff", "--name-only", "--no-renames", "--relative", "-z", commit, "--")
+        diff = _git(repo_root, *diff_args, env=env)
+        untracked = _git(repo_root, "ls-files", "--others", "--exclude-standard", "-z", env=env)
     return sorted({p for p in (diff + untracked).split("\0") if p})
+
+
+@contextmanager
+def _private_index(repo_root: Path) -> Iterator[dict[str, str]]:
+    """A throw-away copy of the index for git commands that only read.
+
+    `git diff` refreshes the stat data of racily clean files and writes the index back when
+    it can; as root it can even in a read-only checkout. Pointing GIT_INDEX_FILE at a copy
+    keeps the checkout's `.git` untouched while git still sees the staged changes.
+    """
+    where = _git(repo_root, "rev-parse", "--path-format=absolute", "--git-path", "index")
+    index = Path(where.strip())
+    tmp = Path(tempfile.mkdtemp(prefix="kuberay-gitops-index-"))
+    try:
+        copy = tmp / "index"
+        if index.is_file():
+            shutil.copyfile(index, copy)
+        yield {"GIT_INDEX_FILE": str(copy), "GIT_OPTIONAL_LOCKS": "0"}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def changed_files(repo_root: Path, base_ref: str) -> list[str]:

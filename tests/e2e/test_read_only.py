@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -129,6 +130,18 @@ def _git(root: Path, *args: str) -> None:
     )
 
 
+def _make_stat_data_stale(repo: Path) -> None:
+    """Give every tracked file a newer mtime with the same content.
+
+    `git diff` then finds stat data that no longer matches and writes a refreshed index back
+    when it can (as root it can, even read-only): what CI once caught by chance, every time.
+    """
+    later = time.time() + 5
+    for path in repo.rglob("*"):
+        if ".git" not in path.relative_to(repo).parts and path.is_file():
+            os.utime(path, (later, later))
+
+
 def test_changed_since_and_diff_with_a_deletion_write_nothing_into_the_checkout(
     run_cli: Run, tmp_path: Path
 ) -> None:
@@ -139,6 +152,7 @@ def test_changed_since_and_diff_with_a_deletion_write_nothing_into_the_checkout(
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "base")
     (repo / "overlays/dev/raycluster/patch-raycluster-size.yaml").unlink()  # base tree needed
+    _make_stat_data_stale(repo)
     _set_writable(repo, writable=False)
     env = {
         "XDG_CACHE_HOME": str(tmp_path / "xdg"),
