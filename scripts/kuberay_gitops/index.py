@@ -1,9 +1,10 @@
 """ObjectIndex: one rendered target's objects by kind/namespace/name, plus a pod view.
 
-The pod view treats the head and every worker group template of a RayCluster, RayJob
-and RayService like any Deployment's pod template, with the labels KubeRay adds to the
-pods it creates, so cross-object checks (Service selectors, NetworkPolicies, monitors)
-see Ray pods as the cluster will.
+The pod view is the one pod universe of the checks: every workload's pod template, the
+head and worker groups of every Ray kind and the RayJob submitters, with the labels
+KubeRay gives the Pods it creates (`kuberay.py`), replaced by the real Pods where the
+operator created them on the control-plane twin, so cross-object checks (Service
+selectors, NetworkPolicies, monitors) see pods as the cluster will.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from kuberay_gitops import kuberay
 from kuberay_gitops.findings import FieldPath
+from kuberay_gitops.kuberay import RAY_CLUSTER_SPEC, RAY_KINDS, SUBMITTER_TEMPLATES, template_labels
 from kuberay_gitops.manifests import K8sObject
+
+__all__ = ["RAY_CLUSTER_SPEC", "RAY_KINDS", "SUBMITTER_TEMPLATES"]
 
 WORKLOAD_TEMPLATE: Mapping[str, FieldPath] = {
     "Deployment": ("spec", "template"),
@@ -25,17 +30,6 @@ WORKLOAD_TEMPLATE: Mapping[str, FieldPath] = {
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
     "PodTemplate": ("template",),
-}
-RAY_CLUSTER_SPEC: Mapping[str, FieldPath] = {
-    "RayCluster": ("spec",),
-    "RayJob": ("spec", "rayClusterSpec"),
-    "RayService": ("spec", "rayClusterConfig"),
-}
-# Every Ray kind and where it holds its cluster spec: a RayCronJob's is in its RayJob
-# template (it has no pods of its own until it runs, so the pod view above leaves it out).
-RAY_KINDS: Mapping[str, FieldPath] = {
-    **RAY_CLUSTER_SPEC,
-    "RayCronJob": ("spec", "jobTemplate", "rayClusterSpec"),
 }
 
 
@@ -67,6 +61,7 @@ class PodView:
     group: str | None = None
     ray_params_path: FieldPath | None = None
     group_path: FieldPath | None = None
+    real: K8sObject | None = None
 
     @property
     def template(self) -> Mapping[str, Any]:
@@ -94,6 +89,22 @@ class PodView:
                 for i, c in enumerate(items):
                     if isinstance(c, Mapping):
                         yield (*self.spec_path, key, i), c
+
+    def created_containers(self, init: bool = False) -> Iterator[Mapping[str, Any]]:
+        """Containers of the Pod the operator created on the twin, else of the template.
+
+        What the pod runs and listens on (KubeRay appends a `metrics` port, the autoscaler
+        sidecar, the `wait-gcs-ready` init container); locate findings with `containers`.
+        """
+        if self.real is None:
+            yield from (c for _, c in self.containers(init=init))
+            return
+        spec = self.real.body.get("spec")
+        for key in ("initContainers", "containers") if init else ("containers",):
+            items = spec.get(key) if isinstance(spec, Mapping) else None
+            yield from (
+                (c for c in items if isinstance(c, Mapping)) if isinstance(items, list) else ()
+            )
 
     @property
     def ray_params(self) -> Mapping[str, Any]:
@@ -132,73 +143,45 @@ def operator_container(obj: K8sObject) -> tuple[int, Mapping[str, Any]] | None:
     return None
 
 
-def _template_labels(template: Any) -> dict[str, str]:
-    meta = template.get("metadata") if isinstance(template, Mapping) else None
-    labels = meta.get("labels") if isinstance(meta, Mapping) else None
-    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {}
-
-
 def _ray_pods(obj: K8sObject, ns: str) -> Iterator[PodView]:
-    base = RAY_CLUSTER_SPEC[obj.ref.kind]
-    cluster_spec = get_path(obj.body, base)
-    if not isinstance(cluster_spec, Mapping):
-        return
-    implied = {
-        "ray.io/is-ray-node": "yes",
-        "app.kubernetes.io/name": "kuberay",
-        "app.kubernetes.io/created-by": "kuberay-operator",
-    }
-    if obj.ref.kind == "RayCluster":
-        implied["ray.io/cluster"] = obj.ref.name
-    else:
-        implied["ray.io/originated-from-crd"] = obj.ref.kind
-        implied["ray.io/originated-from-cr-name"] = obj.ref.name
-    head = cluster_spec.get("headGroupSpec")
-    if isinstance(head, Mapping) and isinstance(head.get("template"), Mapping):
-        labels = {**_template_labels(head["template"]), **implied}
-        labels.update({"ray.io/node-type": "head", "ray.io/group": "headgroup"})
+    for g in kuberay.ray_groups(obj.ref.kind, obj.ref.name, obj.body):
         yield PodView(
-            obj,
-            (*base, "headGroupSpec", "template"),
-            labels,
-            ns,
-            "head",
-            "headgroup",
-            (*base, "headGroupSpec", "rayStartParams"),
-            (*base, "headGroupSpec"),
-        )
-    workers = cluster_spec.get("workerGroupSpecs")
-    for i, group in enumerate(workers if isinstance(workers, list) else []):
-        if not isinstance(group, Mapping) or not isinstance(group.get("template"), Mapping):
-            continue
-        name = str(group.get("groupName", f"group-{i}"))
-        labels = {**_template_labels(group["template"]), **implied}
-        labels.update({"ray.io/node-type": "worker", "ray.io/group": name})
-        gpath: FieldPath = (*base, "workerGroupSpecs", i)
-        yield PodView(
-            obj, (*gpath, "template"), labels, ns, "worker", name, (*gpath, "rayStartParams"), gpath
+            obj, g.template_path, g.labels, ns, g.role, g.group, g.params_path, g.group_path
         )
 
 
-def _with_real_labels(pods: list[PodView], generated: Sequence[Generated]) -> list[PodView]:
-    """Ray pod views carry the labels of the Pods the operator really created, where it did.
+def _submitter_pod(obj: K8sObject, ns: str) -> PodView | None:
+    path = SUBMITTER_TEMPLATES[obj.ref.kind]
+    template = get_path(obj.body, path)
+    if not isinstance(template, Mapping):
+        return None
+    labels = kuberay.submitter_labels(obj.ref.kind, obj.ref.name, template_labels(template))
+    return PodView(obj, path, labels, ns)
 
-    The labels `_ray_pods` implies are our model of KubeRay; a Pod the operator generated on
-    the control-plane twin for the same owner and group is the truth (a RayJob's cluster
-    name, for one, is only known there). Groups with no Pod yet keep the model's labels.
+
+def _with_real_pods(pods: list[PodView], generated: Sequence[Generated]) -> list[PodView]:
+    """Ray pod views carry the Pod the operator really created for their group, where it did.
+
+    The labels and ports `kuberay.py` implies are our model of KubeRay; a Pod the operator
+    generated on the control-plane twin for the same owner and group is the truth (a
+    RayJob's cluster name, for one, is only known there). Groups with no Pod yet (no
+    replicas, a RayCronJob that has not fired) keep the model.
     """
-    real: dict[tuple[str, int, str], dict[str, str]] = {}
+    real: dict[tuple[str, int, str], K8sObject] = {}
     for g in generated:
-        group = g.obj.labels.get("ray.io/group") if g.obj.ref.kind == "Pod" else None
+        group = g.obj.labels.get(kuberay.GROUP_LABEL) if g.obj.ref.kind == "Pod" else None
         if group:
-            key = (g.owner.target, g.owner.position, str(group))
-            real.setdefault(key, {str(k): str(v) for k, v in g.obj.labels.items()})
+            real.setdefault((g.owner.target, g.owner.position, str(group)), g.obj)
     if not real:
         return pods
     out = []
     for p in pods:
-        labels = real.get((p.owner.target, p.owner.position, p.group or "")) if p.group else None
-        out.append(replace(p, labels=labels) if labels is not None else p)
+        pod = real.get((p.owner.target, p.owner.position, p.group or "")) if p.group else None
+        if pod is None:
+            out.append(p)
+        else:
+            labels = {str(k): str(v) for k, v in pod.labels.items()}
+            out.append(replace(p, labels=labels, real=pod))
     return out
 
 
@@ -265,16 +248,19 @@ class ObjectIndex:
         for obj in self.objects:
             ns = obj.ref.namespace or "default"
             kind = obj.ref.kind
-            if kind in RAY_CLUSTER_SPEC:
+            if kind in RAY_KINDS:
                 self._pods.extend(_ray_pods(obj, ns))
+                submitter = _submitter_pod(obj, ns) if kind in SUBMITTER_TEMPLATES else None
+                if submitter is not None:
+                    self._pods.append(submitter)
             elif kind in WORKLOAD_TEMPLATE:
                 tpath = WORKLOAD_TEMPLATE[kind]
                 template = get_path(obj.body, tpath)
                 if isinstance(template, Mapping):
-                    self._pods.append(PodView(obj, tpath, _template_labels(template), ns))
+                    self._pods.append(PodView(obj, tpath, template_labels(template), ns))
             elif kind == "Pod":
                 self._pods.append(PodView(obj, (), dict(obj.labels), ns))
-        self._pods = _with_real_labels(self._pods, self.generated)
+        self._pods = _with_real_pods(self._pods, self.generated)
 
     def of_kind(self, *kinds: str) -> list[K8sObject]:
         """Objects of the given kinds, in render order."""
@@ -292,7 +278,11 @@ class ObjectIndex:
 
     @property
     def pods(self) -> list[PodView]:
-        """Every pod template of the target (workloads and Ray groups)."""
+        """Every pod template the cluster will run (the one pod universe of the checks).
+
+        Workloads, the head and worker groups of every Ray kind (RayCronJob included) and
+        RayJob/RayCronJob submitters.
+        """
         return list(self._pods)
 
     def ray_pods(self) -> list[PodView]:

@@ -16,33 +16,22 @@ NetworkPolicy semantics (networking.k8s.io/v1), evaluated statically over one ta
   only when it is an any-address block (`0.0.0.0/0`, `::/0`): pod IPs are unknown
   statically, so narrower blocks never count.
 
-Pods are the index's PodViews (Ray head/worker groups with KubeRay's implied labels) plus
-RayJob submitter pod templates (`spec.submitterPodTemplate`, template labels only: KubeRay
-adds none that a selector could rely on).
+Pods are the index's one pod universe (workloads, the head and worker groups of every Ray
+kind, RayJob submitters), the real Pods the operator created on the control-plane twin
+where it did (their labels and container ports).
 
-KubeRay-generated Services (`ServiceView.synthetic`): the operator creates them at run
-time, so they never appear in the rendered output, but ServiceMonitors select them. They
-are rebuilt here from KubeRay v1.7.0 `ray-operator/controllers/ray/common/service.go`
-(`HeadServiceLabels`, `BuildServiceForHeadPod`, `getServicePorts`,
-`BuildHeadServiceForRayService`, `BuildServeService`) and `utils/util.go`:
-
-- head Service `<cluster>-head-svc` (or `headGroupSpec.headService.metadata.name`) for every
-  RayCluster, RayJob and RayService cluster: labels and selector `ray.io/cluster`,
-  `ray.io/node-type: head`, `ray.io/identifier: <cluster>-head`,
-  `app.kubernetes.io/name` (the head template's value, else `kuberay`),
-  `app.kubernetes.io/created-by: kuberay-operator`, plus any `headService` labels; ports
-  are the named ports of the head's first container (unnamed → `<number>-port`), then the
-  defaults `client` 10001, `gcs-server` 6379, `dashboard` 8265, `metrics` 8080, `serve`
-  8000 for each name not defined whose number is not already used, then `headService`
-  ports; targetPort = port, so the backing pod is the head pod itself. RayJob and
-  RayService clusters get a generated name (`<cr>-raycluster-xxxxx`), so their
-  `ray.io/cluster` value here is a placeholder that only `Exists`-style selectors match;
-- RayService head Service `<rayservice>-head-svc` (labels `ray.io/originated-from-cr-name`,
-  `ray.io/originated-from-crd: RayService`, `ray.io/node-type: head`,
-  `ray.io/identifier: <rayservice>-head`; no `ray.io/cluster`) and serve Service
-  `<name>-serve-svc` (labels `ray.io/originated-from-*`, `ray.io/serve: <name>-serve`; port
-  `serve` only) for RayServices, and for RayClusters annotated
-  `ray.io/enable-serve-service: "true"`.
+Services: the rendered ones, and the ones KubeRay creates at run time (`ServiceView.
+synthetic`), which never appear in the rendered output but which ServiceMonitors select.
+When the cluster stage ran, those are the Services the real operator created; without it
+(`--no-cluster`) they are rebuilt from KubeRay v1.7.0
+`ray-operator/controllers/ray/common/service.go` (`BuildServiceForHeadPod`,
+`getServicePorts` in `kuberay.head_service_ports`, `BuildHeadServiceForRayService`,
+`BuildServeService`): the head Service `<cluster>-head-svc` (or `headService.metadata.
+name`) with the labels and selector of the head Pod, the RayService head Service
+`<rayservice>-head-svc` and the serve Service `<name>-serve-svc` (port `serve` only), also
+for RayClusters annotated `ray.io/enable-serve-service: "true"`. A RayJob's or RayService's
+cluster name is generated, so the static `ray.io/cluster` value is a placeholder that only
+`Exists`-style selectors match.
 """
 
 from __future__ import annotations
@@ -52,14 +41,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kuberay_gitops import kuberay
 from kuberay_gitops.checks._api import as_int
-from kuberay_gitops.findings import FieldPath
 from kuberay_gitops.index import (
     RAY_CLUSTER_SPEC,
+    Generated,
     ObjectIndex,
     PodView,
     get_path,
     label_selector_matches,
+    map_selector_matches,
 )
 from kuberay_gitops.manifests import K8sObject
 
@@ -73,13 +64,10 @@ OPERATOR_LABELS: Mapping[str, str] = {
     "app.kubernetes.io/name": "kuberay",
     "app.kubernetes.io/component": "kuberay-operator",
 }
-# Labels KubeRay puts on every Ray pod (PodView adds the same ones to Ray groups).
+# Labels KubeRay puts on every Ray pod whatever its template says (kuberay.pod_labels).
 RAY_POD_LABELS: Mapping[str, str] = {
-    "ray.io/is-ray-node": "yes",
-    "app.kubernetes.io/name": "kuberay",
-    "app.kubernetes.io/created-by": "kuberay-operator",
-}
-_PLACEHOLDER_CLUSTER = "raycluster-xxxxx"
+    k: v for k, v in kuberay.pod_labels("", "", "", {}).items() if v and k.startswith("app.")
+} | {kuberay.RAY_NODE_LABEL: "yes"}
 
 
 # --------------------------------------------------------------------------- ports
@@ -95,20 +83,39 @@ class ContainerPort:
 
 
 def container_ports(pod: PodView) -> list[ContainerPort]:
-    """Declared container ports of every container, init (sidecar) containers included."""
+    """Container ports of every container, init (sidecar) containers included.
+
+    The real Pod's where the operator created it; else the template's, with the `metrics`
+    port KubeRay appends to a Ray container (`kuberay.pod_ports`).
+    """
     out: list[ContainerPort] = []
-    for _, c in pod.containers(init=True):
-        ports = c.get("ports")
-        for p in ports if isinstance(ports, list) else []:
-            if not isinstance(p, Mapping):
-                continue
-            number = as_int(p.get("containerPort"))
-            if number is None:
-                continue
-            name = p.get("name")
-            out.append(
-                ContainerPort(number, str(p.get("protocol") or "TCP"), str(name) if name else None)
-            )
+    everything = list(pod.created_containers(init=True))
+    main = list(pod.created_containers())
+    for c in everything[: len(everything) - len(main)]:  # init (sidecar) containers
+        out.extend(_ports(c))
+    for i, c in enumerate(main):
+        declared = _ports(c)
+        if pod.real is None and pod.ray_role is not None and i == kuberay.RAY_CONTAINER_INDEX:
+            named = [(p.name, p.port) for p in declared]
+            extra = kuberay.pod_ports(named)[len(named) :]
+            declared.extend(ContainerPort(n, "TCP", name) for name, n in extra)
+        out.extend(declared)
+    return out
+
+
+def _ports(container: Mapping[str, Any]) -> list[ContainerPort]:
+    out: list[ContainerPort] = []
+    ports = container.get("ports")
+    for p in ports if isinstance(ports, list) else []:
+        if not isinstance(p, Mapping):
+            continue
+        number = as_int(p.get("containerPort"))
+        if number is None:
+            continue
+        name = p.get("name")
+        out.append(
+            ContainerPort(number, str(p.get("protocol") or "TCP"), str(name) if name else None)
+        )
     return out
 
 
@@ -137,23 +144,8 @@ class RayPort:
         return f"TCP {fmt_interval(self.interval)} ({self.key})"
 
 
-# Head-only listeners, with the defaults KubeRay/Ray use when rayStartParams omit them.
-_HEAD_PORTS: tuple[tuple[str, int], ...] = (
-    ("port", 6379),
-    ("dashboard-port", 8265),
-    ("ray-client-server-port", 10001),
-)
-# Listeners of every Ray node; None = Ray picks a random port when unset. KubeRay injects
-# metrics-export-port=8080 and dashboard-agent-listen-port=52365 when not overridden.
-_NODE_PORTS: tuple[tuple[str, int | None], ...] = (
-    ("node-manager-port", None),
-    ("object-manager-port", None),
-    ("runtime-env-agent-port", None),
-    ("dashboard-agent-grpc-port", None),
-    ("dashboard-agent-listen-port", 52365),
-    ("metrics-export-port", 8080),
-)
-_WORKER_PORT_RANGE = (10002, 19999)  # Ray's --min-worker-port / --max-worker-port defaults
+# Who connects to the dashboard head's own gRPC port is left to the live audit (issue 16).
+_PEER_PARAMS = tuple(p for p in kuberay.PORT_PARAMS if p.key != "dashboard-grpc-port")
 
 
 def ray_ports(pod: PodView) -> list[RayPort]:
@@ -162,18 +154,15 @@ def ray_ports(pod: PodView) -> list[RayPort]:
         return []
     params = pod.ray_params
     out: list[RayPort] = []
-    if pod.ray_role == "head":
-        for key, default in _HEAD_PORTS:
-            n = as_int(params.get(key))
-            out.append(RayPort(key, n or default, n or default))
-    for key, node_default in _NODE_PORTS:
-        n = as_int(params.get(key))
-        if n is None and node_default is None:
-            out.append(RayPort(key, *ALL_PORTS, random=True))
+    for param in _PEER_PARAMS:
+        if param.head_only and pod.ray_role != "head":
+            continue
+        n = as_int(params.get(param.key))
+        value = param.default if n is None else (n or None)  # 0: Ray picks a random port
+        if value is None:
+            out.append(RayPort(param.key, *ALL_PORTS, random=True))
         else:
-            value = n if n is not None else node_default
-            assert value is not None
-            out.append(RayPort(key, value, value))
+            out.append(RayPort(param.key, value, value))
     port_list = params.get("worker-port-list")
     if isinstance(port_list, str) and port_list.strip():
         for item in port_list.split(","):
@@ -181,8 +170,8 @@ def ray_ports(pod: PodView) -> list[RayPort]:
             if n is not None:
                 out.append(RayPort("worker-port-list", n, n))
     else:
-        lo = as_int(params.get("min-worker-port")) or _WORKER_PORT_RANGE[0]
-        hi = as_int(params.get("max-worker-port")) or _WORKER_PORT_RANGE[1]
+        lo = as_int(params.get("min-worker-port")) or kuberay.DEFAULT_WORKER_PORT_RANGE[0]
+        hi = as_int(params.get("max-worker-port")) or kuberay.DEFAULT_WORKER_PORT_RANGE[1]
         out.append(RayPort("min-worker-port..max-worker-port", lo, max(lo, hi)))
     return out
 
@@ -412,35 +401,14 @@ def allowed_intervals(
 # --------------------------------------------------------------------------- pods
 
 
-def submitter_pods(index: ObjectIndex) -> list[PodView]:
-    """RayJob submitter pod templates (`spec.submitterPodTemplate`) as PodViews."""
-    out: list[PodView] = []
-    for obj in index.of_kind("RayJob"):
-        path: FieldPath = ("spec", "submitterPodTemplate")
-        template = get_path(obj.body, path)
-        if not isinstance(template, Mapping):
-            continue
-        meta = template.get("metadata")
-        labels = meta.get("labels") if isinstance(meta, Mapping) else None
-        out.append(
-            PodView(
-                obj,
-                path,
-                {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {},
-                obj.ref.namespace or "default",
-            )
-        )
-    return out
-
-
 def all_pods(index: ObjectIndex) -> list[PodView]:
-    """The index's pods plus RayJob submitter pods."""
-    return [*index.pods, *submitter_pods(index)]
+    """Every pod of the target (the index's one pod universe)."""
+    return index.pods
 
 
 def pod_name(pod: PodView) -> str:
     """`RayCluster/kuberay/rc head group headgroup`, `RayJob/ns/job submitter`, ..."""
-    if pod.ray_role is None and pod.path == ("spec", "submitterPodTemplate"):
+    if pod.ray_role is None and pod.path[-1:] == ("submitterPodTemplate",):
         return f"{pod.owner.ref} submitter"
     return str(pod)
 
@@ -481,44 +449,14 @@ def _labels(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
 
 
-def _check_name(s: str) -> str:
-    """KubeRay utils.CheckName: keep the last 50 characters."""
-    return s[-50:] if len(s) > 50 else s
-
-
-def _check_label(s: str) -> str:
-    """KubeRay utils.CheckLabel: keep the last 63 characters."""
-    return s[-63:] if len(s) > 63 else s
-
-
-_DEFAULT_SVC_PORTS: tuple[tuple[str, int], ...] = (
-    ("client", 10001),
-    ("gcs-server", 6379),
-    ("dashboard", 8265),
-    ("metrics", 8080),
-    ("serve", 8000),
-)
-
-
 def head_service_ports(head: PodView) -> dict[str, int]:
-    """KubeRay getServicePorts: head container ports, then the missing default names."""
-    ports: dict[str, int] = {}
+    """The head Service's ports without the twin (`kuberay.head_service_ports`)."""
     containers = head.spec.get("containers")
-    first = containers[0] if isinstance(containers, list) and containers else None
-    declared = first.get("ports") if isinstance(first, Mapping) else None
-    for p in declared if isinstance(declared, list) else []:
-        if not isinstance(p, Mapping):
-            continue
-        number = as_int(p.get("containerPort"))
-        if number is None:
-            continue
-        ports[str(p.get("name") or f"{number}-port")] = number
-    used = set(ports.values())
-    for name, number in _DEFAULT_SVC_PORTS:
-        if name not in ports and number not in used:
-            ports[name] = number
-            used.add(number)
-    return ports
+    first = containers[kuberay.RAY_CONTAINER_INDEX] if isinstance(containers, list) else None
+    declared: list[tuple[str | None, int]] = []
+    for p in _ports(first) if isinstance(first, Mapping) else []:
+        declared.append((p.name, p.port))
+    return kuberay.head_service_ports(declared)
 
 
 def _generated_services(obj: K8sObject, pods: Sequence[PodView]) -> Iterator[ServiceView]:
@@ -529,12 +467,12 @@ def _generated_services(obj: K8sObject, pods: Sequence[PodView]) -> Iterator[Ser
         return
     members = tuple(p for p in pods if p.owner is obj)
     origin = f"{kind} {ns}/{name}"
-    cluster = name if kind == "RayCluster" else f"{name}-{_PLACEHOLDER_CLUSTER}"
+    cluster = kuberay.cluster_name(kind, name)
     port_map = head_service_ports(head)
     defaults = {
         "ray.io/cluster": cluster,
         "ray.io/node-type": "head",
-        "ray.io/identifier": _check_label(f"{cluster}-head"),
+        "ray.io/identifier": kuberay.check_label(f"{cluster}-head"),
         "app.kubernetes.io/name": "kuberay",
         "app.kubernetes.io/created-by": "kuberay-operator",
     }
@@ -559,7 +497,7 @@ def _generated_services(obj: K8sObject, pods: Sequence[PodView]) -> Iterator[Ser
     for pname, number in port_map.items():
         svc_ports[pname] = ServicePort(pname, number)
     ports = tuple(sorted(svc_ports.values(), key=lambda sp: sp.name))
-    head_name = _check_name(f"{cluster}-head-svc")
+    head_name = kuberay.check_name(f"{cluster}-head-svc")
     custom_name = get_path(custom, ("metadata", "name"))
     if kind == "RayCluster" and isinstance(custom_name, str) and custom_name:
         head_name = custom_name
@@ -573,13 +511,13 @@ def _generated_services(obj: K8sObject, pods: Sequence[PodView]) -> Iterator[Ser
     }
     if kind == "RayService":
         yield ServiceView(
-            _check_name(f"{name}-head-svc"),
+            kuberay.check_name(f"{name}-head-svc"),
             ns,
             {
                 "ray.io/originated-from-cr-name": name,
                 "ray.io/originated-from-crd": "RayService",
                 "ray.io/node-type": "head",
-                "ray.io/identifier": _check_label(f"{name}-head"),
+                "ray.io/identifier": kuberay.check_label(f"{name}-head"),
             },
             ports,
             (head,),
@@ -588,44 +526,92 @@ def _generated_services(obj: K8sObject, pods: Sequence[PodView]) -> Iterator[Ser
             origin,
         )
         yield ServiceView(
-            _check_name(f"{name}-serve-svc"), ns, serve_labels, serve, members, obj, True, origin
+            kuberay.check_name(f"{name}-serve-svc"),
+            ns,
+            serve_labels,
+            serve,
+            members,
+            obj,
+            True,
+            origin,
         )
     elif kind == "RayCluster" and obj.annotations.get("ray.io/enable-serve-service") == "true":
         yield ServiceView(
-            _check_name(f"{name}-serve-svc"), ns, serve_labels, serve, members, obj, True, origin
+            kuberay.check_name(f"{name}-serve-svc"),
+            ns,
+            serve_labels,
+            serve,
+            members,
+            obj,
+            True,
+            origin,
         )
+
+
+def _service_ports(spec: Mapping[str, Any]) -> tuple[ServicePort, ...]:
+    ports: list[ServicePort] = []
+    raw = spec.get("ports")
+    for p in raw if isinstance(raw, list) else []:
+        if isinstance(p, Mapping) and as_int(p.get("port")) is not None:
+            target = p.get("targetPort")
+            ports.append(
+                ServicePort(
+                    str(p.get("name") or ""),
+                    as_int(p.get("port")) or 0,
+                    as_int(target) if as_int(target) is not None else target,
+                    str(p.get("protocol") or "TCP"),
+                )
+            )
+    return tuple(ports)
+
+
+# rayservice_controller.go labels the head Pod `ray.io/serve: "true"` once its Serve
+# applications are healthy, which never happens on the twin: the serve Service's real
+# selector is matched without it.
+_SERVE_READY_LABEL = "ray.io/serve"
+
+
+def _real_service(index: ObjectIndex, g: Generated) -> ServiceView:
+    """A Service the operator created on the twin, with the pods its selector picks."""
+    svc, owner = g.obj, g.owner
+    ns = svc.ref.namespace or "default"
+    selector = svc.spec.get("selector")
+    if isinstance(selector, Mapping):
+        selector = {k: v for k, v in selector.items() if k != _SERVE_READY_LABEL}
+    pods = tuple(
+        p for p in index.pods if p.namespace == ns and map_selector_matches(selector, p.labels)
+    )
+    origin = f"{owner.ref.kind} {owner.ref.namespace or 'default'}/{owner.ref.name}"
+    labels = {str(k): str(v) for k, v in svc.labels.items()}
+    return ServiceView(
+        svc.ref.name, ns, labels, _service_ports(svc.spec), pods, owner, True, origin
+    )
 
 
 def services(index: ObjectIndex) -> list[ServiceView]:
-    """Rendered Services, then the Services KubeRay will generate for Ray clusters."""
-    out: list[ServiceView] = []
-    for obj in index.of_kind("Service"):
-        ports: list[ServicePort] = []
-        raw = obj.spec.get("ports")
-        for p in raw if isinstance(raw, list) else []:
-            if isinstance(p, Mapping) and as_int(p.get("port")) is not None:
-                target = p.get("targetPort")
-                ports.append(
-                    ServicePort(
-                        str(p.get("name") or ""),
-                        as_int(p.get("port")) or 0,
-                        as_int(target) if as_int(target) is not None else target,
-                        str(p.get("protocol") or "TCP"),
-                    )
-                )
-        out.append(
-            ServiceView(
-                obj.ref.name,
-                obj.ref.namespace or "default",
-                dict(obj.labels),
-                tuple(ports),
-                tuple(index.pods_selected_by_service(obj)),
-                obj,
-            )
+    """Rendered Services, then the Services KubeRay generates for Ray clusters.
+
+    The ones the operator created on the twin where it did; the static rebuild for
+    owners it created none for.
+    """
+    out = [
+        ServiceView(
+            obj.ref.name,
+            obj.ref.namespace or "default",
+            dict(obj.labels),
+            _service_ports(obj.spec),
+            tuple(index.pods_selected_by_service(obj)),
+            obj,
         )
+        for obj in index.of_kind("Service")
+    ]
+    real = index.generated_of_kind("Service")
+    out.extend(_real_service(index, g) for g in real)
+    done = {(g.owner.target, g.owner.position) for g in real}
     pods = index.ray_pods()
     for obj in index.of_kind(*RAY_CLUSTER_SPEC):
-        out.extend(_generated_services(obj, pods))
+        if (obj.target, obj.position) not in done:
+            out.extend(_generated_services(obj, pods))
     return out
 
 

@@ -12,9 +12,8 @@ KubeRay facts used here (v1.7.0, ray-operator/controllers/ray): the autoscaler
 container gets `autoscalerOptions.resources` as a whole (default 500m CPU and 512Mi
 memory as requests and limits when unset), `.securityContext`, `.image`, `.env`; token
 auth is on when `authOptions.mode` is `token` (the operator then injects RAY_AUTH_MODE and
-RAY_AUTH_TOKEN from the Secret `authOptions.secretName`, or one it generates); default
-ports are GCS 6379, client 10001, dashboard 8265, Serve 8000, and the head Service takes
-its port names and numbers from the Ray container's ports.
+RAY_AUTH_TOKEN from the Secret `authOptions.secretName`, or one it generates). Port
+numbers and names come from `kuberay.py`, their one home.
 """
 
 from __future__ import annotations
@@ -23,15 +22,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kuberay_gitops import kuberay
 from kuberay_gitops.checks._api import as_int
 from kuberay_gitops.findings import FieldPath
 from kuberay_gitops.index import RAY_KINDS, ObjectIndex, PodView, get_path
 from kuberay_gitops.manifests import K8sObject
-
-SUBMITTER_TEMPLATES: Mapping[str, FieldPath] = {
-    "RayJob": ("spec", "submitterPodTemplate"),
-    "RayCronJob": ("spec", "jobTemplate", "submitterPodTemplate"),
-}
 
 ROLE_LABELS: Mapping[str, str] = {
     "gcs": "GCS",
@@ -52,7 +47,12 @@ _PARAM_ROLES: Mapping[str, str] = {
     "ray-client-server-port": "client",
     "dashboard-port": "dashboard",
 }
-DEFAULT_PORTS: Mapping[str, int] = {"gcs": 6379, "client": 10001, "dashboard": 8265, "serve": 8000}
+DEFAULT_PORTS: Mapping[str, int] = {
+    "gcs": kuberay.DEFAULT_GCS_PORT,
+    "client": kuberay.DEFAULT_CLIENT_PORT,
+    "dashboard": kuberay.DEFAULT_DASHBOARD_PORT,
+    "serve": kuberay.DEFAULT_SERVE_PORT,
+}
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
@@ -136,44 +136,9 @@ def cluster_of(pod: PodView) -> RayClusterRef | None:
     return None
 
 
-def _labels(template: Mapping[str, Any]) -> dict[str, str]:
-    labels = mapping(mapping(template.get("metadata")).get("labels"))
-    return {str(k): str(v) for k, v in labels.items()}
-
-
-def _cron_ray_pods(obj: K8sObject, ns: str) -> Iterator[PodView]:
-    base = RAY_KINDS["RayCronJob"]
-    spec = mapping(get_path(obj.body, base))
-    implied = {"ray.io/is-ray-node": "yes", "app.kubernetes.io/name": "kuberay"}
-    head = mapping(spec.get("headGroupSpec"))
-    if isinstance(head.get("template"), Mapping):
-        labels = {**_labels(head["template"]), **implied, "ray.io/node-type": "head"}
-        hp: FieldPath = (*base, "headGroupSpec")
-        yield PodView(
-            obj, (*hp, "template"), labels, ns, "head", "headgroup", (*hp, "rayStartParams"), hp
-        )
-    for i, group in enumerate(items(spec.get("workerGroupSpecs"))):
-        if not isinstance(group, Mapping) or not isinstance(group.get("template"), Mapping):
-            continue
-        name = str(group.get("groupName", f"group-{i}"))
-        labels = {**_labels(group["template"]), **implied, "ray.io/node-type": "worker"}
-        gp: FieldPath = (*base, "workerGroupSpecs", i)
-        yield PodView(
-            obj, (*gp, "template"), labels, ns, "worker", name, (*gp, "rayStartParams"), gp
-        )
-
-
 def pod_templates(index: ObjectIndex) -> list[PodView]:
-    """Every pod template: the index's pods, RayCronJob Ray groups and submitter templates."""
-    pods = index.pods
-    for obj in index.of_kind("RayCronJob"):
-        pods.extend(_cron_ray_pods(obj, obj.ref.namespace or "default"))
-    for obj in index.of_kind(*SUBMITTER_TEMPLATES):
-        path = SUBMITTER_TEMPLATES[obj.ref.kind]
-        template = get_path(obj.body, path)
-        if isinstance(template, Mapping):
-            pods.append(PodView(obj, path, _labels(template), obj.ref.namespace or "default"))
-    return pods
+    """Every pod template (the index's one pod universe: Ray groups and submitters too)."""
+    return index.pods
 
 
 def pod_label(pod: PodView) -> str:

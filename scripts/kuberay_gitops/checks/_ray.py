@@ -1,20 +1,11 @@
-"""What KubeRay v1.7.0 makes a Ray pod listen on, and other Ray pod facts shared by checks.
+"""Ray pod facts shared by the ports-, ray- and placement checks.
 
-Sources (ray-project/kuberay, ray-operator/controllers/ray/):
-- `utils/constant.go`: default ports (gcs 6379, client 10001, dashboard 8265, metrics
-  8080, dashboard agent 52365, serve 8000) and the port names KubeRay looks up
-  (`gcs-server`, `client`, `dashboard`, `metrics`, `serve`); `RayContainerIndex = 0`.
-- `common/pod.go` `setMissingRayStartParams`: `metrics-export-port` and
-  `dashboard-agent-listen-port` are set to their defaults unless rayStartParams has them;
-  `DefaultHead/WorkerPodTemplate` append a `metrics` port (8080) to the Ray container when
-  none is named `metrics`; `generateRayStartCommand` derives `num-gpus` from a `*gpu`
-  resource limit when rayStartParams has none.
-- RayService: KubeRay points the serve Service and the Serve readiness probe at the head
-  container port named `serve`; Serve itself (ray `serve/_private/constants.py`,
-  `DEFAULT_HTTP_PORT`) listens on `serveConfigV2` `http_options.port`, else on the
-  `RAY_SERVE_DEFAULT_HTTP_PORT` environment variable of the head's Ray container, else
-  on 8000. The serve listener comes from there, never from the `serve` port itself, so
-  a declaration that drifted from where Serve listens is caught.
+Where each Ray pod listens (`ray_listeners`), read from rayStartParams with the defaults
+of the one port table in `kuberay.py` (their home, with the v1.7.0 sources they mirror);
+on a RayService head, Serve's HTTP proxy listens on serveConfigV2 `http_options.port`,
+else on `RAY_SERVE_DEFAULT_HTTP_PORT` of the Ray container, else on 8000. The serve
+listener comes from there, never from the `serve` container port itself, so a
+declaration that drifted from where Serve listens is caught.
 """
 
 from __future__ import annotations
@@ -25,58 +16,19 @@ from typing import Any
 
 import yaml
 
+from kuberay_gitops import kuberay
 from kuberay_gitops.checks._api import as_int
 from kuberay_gitops.findings import FieldPath
 from kuberay_gitops.index import PodView, get_path
 from kuberay_gitops.manifests import K8sObject
 
 GPU_RESOURCE = "nvidia.com/gpu"
-SERVE_PORT_NAME = "serve"
-DEFAULT_SERVE_PORT = 8000
-SERVE_PORT_ENV = "RAY_SERVE_DEFAULT_HTTP_PORT"
-SERVE_CONFIG: FieldPath = ("spec", "serveConfigV2")
-
-
-@dataclass(frozen=True, slots=True)
-class PortParam:
-    """A rayStartParams key that opens a listening port.
-
-    `name` is the container port name KubeRay looks up for it; `default` is the port
-    used when the key is unset (None: Ray picks a random port); `head_only` params mean
-    nothing on workers.
-    """
-
-    key: str
-    name: str | None = None
-    default: int | None = None
-    head_only: bool = False
-
-
-PORT_PARAMS: tuple[PortParam, ...] = (
-    PortParam("port", "gcs-server", 6379, head_only=True),
-    PortParam("ray-client-server-port", "client", 10001, head_only=True),
-    PortParam("dashboard-port", "dashboard", 8265, head_only=True),
-    PortParam("dashboard-grpc-port", head_only=True),
-    PortParam("metrics-export-port", "metrics", 8080),
-    PortParam("dashboard-agent-listen-port", None, 52365),
-    PortParam("dashboard-agent-grpc-port"),
-    PortParam("node-manager-port"),
-    PortParam("object-manager-port"),
-    PortParam("runtime-env-agent-port"),
-)
-
-
-# controllers/ray/common/service.go (v1.7.0), getServicePorts: the head Service gets these
-# ports only when the head's Ray container declares none, and a port named "metrics"
-# whenever it is missing.
-HEAD_SERVICE_DEFAULT_NAMES: frozenset[str] = frozenset(
-    {
-        *(p.name for p in PORT_PARAMS if p.name in ("gcs-server", "client", "dashboard")),
-        "metrics",
-        SERVE_PORT_NAME,
-    }
-)
-HEAD_SERVICE_ALWAYS_NAME = "metrics"
+SERVE_PORT_NAME = kuberay.SERVE_PORT_NAME
+DEFAULT_SERVE_PORT = kuberay.DEFAULT_SERVE_PORT
+SERVE_PORT_ENV = kuberay.SERVE_PORT_ENV
+SERVE_CONFIG: FieldPath = kuberay.SERVE_CONFIG
+PORT_PARAMS = kuberay.PORT_PARAMS
+PortParam = kuberay.PortParam
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,239 @@
+"""KubeRay v1.7.0, the part this tool still has to model: one home for every fact.
+
+Ground truth comes first: when the cluster stage ran, the Pods and Services the real
+operator created on the control-plane twin are in `ObjectIndex.generated`, and the index
+and the checks read those (labels, container ports, the head Service). What is written
+here is needed only where the twin cannot answer:
+- under `--no-cluster` (machines without the built binaries);
+- for groups the operator creates no Pod for yet (`minReplicas: 0`, a RayCronJob until
+  it fires, a RayJob submitter before the cluster is ready);
+- to map a generated object back to the repository field it came from.
+Every fact cites the file of ray-project/kuberay v1.7.0 (`ray-operator/...`) or of Ray it
+mirrors; `tests/e2e/test_kuberay_model.py` compares the fallback with what the real
+operator generates for this repository, so a drift between the two fails a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kuberay_gitops.findings import FieldPath
+
+# apis/ray/v1: where each Ray kind holds its RayClusterSpec. A RayCronJob's is in its
+# RayJob template (raycronjob_types.go `JobTemplate`).
+RAY_CLUSTER_SPEC: Mapping[str, FieldPath] = {
+    "RayCluster": ("spec",),
+    "RayJob": ("spec", "rayClusterSpec"),
+    "RayService": ("spec", "rayClusterConfig"),
+}
+RAY_KINDS: Mapping[str, FieldPath] = {
+    **RAY_CLUSTER_SPEC,
+    "RayCronJob": ("spec", "jobTemplate", "rayClusterSpec"),
+}
+# rayjob_types.go `SubmitterPodTemplate` (RayCronJob: the same field of its job template).
+SUBMITTER_TEMPLATES: Mapping[str, FieldPath] = {
+    "RayJob": ("spec", "submitterPodTemplate"),
+    "RayCronJob": ("spec", "jobTemplate", "submitterPodTemplate"),
+}
+
+# utils/constant.go `RayContainerIndex`: KubeRay treats container 0 as the Ray container.
+RAY_CONTAINER_INDEX = 0
+
+# utils/constant.go: port names and default numbers.
+CLIENT_PORT_NAME, DEFAULT_CLIENT_PORT = "client", 10001
+GCS_PORT_NAME, DEFAULT_GCS_PORT = "gcs-server", 6379
+DASHBOARD_PORT_NAME, DEFAULT_DASHBOARD_PORT = "dashboard", 8265
+METRICS_PORT_NAME, DEFAULT_METRICS_PORT = "metrics", 8080
+SERVE_PORT_NAME, DEFAULT_SERVE_PORT = "serve", 8000
+DEFAULT_DASHBOARD_AGENT_LISTEN_PORT = 52365
+# Ray, python/ray/scripts/scripts.py (`ray start --min-worker-port/--max-worker-port`).
+DEFAULT_WORKER_PORT_RANGE = (10002, 19999)
+# Ray, python/ray/serve/_private/constants.py `DEFAULT_HTTP_PORT`: Serve's proxy listens on
+# serveConfigV2 `http_options.port`, else on this variable of the Ray container, else 8000.
+SERVE_PORT_ENV = "RAY_SERVE_DEFAULT_HTTP_PORT"
+# apis/ray/v1/rayservice_types.go `ServeConfigV2`.
+SERVE_CONFIG: FieldPath = ("spec", "serveConfigV2")
+
+
+@dataclass(frozen=True, slots=True)
+class PortParam:
+    """A rayStartParams key that opens a listening port.
+
+    `name` is the container port name KubeRay gives that port in the head Service when
+    the head declares no ports; `default` is the port used when the key is unset (None:
+    Ray picks a random port); `head_only` keys mean nothing on workers.
+    """
+
+    key: str
+    name: str | None = None
+    default: int | None = None
+    head_only: bool = False
+
+
+# The one port table. Head-only defaults: Ray's `ray start --head` (GCS 6379, client
+# 10001, dashboard 8265). common/pod.go `setMissingRayStartParams` sets
+# `metrics-export-port` (8080) and `dashboard-agent-listen-port` (52365) on every node
+# unless rayStartParams has them; the others are random unless set.
+PORT_PARAMS: tuple[PortParam, ...] = (
+    PortParam("port", GCS_PORT_NAME, DEFAULT_GCS_PORT, head_only=True),
+    PortParam("ray-client-server-port", CLIENT_PORT_NAME, DEFAULT_CLIENT_PORT, head_only=True),
+    PortParam("dashboard-port", DASHBOARD_PORT_NAME, DEFAULT_DASHBOARD_PORT, head_only=True),
+    PortParam("dashboard-grpc-port", head_only=True),
+    PortParam("metrics-export-port", METRICS_PORT_NAME, DEFAULT_METRICS_PORT),
+    PortParam("dashboard-agent-listen-port", None, DEFAULT_DASHBOARD_AGENT_LISTEN_PORT),
+    PortParam("dashboard-agent-grpc-port"),
+    PortParam("node-manager-port"),
+    PortParam("object-manager-port"),
+    PortParam("runtime-env-agent-port"),
+)
+
+# common/service.go `getDefaultPorts`: the head Service's ports when the head's Ray
+# container declares none.
+DEFAULT_SERVICE_PORTS: Mapping[str, int] = {
+    CLIENT_PORT_NAME: DEFAULT_CLIENT_PORT,
+    GCS_PORT_NAME: DEFAULT_GCS_PORT,
+    DASHBOARD_PORT_NAME: DEFAULT_DASHBOARD_PORT,
+    METRICS_PORT_NAME: DEFAULT_METRICS_PORT,
+    SERVE_PORT_NAME: DEFAULT_SERVE_PORT,
+}
+
+
+def head_service_ports(declared: Sequence[tuple[str | None, int]]) -> dict[str, int]:
+    """common/service.go `getServicePorts`: the head Service's port names and numbers.
+
+    `declared` are (name, containerPort) of the head's Ray container. An unnamed port is
+    `<number>-port` (`getPortsFromCluster`); the defaults apply only when the container
+    declares none; `metrics` is added whenever it is missing.
+    """
+    ports = {(name or f"{number}-port"): number for name, number in declared}
+    if not ports:
+        ports = dict(DEFAULT_SERVICE_PORTS)
+    ports.setdefault(METRICS_PORT_NAME, DEFAULT_METRICS_PORT)
+    return ports
+
+
+def pod_ports(declared: Sequence[tuple[str | None, int]]) -> list[tuple[str | None, int]]:
+    """The Ray container's ports as KubeRay creates them: `metrics` appended if missing.
+
+    common/pod.go `DefaultHeadPodTemplate` / `DefaultWorkerPodTemplate`.
+    """
+    if any(name == METRICS_PORT_NAME for name, _ in declared):
+        return list(declared)
+    return [*declared, (METRICS_PORT_NAME, DEFAULT_METRICS_PORT)]
+
+
+# common/pod.go `labelPod`: labels of every Ray Pod. Template labels override these except
+# the three in NOT_OVERRIDABLE; utils.ApplicationName / utils.ComponentName are the values.
+RAY_NODE_LABEL = "ray.io/is-ray-node"
+CLUSTER_LABEL = "ray.io/cluster"
+NODE_TYPE_LABEL = "ray.io/node-type"
+GROUP_LABEL = "ray.io/group"
+IDENTIFIER_LABEL = "ray.io/identifier"
+NOT_OVERRIDABLE = frozenset({NODE_TYPE_LABEL, GROUP_LABEL, CLUSTER_LABEL})
+HEAD_GROUP = "headgroup"  # utils/constant.go RayNodeHeadGroupLabelValue
+# rayjob_controller.go (submitter template), raycluster names of RayJob/RayService.
+ORIGIN_NAME_LABEL = "ray.io/originated-from-cr-name"
+ORIGIN_KIND_LABEL = "ray.io/originated-from-crd"
+# A RayJob's or RayService's cluster gets a generated name (utils.GenerateRayClusterName):
+# statically only selectors that do not pin `ray.io/cluster` can be judged.
+PLACEHOLDER_CLUSTER_SUFFIX = "raycluster-xxxxx"
+
+
+def check_name(s: str) -> str:
+    """utils/util.go `CheckName`: keep the last 50 characters."""
+    return s[-50:] if len(s) > 50 else s
+
+
+def check_label(s: str) -> str:
+    """utils/util.go `CheckLabel`: keep the last 63 characters."""
+    return s[-63:] if len(s) > 63 else s
+
+
+def cluster_name(kind: str, name: str) -> str:
+    """The RayCluster name of a Ray object (a placeholder where the operator generates it)."""
+    return name if kind == "RayCluster" else f"{name}-{PLACEHOLDER_CLUSTER_SUFFIX}"
+
+
+def pod_labels(
+    cluster: str, role: str, group: str, template_labels: Mapping[str, str]
+) -> dict[str, str]:
+    """common/pod.go `labelPod` for a head (`role` head) or worker Pod of `cluster`."""
+    labels = {
+        RAY_NODE_LABEL: "yes",
+        CLUSTER_LABEL: cluster,
+        NODE_TYPE_LABEL: role,
+        GROUP_LABEL: group,
+        IDENTIFIER_LABEL: check_label(f"{cluster}-{role}"),
+        "app.kubernetes.io/name": "kuberay",
+        "app.kubernetes.io/created-by": "kuberay-operator",
+    }
+    for key, value in template_labels.items():
+        if key not in NOT_OVERRIDABLE:
+            labels[key] = value
+    return labels
+
+
+def submitter_labels(kind: str, name: str, template_labels: Mapping[str, str]) -> dict[str, str]:
+    """rayjob_controller.go `getSubmitterTemplate`: the RayJob's origin labels added."""
+    job = name if kind == "RayJob" else f"{name}-*"  # a RayCronJob's RayJobs are named per run
+    return {**template_labels, ORIGIN_NAME_LABEL: job, ORIGIN_KIND_LABEL: "RayJob"}
+
+
+@dataclass(frozen=True, slots=True)
+class RayGroup:
+    """A head or worker group of a Ray object: where its template and parameters are."""
+
+    role: str  # "head" or "worker"
+    group: str
+    group_path: FieldPath
+    labels: Mapping[str, str]
+
+    @property
+    def template_path(self) -> FieldPath:
+        """The group's pod template."""
+        return (*self.group_path, "template")
+
+    @property
+    def params_path(self) -> FieldPath:
+        """The group's rayStartParams."""
+        return (*self.group_path, "rayStartParams")
+
+
+def template_labels(template: Any) -> dict[str, str]:
+    """`metadata.labels` of a pod template, as strings."""
+    meta = template.get("metadata") if isinstance(template, Mapping) else None
+    labels = meta.get("labels") if isinstance(meta, Mapping) else None
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {}
+
+
+def _group_labels(group: Mapping[str, Any]) -> dict[str, str]:
+    """common/pod.go `mergeLabels`: template labels, then the group's `labels` over them."""
+    own = group.get("labels")
+    extra = {str(k): str(v) for k, v in own.items()} if isinstance(own, Mapping) else {}
+    return {**template_labels(group.get("template")), **extra}
+
+
+def ray_groups(kind: str, name: str, body: Mapping[str, Any]) -> Iterator[RayGroup]:
+    """The head group, then each worker group (`groupName`), of a Ray object's cluster."""
+    base = RAY_KINDS.get(kind)
+    if base is None:
+        return
+    spec: Any = body
+    for part in base:
+        spec = spec.get(part) if isinstance(spec, Mapping) else None
+    if not isinstance(spec, Mapping):
+        return
+    cluster = cluster_name(kind, name)
+    head = spec.get("headGroupSpec")
+    if isinstance(head, Mapping) and isinstance(head.get("template"), Mapping):
+        labels = pod_labels(cluster, "head", HEAD_GROUP, _group_labels(head))
+        yield RayGroup("head", HEAD_GROUP, (*base, "headGroupSpec"), labels)
+    workers = spec.get("workerGroupSpecs")
+    for i, group in enumerate(workers if isinstance(workers, list) else []):
+        if not isinstance(group, Mapping) or not isinstance(group.get("template"), Mapping):
+            continue
+        gname = str(group.get("groupName", f"group-{i}"))
+        labels = pod_labels(cluster, "worker", gname, _group_labels(group))
+        yield RayGroup("worker", gname, (*base, "workerGroupSpecs", i), labels)
