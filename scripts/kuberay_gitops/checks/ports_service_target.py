@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from kuberay_gitops import kuberay
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
 from kuberay_gitops.checks._ray import container_ports, ray_container, ray_listeners
 from kuberay_gitops.findings import Severity
@@ -86,8 +87,10 @@ def _names(pod: PodView) -> set[str]:
         str(p["name"]) for c in pod.containers() for _, p in container_ports(c) if p.get("name")
     }
     ray = ray_container(pod) if pod.ray_role else None
-    if ray is not None and not any(p.get("name") == "metrics" for _, p in container_ports(ray)):
-        names.add("metrics")  # KubeRay appends metrics: 8080 to the Ray container
+    if ray is not None and not any(
+        p.get("name") == kuberay.METRICS_PORT_NAME for _, p in container_ports(ray)
+    ):
+        names.add(kuberay.METRICS_PORT_NAME)  # kuberay.pod_ports: KubeRay appends it
     return names
 
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kuberay_gitops import kuberay
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
 from kuberay_gitops.checks._pod import mapping, ray_clusters
 from kuberay_gitops.findings import Severity
 
-GCS_PORT = 6379
+GCS_PORT = kuberay.DEFAULT_GCS_PORT
 
 CHECK = CheckSpec(
     id="ray-autoscaler-gcs-port",

@@ -2,8 +2,10 @@
 
 Why: the RayJob and RayService controllers reach the Ray dashboard (job submission, Serve
 deployment) through the head Service port named `dashboard`, which KubeRay builds from the
-head container's named ports; without it jobs are never submitted and Serve apps never
-deploy.
+head container's ports (`utils.FetchHeadServiceURL` with `DashboardPortName`); without it
+jobs are never submitted and Serve apps never deploy. A head declaring no port at all is
+fine: the head Service then gets KubeRay's default ports, `dashboard` among them
+(`kuberay.head_service_ports`, service.go `getServicePorts`).
 PASS / FAIL examples: tests/unit/checks/test_ray_dashboard_port_name.py
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kuberay_gitops import kuberay
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
 from kuberay_gitops.checks._ray import (
     container_name,
@@ -38,9 +41,16 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
         if pod.owner.ref.kind not in _KINDS or pod.ray_role != "head" or found is None:
             continue
         ports = list(container_ports(found))
-        if any(p.get("name") == "dashboard" for _, p in ports):
+        declared = [
+            (str(p["name"]) if p.get("name") else None, n)
+            for _, p in ports
+            if (n := as_int(p.get("containerPort"))) is not None
+        ]
+        if kuberay.DASHBOARD_PORT_NAME in kuberay.head_service_ports(declared):
             continue
-        dashboard = as_int(pod.ray_params.get("dashboard-port", "8265"))
+        dashboard = as_int(
+            pod.ray_params.get("dashboard-port", str(kuberay.DEFAULT_DASHBOARD_PORT))
+        )
         misnamed = [(path, p) for path, p in ports if as_int(p.get("containerPort")) == dashboard]
         field = ports_or_container(found)
         if misnamed:

@@ -56,13 +56,24 @@ def test_dashboard_port_named_dashboard_passes(run_check: Callable[..., CheckRun
     assert run_check("ray-dashboard-port-name", tree).rows() == []
 
 
-def test_misnamed_or_missing_dashboard_port_is_reported(
+def test_a_head_declaring_no_port_gets_kuberays_dashboard_port(
     run_check: Callable[..., CheckRun],
 ) -> None:
+    # service.go getServicePorts: no declared port, so the head Service has the defaults.
     rayjob = RAYJOB.replace(
         "              ports:\n                - name: dashboard\n"
         "                  containerPort: 8265\n",
         "",
+    )
+    assert run_check("ray-dashboard-port-name", {"t/rayjob.yaml": rayjob}).rows() == []
+
+
+def test_misnamed_or_missing_dashboard_port_is_reported(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    rayjob = RAYJOB.replace(
+        "                - name: dashboard\n                  containerPort: 8265\n",
+        "                - name: metrics\n                  containerPort: 8080\n",
     )
     tree = {
         "t/rayjob.yaml": rayjob,
@@ -72,9 +83,9 @@ def test_misnamed_or_missing_dashboard_port_is_reported(
         (
             "ray-dashboard-port-name",
             "job",
-            ".spec.rayClusterSpec.headGroupSpec.template.spec.containers[0]",
+            ".spec.rayClusterSpec.headGroupSpec.template.spec.containers[0].ports",
             "t/rayjob.yaml",
-            14,
+            16,
         ),
         (
             "ray-dashboard-port-name",
