@@ -15,12 +15,15 @@ spec:
     rayStartParams: {}
     template:
       spec:
+        priorityClassName: ray-head
         affinity:
           nodeAffinity:
             requiredDuringSchedulingIgnoredDuringExecution:
               nodeSelectorTerms:
                 - matchExpressions:
                     - key: node-role.kubernetes.io/control-plane
+                      operator: DoesNotExist
+                    - key: nvidia.com/gpu.present
                       operator: DoesNotExist
         containers:
           - name: ray-head
@@ -55,6 +58,7 @@ spec:
     rayStartParams: {}
     template:
       spec:
+        priorityClassName: ray-head
         containers:
           - name: ray-head
             image: rayproject/ray:2.46.0
@@ -75,6 +79,8 @@ spec:
                 nodeSelectorTerms:
                   - matchExpressions:
                       - key: node-role.kubernetes.io/control-plane
+                        operator: DoesNotExist
+                      - key: nvidia.com/gpu.present
                         operator: DoesNotExist
           containers:
             - name: ray-worker
@@ -101,19 +107,29 @@ def test_control_plane_toleration_and_missing_anti_affinity_are_reported(
             10,
         ),
         (
+            "ray-control-plane[gpu-node]",
+            "rc",
+            ".spec.headGroupSpec.template.spec",
+            "t/raycluster.yaml",
+            10,
+        ),
+        (
             "ray-control-plane[toleration]",
             "rc",
             ".spec.workerGroupSpecs[0].template.spec.tolerations[0].key",
             "t/raycluster.yaml",
-            22,
+            23,
         ),
     ]
 
 
-def test_anti_affinity_requirement_can_be_switched_off(
+def test_anti_affinity_and_gpu_node_requirements_can_be_switched_off(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    extra = "checks:\n  ray-control-plane:\n    options:\n      require_anti_affinity: false\n"
+    extra = (
+        "checks:\n  ray-control-plane:\n    options:\n      require_anti_affinity: false\n"
+        '      gpu_node_label: ""\n'
+    )
     result = run_check("ray-control-plane", {"t/raycluster.yaml": UNSAFE}, extra)
     assert result.rows() == [
         (
@@ -121,6 +137,80 @@ def test_anti_affinity_requirement_can_be_switched_off(
             "rc",
             ".spec.workerGroupSpecs[0].template.spec.tolerations[0].key",
             "t/raycluster.yaml",
-            22,
+            23,
+        ),
+    ]
+
+
+def test_cpu_pod_tolerating_the_gpu_taint_is_reported(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    text = UNSAFE.replace(
+        "- key: node-role.kubernetes.io/control-plane\n              operator: Exists",
+        "- key: nvidia.com/gpu\n              operator: Exists",
+    )
+    extra = (
+        "checks:\n  ray-control-plane:\n    options:\n      require_anti_affinity: false\n"
+        '      gpu_node_label: ""\n'
+    )
+    assert run_check("ray-control-plane", {"t/raycluster.yaml": text}, extra).rows() == [
+        (
+            "ray-control-plane[toleration]",
+            "rc",
+            ".spec.workerGroupSpecs[0].template.spec.tolerations[0].key",
+            "t/raycluster.yaml",
+            23,
+        ),
+    ]
+
+
+def test_head_without_the_configured_priority_class_is_reported(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    extra = "checks:\n  ray-control-plane:\n    options:\n      head_priority_class: ray-top\n"
+    result = run_check("ray-control-plane", {"t/raycluster.yaml": RAYCLUSTER}, extra)
+    assert result.rows() == [
+        (
+            "ray-control-plane[head-priority]",
+            "rc",
+            ".spec.headGroupSpec.template.spec.priorityClassName",
+            "t/raycluster.yaml",
+            11,
+        ),
+    ]
+
+
+_SIZE = " " * 18
+GPU_NODE = (
+    "checks:\n  ray-control-plane:\n    options:\n"
+    "      gpu_node_allocatable: {cpu: 7910m, memory: 29Gi, nvidia.com/gpu: 1}\n"
+    '      control_plane_reserve: {cpu: "2", memory: 8Gi}\n'
+)
+
+
+def test_gpu_worker_within_the_control_plane_node_budget_passes(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    text = RAYCLUSTER.replace(
+        "                  nvidia.com/gpu: 1\n",
+        "                  nvidia.com/gpu: 1\n" + _SIZE + 'cpu: "4"\n' + _SIZE + "memory: 16Gi\n",
+    )
+    assert run_check("ray-control-plane", {"t/raycluster.yaml": text}, GPU_NODE).rows() == []
+
+
+def test_gpu_worker_taking_the_control_planes_room_is_reported(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    text = RAYCLUSTER.replace(
+        "                  nvidia.com/gpu: 1\n",
+        "                  nvidia.com/gpu: 1\n" + _SIZE + 'cpu: "7"\n' + _SIZE + "memory: 16Gi\n",
+    )
+    assert run_check("ray-control-plane", {"t/raycluster.yaml": text}, GPU_NODE).rows() == [
+        (
+            "ray-control-plane[gpu-requests]",
+            "rc",
+            ".spec.workerGroupSpecs[0].template.spec.containers[0].resources.limits.cpu",
+            "t/raycluster.yaml",
+            41,
         ),
     ]
