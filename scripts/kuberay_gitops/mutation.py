@@ -750,10 +750,10 @@ CATALOGUE: tuple[Mutation, ...] = (
         "submitter-token-literal",
         "RayJob submitter RAY_AUTH_TOKEN as a literal value",
         "apps/finetune-job/base/rayjob.yaml",
-        "            - name: RAY_AUTH_TOKEN\n              valueFrom:\n"
-        "                secretKeyRef:\n"
-        "                  name: ray-auth-token\n                  key: auth_token\n",
-        "            - name: RAY_AUTH_TOKEN\n              value: change-me-before-prod\n",
+        "        - name: ray-job-submitter\n          image: rayproject/ray:2.55.1\n",
+        "        - name: ray-job-submitter\n          image: rayproject/ray:2.55.1\n"
+        "          env:\n            - name: RAY_AUTH_TOKEN\n"
+        "              value: change-me-before-prod\n",
         "secret-env-literal",
         ("apps/finetune-job/overlays/dev",),
     ),
@@ -823,6 +823,75 @@ CATALOGUE: tuple[Mutation, ...] = (
         "    pod-security.kubernetes.io/enforce: baseline\n",
         "yamllint/key-duplicates",
         _DEV_OP,
+    ),
+    # issue 15: Kueue, isolation, RayJob lifecycle, placement
+    Mutation(
+        "kueue-queues-autoscaled-raycluster",
+        "the kueue component labels the autoscaled RayCluster with its queue again",
+        "components/kueue/kustomization.yaml",
+        "resources:\n  - localqueue.yaml\n",
+        "resources:\n  - localqueue.yaml\n\nlabels:\n  - pairs:\n"
+        "      kueue.x-k8s.io/queue-name: kuberay\n",
+        "ray-kueue-autoscaling",
+        ("overlays/staging/raycluster",),
+    ),
+    Mutation(
+        "rayjob-updated-in-place",
+        "the RayJob loses Force=true,Replace=true: a change after its run never runs",
+        "apps/finetune-job/base/rayjob.yaml",
+        "SkipDryRunOnMissingResource=true,Force=true,Replace=true",
+        "SkipDryRunOnMissingResource=true",
+        "argocd-rayjob-lifecycle",
+        ("apps/finetune-job/overlays/dev",),
+    ),
+    Mutation(
+        "intra-cluster-any-ray-peer",
+        "the shared cluster's intra-cluster ingress admits Ray pods of every cluster",
+        "base/networkpolicy/networkpolicy-ray-intra-cluster.yaml",
+        "  ingress:\n    - from:\n        - podSelector:\n            matchLabels:\n"
+        "              ray.io/cluster: raycluster-autoscaler\n",
+        "  ingress:\n    - from:\n        - podSelector:\n            matchLabels:\n",
+        "ray-cluster-isolation",
+        _DEV_RC,
+    ),
+    Mutation(
+        "shared-auth-token-secret",
+        "the shared RayCluster takes its token from a Secret every cluster can name",
+        _RC,
+        "  authOptions:\n    mode: token\n",
+        "  authOptions:\n    mode: token\n    secretName: ray-auth-token\n",
+        "ray-cluster-isolation",
+        _DEV_RC,
+    ),
+    Mutation(
+        "cpu-workers-on-gpu-node",
+        "cpu-workers no longer keep off GPU nodes",
+        _RC,
+        "                      # and no GPU node: those are for GPU workers (and in prod also the "
+        "control plane)\n"
+        "                      - key: nvidia.com/gpu.present\n"
+        "                        operator: DoesNotExist\n",
+        "",
+        "ray-control-plane",
+        _DEV_RC,
+    ),
+    Mutation(
+        "gpu-worker-crowds-control-plane",
+        "the GPU worker, which may land on prod's control-plane node, asks for 7 of its 7.9 CPUs",
+        "components/gpu-workers/patch-raycluster-gpu-workers.yaml",
+        '              requests:\n                cpu: "4"\n',
+        '              requests:\n                cpu: "7"\n',
+        "ray-control-plane",
+        ("overlays/prod/raycluster",),
+    ),
+    Mutation(
+        "head-without-priority",
+        "the shared RayCluster's head loses its PriorityClass",
+        _RC,
+        "        priorityClassName: kuberay-ray-head\n",
+        "",
+        "ray-control-plane",
+        _DEV_RC,
     ),
 )
 
