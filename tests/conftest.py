@@ -182,19 +182,20 @@ class CliResult:
 @pytest.fixture
 def run_cli() -> Callable[..., CliResult]:
     """Run the real entry point in a subprocess (exit codes and streams as users see them)."""
+    return cli
 
-    def invoke(*args: str, env: Mapping[str, str] | None = None) -> CliResult:
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("KUBERAY_GITOPS_")}
-        full_env.pop("GITHUB_ACTIONS", None)
-        full_env.update(env or {})
-        proc = subprocess.run(
-            [sys.executable, "-m", "kuberay_gitops", *args],
-            capture_output=True,
-            text=True,
-            env=full_env,
-            check=False,
-            timeout=600,
-        )
-        return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
-    return invoke
+def cli(*args: str, env: Mapping[str, str] | None = None) -> CliResult:
+    """`python -m kuberay_gitops ARGS` with a clean KUBERAY_GITOPS_* environment."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("KUBERAY_GITOPS_")}
+    full_env.pop("GITHUB_ACTIONS", None)
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "kuberay_gitops", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        check=False,
+        timeout=600,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)

@@ -133,6 +133,15 @@ GROUP_LABEL = "ray.io/group"
 IDENTIFIER_LABEL = "ray.io/identifier"
 NOT_OVERRIDABLE = frozenset({NODE_TYPE_LABEL, GROUP_LABEL, CLUSTER_LABEL})
 HEAD_GROUP = "headgroup"  # utils/constant.go RayNodeHeadGroupLabelValue
+# common/pod.go `DefaultWorkerPodTemplate` (feature RayMultiHostIndexing): labels whose
+# value differs per worker replica, so no selector of a whole group can rely on them.
+PER_REPLICA_LABELS = frozenset(
+    {
+        "ray.io/worker-group-replica-index",
+        "ray.io/worker-group-replica-name",
+        "ray.io/replica-host-index",
+    }
+)
 # rayjob_controller.go (submitter template), raycluster names of RayJob/RayService.
 ORIGIN_NAME_LABEL = "ray.io/originated-from-cr-name"
 ORIGIN_KIND_LABEL = "ray.io/originated-from-crd"
@@ -173,6 +182,19 @@ def pod_labels(
         if key not in NOT_OVERRIDABLE:
             labels[key] = value
     return labels
+
+
+# common/pod.go `BuildPod`: a RayService's workers are labelled `ray.io/serve: "true"`; its
+# head starts at "false" and rayservice_controller.go sets "true" once Serve is healthy.
+# The serve Service selects on it (service.go `BuildServeService`).
+SERVE_LABEL = "ray.io/serve"
+
+
+def serve_label(kind: str, role: str) -> dict[str, str]:
+    """The `ray.io/serve` label a Pod of `kind` starts with (none outside RayServices)."""
+    if kind != "RayService":
+        return {}
+    return {SERVE_LABEL: "false" if role == "head" else "true"}
 
 
 def submitter_labels(kind: str, name: str, template_labels: Mapping[str, str]) -> dict[str, str]:
@@ -229,6 +251,7 @@ def ray_groups(kind: str, name: str, body: Mapping[str, Any]) -> Iterator[RayGro
     head = spec.get("headGroupSpec")
     if isinstance(head, Mapping) and isinstance(head.get("template"), Mapping):
         labels = pod_labels(cluster, "head", HEAD_GROUP, _group_labels(head))
+        labels.update(serve_label(kind, "head"))
         yield RayGroup("head", HEAD_GROUP, (*base, "headGroupSpec"), labels)
     workers = spec.get("workerGroupSpecs")
     for i, group in enumerate(workers if isinstance(workers, list) else []):
@@ -236,4 +259,5 @@ def ray_groups(kind: str, name: str, body: Mapping[str, Any]) -> Iterator[RayGro
             continue
         gname = str(group.get("groupName", f"group-{i}"))
         labels = pod_labels(cluster, "worker", gname, _group_labels(group))
+        labels.update(serve_label(kind, "worker"))
         yield RayGroup("worker", gname, (*base, "workerGroupSpecs", i), labels)

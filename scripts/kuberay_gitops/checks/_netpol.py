@@ -565,10 +565,10 @@ def _service_ports(spec: Mapping[str, Any]) -> tuple[ServicePort, ...]:
     return tuple(ports)
 
 
-# rayservice_controller.go labels the head Pod `ray.io/serve: "true"` once its Serve
-# applications are healthy, which never happens on the twin: the serve Service's real
-# selector is matched without it.
-_SERVE_READY_LABEL = "ray.io/serve"
+# The head of a RayService starts with `ray.io/serve: "false"` and gets "true" once Serve is
+# healthy (kuberay.serve_label), which never happens on the twin: the serve Service's real
+# selector is matched without that label, so the head counts as the backend it will be.
+_SERVE_READY_LABEL = kuberay.SERVE_LABEL
 
 
 def _real_service(index: ObjectIndex, g: Generated) -> ServiceView:

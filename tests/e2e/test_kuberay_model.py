@@ -1,0 +1,141 @@
+"""The static KubeRay model (`kuberay.py`) agrees with what the real v1.7.0 operator generates.
+
+`kuberay.py` is what the checks fall back on where the control-plane twin cannot answer
+(`--no-cluster`, groups without a Pod yet). These tests apply the dev environment of the
+repository to the twin, read back the Pods and Services the real operator created, and
+compare them with what the model says for the same repository object and group: Pod
+labels (`labelPod`), the Ray container's ports (`metrics` appended) and the head
+Service's ports (`getServicePorts`). A drift between the model and the operator fails here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pytest
+import yaml
+
+from kuberay_gitops import kuberay
+from kuberay_gitops.cluster import CACHE_DIR
+from kuberay_gitops.mutation import copy_repository
+from tests.conftest import REPO_ROOT, TOOLS_DIR, CliResult, cli, require_setup, shared_dir
+
+Run = Callable[..., CliResult]
+Generated = list[tuple[Mapping[str, Any], Mapping[str, Any]]]  # (owner body, generated body)
+TWIN = ("etcd", "kube-apiserver", "kuberay-operator")
+# Derived from the RayCluster name, which the operator generates for RayJobs/RayServices.
+NAME_DERIVED = (kuberay.CLUSTER_LABEL, kuberay.IDENTIFIER_LABEL)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
+    """(owner, object) for everything the operator generated for the dev environment."""
+    require_setup()
+    missing = [b for b in TWIN if not (TOOLS_DIR / b).is_file()]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} missing from .tools/bin: run `make setup`")
+    run: Run = cli
+    root = tmp_path_factory.mktemp("repo")
+    copy_repository(REPO_ROOT, root)
+    cache = tmp_path_factory.mktemp("cache")
+    env = {
+        "KUBERAY_GITOPS_SHARED_DIR": str(shared_dir()),
+        "KUBERAY_GITOPS_TOOLS_DIR": str(TOOLS_DIR),
+        "KUBERAY_GITOPS_CACHE_DIR": str(cache),
+    }
+    result = run(
+        "--repo", str(root), "validate", "--skip-checkov", "overlays/dev/raycluster", env=env
+    )
+    assert result.exit_code in (0, 1), result.stderr
+    rendered: dict[str, list[Any]] = {}
+    out: Generated = []
+    for verdict in sorted((cache / CACHE_DIR).glob("*.json")):
+        for (target, position), body in json.loads(verdict.read_text())["generated"]:
+            if target not in rendered:
+                shown = run("--repo", str(root), "render", target, env=env)
+                assert shown.exit_code == 0, shown.stderr
+                rendered[target] = [d for d in yaml.safe_load_all(shown.stdout) if d]
+            out.append((rendered[target][position], body))
+    assert out, "the operator generated nothing for the dev environment"
+    return out
+
+
+def _pods(generated: Generated) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    return [
+        (owner, body)
+        for owner, body in generated
+        if body["kind"] == "Pod" and kuberay.GROUP_LABEL in body["metadata"].get("labels", {})
+    ]
+
+
+def _group(owner: Mapping[str, Any], name: str) -> kuberay.RayGroup:
+    groups = kuberay.ray_groups(owner["kind"], owner["metadata"]["name"], owner)
+    return next(g for g in groups if g.group == name)
+
+
+def _template(owner: Mapping[str, Any], group: kuberay.RayGroup) -> Mapping[str, Any]:
+    node: Any = owner
+    for part in group.template_path:
+        node = node[part]
+    assert isinstance(node, Mapping)
+    return node
+
+
+def _declared(container: Mapping[str, Any]) -> list[tuple[str | None, int]]:
+    return [(p.get("name"), int(p["containerPort"])) for p in container.get("ports") or []]
+
+
+def _model_labels(owner: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, str]:
+    skip = kuberay.PER_REPLICA_LABELS
+    if owner["kind"] != "RayCluster":
+        skip |= frozenset(NAME_DERIVED)
+    return {k: v for k, v in labels.items() if k not in skip}
+
+
+def test_the_operator_created_pods_of_every_ray_kind(generated: Generated) -> None:
+    kinds = {owner["kind"] for owner, _ in _pods(generated)}
+    assert {"RayCluster", "RayJob"} <= kinds, kinds
+
+
+def test_pod_labels_are_what_the_model_implies(generated: Generated) -> None:
+    for owner, pod in _pods(generated):
+        real = pod["metadata"]["labels"]
+        group = _group(owner, real[kuberay.GROUP_LABEL])
+        assert _model_labels(owner, real) == _model_labels(owner, group.labels), (
+            owner["metadata"]["name"],
+            group.group,
+        )
+
+
+def test_the_ray_container_ports_are_what_the_model_implies(generated: Generated) -> None:
+    for owner, pod in _pods(generated):
+        group = _group(owner, pod["metadata"]["labels"][kuberay.GROUP_LABEL])
+        declared = _declared(_template(owner, group)["spec"]["containers"][0])
+        real = _declared(pod["spec"]["containers"][kuberay.RAY_CONTAINER_INDEX])
+        assert real == kuberay.pod_ports(declared), (owner["metadata"]["name"], group.group)
+
+
+def _head_services(generated: Generated) -> Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    return [
+        (owner, body)
+        for owner, body in generated
+        if body["kind"] == "Service"
+        and body["metadata"].get("labels", {}).get(kuberay.NODE_TYPE_LABEL) == "head"
+    ]
+
+
+def test_the_head_service_ports_are_what_the_model_implies(generated: Generated) -> None:
+    services = _head_services(generated)
+    assert services
+    for owner, svc in services:
+        head = _template(owner, _group(owner, kuberay.HEAD_GROUP))
+        model = kuberay.head_service_ports(_declared(head["spec"]["containers"][0]))
+        real = {p["name"]: int(p["port"]) for p in svc["spec"]["ports"]}
+        assert real == model, svc["metadata"]["name"]
+
+
+def test_a_head_declaring_no_port_gets_the_default_service_ports() -> None:
+    assert kuberay.head_service_ports([]) == dict(kuberay.DEFAULT_SERVICE_PORTS)
+    assert kuberay.head_service_ports([(None, 9000)]) == {"9000-port": 9000, "metrics": 8080}

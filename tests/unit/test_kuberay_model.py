@@ -1,0 +1,89 @@
+"""The static KubeRay model, fact by fact (tests/e2e/test_kuberay_model.py holds it to the
+real operator on this repository; these pin the cases the repository does not exercise)."""
+
+from __future__ import annotations
+
+from kuberay_gitops import kuberay
+
+
+def test_a_metrics_port_is_appended_to_a_ray_container_without_one() -> None:
+    assert kuberay.pod_ports([("gcs-server", 6379)]) == [("gcs-server", 6379), ("metrics", 8080)]
+
+
+def test_a_declared_metrics_port_is_kept_as_it_is() -> None:
+    assert kuberay.pod_ports([("metrics", 9090)]) == [("metrics", 9090)]
+
+
+def test_the_head_service_takes_the_declared_ports_and_metrics_only() -> None:
+    ports = kuberay.head_service_ports([("dashboard", 8265), (None, 7000)])
+    assert ports == {"dashboard": 8265, "7000-port": 7000, "metrics": 8080}
+
+
+def test_the_head_service_gets_the_defaults_when_no_port_is_declared() -> None:
+    assert kuberay.head_service_ports([]) == {
+        "client": 10001,
+        "gcs-server": 6379,
+        "dashboard": 8265,
+        "metrics": 8080,
+        "serve": 8000,
+    }
+
+
+def test_template_labels_override_all_but_the_three_kuberay_keeps() -> None:
+    labels = kuberay.pod_labels(
+        "rc",
+        "worker",
+        "gpu",
+        {"app.kubernetes.io/name": "mine", "ray.io/group": "x", "ray.io/cluster": "y", "a": "b"},
+    )
+    assert labels == {
+        "ray.io/is-ray-node": "yes",
+        "ray.io/cluster": "rc",
+        "ray.io/node-type": "worker",
+        "ray.io/group": "gpu",
+        "ray.io/identifier": "rc-worker",
+        "app.kubernetes.io/name": "mine",
+        "app.kubernetes.io/created-by": "kuberay-operator",
+        "a": "b",
+    }
+
+
+def test_group_labels_override_template_labels() -> None:
+    body = {
+        "spec": {
+            "headGroupSpec": {
+                "labels": {"team": "group"},
+                "template": {"metadata": {"labels": {"team": "template"}}, "spec": {}},
+            }
+        }
+    }
+    (head,) = kuberay.ray_groups("RayCluster", "rc", body)
+    assert head.labels["team"] == "group"
+
+
+def test_a_rayservice_head_starts_out_of_the_serve_service_and_its_workers_in_it() -> None:
+    cluster = {"headGroupSpec": {"template": {}}, "workerGroupSpecs": [{"template": {}}]}
+    head, worker = kuberay.ray_groups("RayService", "s", {"spec": {"rayClusterConfig": cluster}})
+    assert (head.labels["ray.io/serve"], worker.labels["ray.io/serve"]) == ("false", "true")
+    assert head.labels["ray.io/cluster"] == "s-raycluster-xxxxx"
+
+
+def test_the_groups_of_a_raycronjob_are_in_its_job_template() -> None:
+    cluster = {
+        "headGroupSpec": {"template": {}},
+        "workerGroupSpecs": [{"groupName": "w", "template": {}}],
+    }
+    body = {"spec": {"jobTemplate": {"rayClusterSpec": cluster}}}
+    groups = list(kuberay.ray_groups("RayCronJob", "c", body))
+    assert [(g.role, g.group, g.template_path) for g in groups] == [
+        (
+            "head",
+            "headgroup",
+            ("spec", "jobTemplate", "rayClusterSpec", "headGroupSpec", "template"),
+        ),
+        (
+            "worker",
+            "w",
+            ("spec", "jobTemplate", "rayClusterSpec", "workerGroupSpecs", 0, "template"),
+        ),
+    ]
