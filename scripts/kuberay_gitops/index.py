@@ -115,6 +115,23 @@ class PodView:
         return p if isinstance(p, Mapping) else {}
 
     @property
+    def start_params(self) -> Mapping[str, Any]:
+        """What Ray starts with: the real Pod's `ray start` flags, else rayStartParams.
+
+        The real command holds the parameters KubeRay completes (`kuberay.start_flags`);
+        without a real Pod the caller applies the model's defaults.
+        """
+        if self.real is not None and self.ray_role is not None:
+            spec = self.real.body.get("spec")
+            containers = spec.get("containers") if isinstance(spec, Mapping) else None
+            if isinstance(containers, list) and containers:
+                first = containers[kuberay.RAY_CONTAINER_INDEX]
+                flags = kuberay.start_flags(first) if isinstance(first, Mapping) else None
+                if flags is not None:
+                    return flags
+        return self.ray_params
+
+    @property
     def group_spec(self) -> Mapping[str, Any]:
         """HeadGroupSpec / workerGroupSpecs[i] of a Ray pod (empty otherwise)."""
         if self.group_path is None:

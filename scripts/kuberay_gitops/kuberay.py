@@ -15,6 +15,7 @@ operator generates for this repository, so a drift between the two fails a test.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -261,3 +262,30 @@ def ray_groups(kind: str, name: str, body: Mapping[str, Any]) -> Iterator[RayGro
         labels = pod_labels(cluster, "worker", gname, _group_labels(group))
         labels.update(serve_label(kind, "worker"))
         yield RayGroup("worker", gname, (*base, "workerGroupSpecs", i), labels)
+
+
+def start_flags(container: Mapping[str, Any]) -> dict[str, str] | None:
+    """The `ray start` flags of a Ray container the operator created (None: no such command).
+
+    common/pod.go `generateRayStartCommand` writes `ray start --head --key=value ...` into
+    the container's args (`command: [/bin/bash, -c, --]`): rayStartParams completed by
+    `setMissingRayStartParams` (metrics-export-port, dashboard-agent-listen-port, ...),
+    so these are the values Ray really starts with. A bare `--flag` is "true".
+    """
+    parts = [str(a) for key in ("command", "args") for a in (container.get(key) or [])]
+    try:
+        words = shlex.split(" ".join(parts))
+    except ValueError:
+        return None
+    for i in range(len(words) - 1):
+        if words[i] == "ray" and words[i + 1] == "start":
+            flags: dict[str, str] = {}
+            for word in words[i + 2 :]:
+                if not word.startswith("--"):
+                    if word in (";", "&&", "||", "|"):
+                        break
+                    continue
+                key, eq, value = word[2:].partition("=")
+                flags[key] = value if eq else "true"
+            return flags
+    return None

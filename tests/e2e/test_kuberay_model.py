@@ -75,10 +75,15 @@ def _group(owner: Mapping[str, Any], name: str) -> kuberay.RayGroup:
     return next(g for g in groups if g.group == name)
 
 
-def _template(owner: Mapping[str, Any], group: kuberay.RayGroup) -> Mapping[str, Any]:
+def _at(owner: Mapping[str, Any], path: Sequence[str | int]) -> Any:
     node: Any = owner
-    for part in group.template_path:
-        node = node[part]
+    for part in path:
+        node = node[part] if isinstance(part, int) else node.get(part)
+    return node
+
+
+def _template(owner: Mapping[str, Any], group: kuberay.RayGroup) -> Mapping[str, Any]:
+    node = _at(owner, group.template_path)
     assert isinstance(node, Mapping)
     return node
 
@@ -139,3 +144,19 @@ def test_the_head_service_ports_are_what_the_model_implies(generated: Generated)
 def test_a_head_declaring_no_port_gets_the_default_service_ports() -> None:
     assert kuberay.head_service_ports([]) == dict(kuberay.DEFAULT_SERVICE_PORTS)
     assert kuberay.head_service_ports([(None, 9000)]) == {"9000-port": 9000, "metrics": 8080}
+
+
+def test_the_ray_start_command_carries_the_defaults_the_model_assumes(
+    generated: Generated,
+) -> None:
+    """setMissingRayStartParams: the parameters KubeRay completes, at the model's values."""
+    completed = [p for p in kuberay.PORT_PARAMS if p.default is not None and not p.head_only]
+    assert completed
+    for owner, pod in _pods(generated):
+        group = _group(owner, pod["metadata"]["labels"][kuberay.GROUP_LABEL])
+        node = _at(owner, group.params_path) or {}
+        flags = kuberay.start_flags(pod["spec"]["containers"][kuberay.RAY_CONTAINER_INDEX])
+        assert flags is not None
+        for param in completed:
+            expected = str(node[param.key]) if param.key in node else str(param.default)
+            assert flags.get(param.key) == expected, (group.group, param.key)

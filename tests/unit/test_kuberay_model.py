@@ -87,3 +87,19 @@ def test_the_groups_of_a_raycronjob_are_in_its_job_template() -> None:
             ("spec", "jobTemplate", "rayClusterSpec", "workerGroupSpecs", 0, "template"),
         ),
     ]
+
+
+def test_the_ray_start_flags_are_read_from_the_command_kuberay_writes() -> None:
+    container = {
+        "command": ["/bin/bash", "-c", "--"],
+        "args": ["ulimit -n 65536; ray start --head  --block  --metrics-export-port=8080 "],
+    }
+    assert kuberay.start_flags(container) == {
+        "head": "true",
+        "block": "true",
+        "metrics-export-port": "8080",
+    }
+
+
+def test_a_container_without_ray_start_has_no_flags() -> None:
+    assert kuberay.start_flags({"command": ["python", "main.py"]}) is None

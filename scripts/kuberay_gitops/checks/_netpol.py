@@ -152,7 +152,7 @@ def ray_ports(pod: PodView) -> list[RayPort]:
     """What a Ray pod listens on for the other nodes of its cluster, in a stable order."""
     if pod.ray_role is None:
         return []
-    params = pod.ray_params
+    params = pod.start_params  # the real `ray start` flags where the operator made the Pod
     out: list[RayPort] = []
     for param in _PEER_PARAMS:
         if param.head_only and pod.ray_role != "head":

@@ -78,11 +78,13 @@ def _param_listener(pod: PodView, param: PortParam) -> Listener | None:
             return None
         assert pod.ray_params_path is not None
         return Listener(number, param.key, param.name, True, (*pod.ray_params_path, param.key))
-    if param.default is None:
+    started = as_int(pod.start_params.get(param.key))  # set by KubeRay in the real command
+    number = started if started else param.default
+    if number is None:
         return None
     if param.key == "dashboard-port" and str(params.get("include-dashboard")).lower() == "false":
         return None
-    return Listener(param.default, param.key, param.name, False, params_path(pod))
+    return Listener(number, param.key, param.name, False, params_path(pod))
 
 
 def _serve_config_port(owner: K8sObject) -> int | None:
