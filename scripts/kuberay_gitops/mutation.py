@@ -356,9 +356,11 @@ CATALOGUE: tuple[Mutation, ...] = (
         "intra-cluster ingress rule loses the GCS port 6379",
         "base/networkpolicy/networkpolicy-ray-intra-cluster.yaml",
         "    - from:\n        - podSelector:\n            matchLabels:\n"
+        "              ray.io/cluster: raycluster-autoscaler\n"
         '              ray.io/is-ray-node: "yes"\n'
         "      ports:\n        - protocol: TCP\n          port: 6379\n",
         "    - from:\n        - podSelector:\n            matchLabels:\n"
+        "              ray.io/cluster: raycluster-autoscaler\n"
         '              ray.io/is-ray-node: "yes"\n'
         "      ports:\n",
         "netpol-ray-ports",
