@@ -21,10 +21,17 @@ from kuberay_gitops import __version__, cluster, harden, inputs, newenv, secrets
 from kuberay_gitops import affected as affected_mod
 from kuberay_gitops import checks as registry
 from kuberay_gitops import diff as diff_mod
-from kuberay_gitops.discover import discover, select
+from kuberay_gitops.discover import RenderTarget, discover, select
 from kuberay_gitops.exitcodes import ExitCode, ToolError
 from kuberay_gitops.findings import Report, Severity
-from kuberay_gitops.pipeline import Stages, make_renderer, start_checkov, validate
+from kuberay_gitops.pipeline import (
+    Stages,
+    generated_objects,
+    make_renderer,
+    start_checkov,
+    validate,
+)
+from kuberay_gitops.render import Renderer
 from kuberay_gitops.reporters import REPORTERS
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings, load
 from kuberay_gitops.tools import toolchain
@@ -292,13 +299,25 @@ def affected_cmd(state: _State, base: str, fmt: str) -> None:
 @cli.command("diff", epilog=EPILOG)
 @click.option("--base", "base", required=True, metavar="REF", help="e.g. origin/main")
 @click.option("--format", "fmt", type=click.Choice(list(diff_mod.FORMATS)), default="text")
+@click.option(
+    "--generated",
+    is_flag=True,
+    help="also apply the affected environments to control-plane twins on both sides and "
+    "compare what the KubeRay operator generates (Pods, Services, RayClusters)",
+)
 @click.pass_obj
-def diff_cmd(state: _State, base: str, fmt: str) -> None:
+def diff_cmd(state: _State, base: str, fmt: str, generated: bool) -> None:
     """Per-object, per-field diff of the affected targets' renders since the merge base with REF."""
     settings = state.settings()
     renderer = make_renderer(settings, toolchain.locate(settings).kustomize)
+    generate: diff_mod.Generate | None = None
+    if generated:
+
+        def generate(side: Renderer, targets: Sequence[RenderTarget]) -> dict[str, list[Any]]:
+            return generated_objects(settings, side, targets)
+
     try:
-        report = diff_mod.diff(settings, renderer, base)
+        report = diff_mod.diff(settings, renderer, base, generate)
     except affected_mod.UnknownRef as exc:
         raise click.BadParameter(str(exc), param_hint="--base") from exc
     click.echo(diff_mod.FORMATS[fmt](report), nl=False)

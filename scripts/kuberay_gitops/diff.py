@@ -7,6 +7,14 @@ temporary directory, removed afterwards) and in the working tree. Objects are ke
 `containerPort` or `port` when every element has it, else by index. A target that fails
 to render on either side is reported, never raised; so is one that hardened rendering
 (`harden`, as in `validate`) refuses to build: the working tree may be untrusted input.
+
+`--generated` also applies each affected environment to a control-plane twin on both
+sides (the cluster stage of `validate`) and compares what the real KubeRay operator
+generated: Pods, Services, RayClusters of RayJobs. Names the operator or the API server
+make random (`-x7k2p` suffixes), server-assigned fields (uid, resourceVersion,
+timestamps, cluster IPs, node names), status, generated Secret data and labels the
+controllers flip as the run goes (`ray.io/serve`) are normalised away, so what remains is
+what the change does to the generated objects.
 """
 
 from __future__ import annotations
@@ -14,12 +22,13 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from kuberay_gitops import harden
+from kuberay_gitops import harden, kuberay
 from kuberay_gitops.affected import (
     ChangeSet,
     base_tree,
@@ -29,7 +38,7 @@ from kuberay_gitops.affected import (
 )
 from kuberay_gitops.discover import RenderTarget
 from kuberay_gitops.findings import FieldPath, format_field
-from kuberay_gitops.manifests import load_stream
+from kuberay_gitops.manifests import K8sObject, load_stream
 from kuberay_gitops.render import Rendered, Renderer, render_all
 from kuberay_gitops.settings import Settings
 
@@ -258,8 +267,86 @@ def _render_side(
     return out
 
 
-def diff(settings: Settings, renderer: Renderer, base_ref: str) -> DiffReport:
-    """Render every affected target at the merge base and in the working tree; compare."""
+# Names the operator (utils.GenerateRayClusterName, Pod generateName) and the API server
+# make random end in five characters of this alphabet (k8s.io/apimachinery rand.String).
+_RANDOM_SUFFIX = re.compile(r"-[bcdfghjklmnpqrstvwxz2456789]{5}\b")
+_SERVER_META = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields")
+_SERVER_SPEC = ("clusterIP", "clusterIPs", "nodeName")
+_RUN_STATE_LABELS = frozenset({kuberay.SERVE_LABEL})
+Generate = Callable[[Renderer, Sequence[RenderTarget]], Mapping[str, Sequence[K8sObject]]]
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, str):
+        return _RANDOM_SUFFIX.sub("-*", value)
+    if isinstance(value, Mapping):
+        return {_normal(k): _normal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normal(v) for v in value]
+    return value
+
+
+def normalised(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A generated object without what differs between two runs of the same input."""
+    out = {k: v for k, v in body.items() if k not in ("status", "data")}
+    meta = body.get("metadata")
+    if isinstance(meta, Mapping):
+        meta = {k: v for k, v in meta.items() if k not in _SERVER_META}
+        labels = meta.get("labels")
+        if isinstance(labels, Mapping):  # set by the controller as the run goes
+            meta["labels"] = {k: v for k, v in labels.items() if k not in _RUN_STATE_LABELS}
+        owners = meta.get("ownerReferences")
+        if isinstance(owners, list):
+            meta["ownerReferences"] = [
+                {k: v for k, v in o.items() if k != "uid"} if isinstance(o, Mapping) else o
+                for o in owners
+            ]
+        out["metadata"] = meta
+    spec = body.get("spec")
+    if isinstance(spec, Mapping):
+        out["spec"] = {k: v for k, v in spec.items() if k not in _SERVER_SPEC}
+    result = _normal(out)
+    assert isinstance(result, dict)
+    return result
+
+
+def _generated_by_key(objects: Sequence[K8sObject]) -> dict[ObjectKey, Mapping[str, Any]]:
+    out: dict[ObjectKey, Mapping[str, Any]] = {}
+    for obj in objects:
+        body = normalised(obj.body)
+        key = object_key(body)
+        n = 1
+        while key in out:  # two replicas of one group: same normalised name
+            n += 1
+            key = dataclasses.replace(key, name=f"{object_key(body).name}#{n}")
+        out[key] = body
+    return out
+
+
+def generated_diffs(
+    base: Mapping[str, Sequence[K8sObject]], head: Mapping[str, Sequence[K8sObject]]
+) -> tuple[TargetDiff, ...]:
+    """Per environment, what the operator generates differently (`generated in <env>`)."""
+    return tuple(
+        TargetDiff(
+            f"generated in {env}",
+            diff_objects(
+                _generated_by_key(base.get(env, ())), _generated_by_key(head.get(env, ()))
+            ),
+            base_absent=env not in base,
+            head_absent=env not in head,
+        )
+        for env in sorted(set(base) | set(head))
+    )
+
+
+def diff(
+    settings: Settings, renderer: Renderer, base_ref: str, generate: Generate | None = None
+) -> DiffReport:
+    """Render every affected target at the merge base and in the working tree; compare.
+
+    With `generate` (the cluster stage), also compare what the operator generates.
+    """
     root = settings.repo_root
     commit = merge_base(root, base_ref)
     changed = changed_since_commit(root, commit)
@@ -272,10 +359,16 @@ def diff(settings: Settings, renderer: Renderer, base_ref: str) -> DiffReport:
         base_renderer = dataclasses.replace(renderer, repo_root=base_root)
         heads = _render_side(settings, renderer, [t for t in wanted if t not in change.removed])
         bases = _render_side(settings, base_renderer, [t for t in wanted if t.path in at_base])
+        extra: tuple[TargetDiff, ...] = ()
+        if generate is not None:
+            extra = generated_diffs(
+                generate(base_renderer, [t for t, r in bases.items() if r.error is None]),
+                generate(renderer, [t for t, r in heads.items() if r.error is None]),
+            )
     return DiffReport(
         base_ref,
         commit,
-        tuple(_target_diff(t.path, bases.get(t), heads.get(t)) for t in wanted),
+        tuple(_target_diff(t.path, bases.get(t), heads.get(t)) for t in wanted) + extra,
     )
 
 

@@ -406,8 +406,9 @@ def render_targets(
         return docs, None
 
     def keyed(target: RenderTarget) -> str:
+        # The inputs of the tree being built: `diff --generated` builds a base tree too.
         return rendercache.key(
-            settings.repo_root, target, settings.toolchain.kustomize, renderer.env
+            renderer.repo_root, target, settings.toolchain.kustomize, renderer.env
         )
 
     jobs = settings.effective_jobs
@@ -763,3 +764,18 @@ def _cluster_stage(
 
 
 _APP_KINDS = frozenset({"Application", "ApplicationSet"})
+
+
+def generated_objects(
+    settings: Settings, renderer: Renderer, selected: Sequence[RenderTarget]
+) -> dict[str, list[K8sObject]]:
+    """What the operator generates in each environment a selected target belongs to.
+
+    The cluster stage of `validate` on the tree `renderer` builds (`diff --generated` runs
+    it on both sides); an environment whose units are refused yields what was generated.
+    """
+    all_targets = discover(renderer.repo_root, settings.targets)
+    rendered = render_targets(settings, renderer, selected, use_cache=True)
+    facts = repo_facts(settings, all_targets, rendered)
+    results, _ = _cluster_stage(settings, renderer, all_targets, rendered, facts, True, _quiet)
+    return {r.name: [g.obj for g in r.generated] for r in results}

@@ -278,3 +278,37 @@ def test_changed_since_applies_only_the_environments_a_change_reaches(
     code, rows, data = _findings(run_cli, repo_copy, "--changed-since", "HEAD")
     assert (code, rows) == (0, [])
     assert [c["environment"] for c in data["clusters"]] == ["dev"]  # type: ignore[union-attr]
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_diff_generated_shows_what_the_operator_creates_differently(
+    run_cli: Run, repo_copy: Path
+) -> None:
+    _git(repo_copy, "init", "-q", "-b", "main")
+    _git(repo_copy, "add", "-A")
+    _git(repo_copy, "commit", "-q", "-m", "base")
+    patch = repo_copy / "overlays/dev/raycluster/patch-raycluster-size.yaml"
+    head_limit = (
+        '    limits:\n      cpu: "{}"\n      memory: 2Gi\n- op: replace\n  path: /spec/worker'
+    )
+    _edit(patch, head_limit.format(1), head_limit.format(2))
+    result = run_cli("--repo", str(repo_copy), "diff", "--base", "main", "--generated", env=_env())
+    assert result.exit_code == 0, result.stderr
+    generated = result.stdout[result.stdout.index("generated in dev") :]
+    assert generated.splitlines()[1:3] == [
+        "~ Pod/kuberay/raycluster-autoscaler-head-*",
+        # KubeRay hashes the head template to decide on a recreate upgrade: a new hash.
+        "    ~ .metadata.annotations.ray.io/upgrade-strategy-recreate-hash: "
+        + generated.split("recreate-hash: ", 1)[1].split("\n", 1)[0],
+    ]
+    assert '.spec.containers[0].resources.limits.cpu: "1" → "2"' in generated
+    assert "serve-app" not in generated  # nothing else changed, run state normalised away
+    assert "generated in prod" not in result.stdout  # prod is not affected

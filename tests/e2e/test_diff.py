@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kuberay_gitops.diff import FieldChange, diff_values
+from kuberay_gitops.diff import FieldChange, diff_values, normalised
 from tests.conftest import KUSTOMIZATION, CliResult, WriteTree, config_text
 
 SERVICE = """\
@@ -252,3 +252,35 @@ def test_the_early_started_checkov_is_cancelled_when_nothing_is_affected(
     result = run_cli("--repo", str(repo), "validate", "--changed-since", "main")
     assert result.exit_code == 0
     assert _checkov_drivers() == before
+
+
+def test_generated_objects_are_compared_without_what_every_run_makes_anew() -> None:
+    body = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "rc-head-x7k2p",
+            "uid": "1",
+            "resourceVersion": "9",
+            "labels": {"ray.io/serve": "false", "ray.io/cluster": "job-t4mz8"},
+            "ownerReferences": [{"kind": "RayCluster", "name": "job-t4mz8", "uid": "2"}],
+        },
+        "spec": {"nodeName": "n", "containers": [{"name": "ray-head"}]},
+        "status": {"phase": "Pending"},
+    }
+    assert normalised(body) == {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "rc-head-*",
+            "labels": {"ray.io/cluster": "job-*"},
+            "ownerReferences": [{"kind": "RayCluster", "name": "job-*"}],
+        },
+        "spec": {"containers": [{"name": "ray-head"}]},
+    }
+
+
+def test_a_name_that_only_looks_generated_is_kept() -> None:
+    assert normalised({"metadata": {"name": "ray-head-aeiou"}})["metadata"]["name"] == (
+        "ray-head-aeiou"  # vowels are not in the API server's random alphabet
+    )
