@@ -13,7 +13,7 @@ VALIDATE_ARGS ?=
 # Base for `make diff` (the PR workflow passes the target branch).
 BASE ?= origin/main
 
-.PHONY: setup tools twin validate test lint docs diff bench mutation clean
+.PHONY: setup tools twin ray validate test lint docs diff bench mutation audit-ports clean
 
 # Where the read-only upstream material is (the KubeRay operator source among it).
 SHARED_DIR ?= ../shared
@@ -25,7 +25,7 @@ KUBE_APISERVER_LDFLAGS := -X $(K8S_VERSION_PKG).gitVersion=$(KUBE_APISERVER_VERS
 
 ## setup: idempotent; a pinned .venv, pinned kustomize + kubeconform, and the control-plane
 ## twin (etcd, kube-apiserver, the KubeRay operator) built from pinned sources, in .tools/bin
-setup: $(VENV)/.installed tools twin
+setup: $(VENV)/.installed tools twin ray
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,16 @@ twin:
 	@./scripts/build-go-main.sh $(BIN) etcd toolchain/etcd
 	@./scripts/build-go-main.sh $(BIN) kube-apiserver toolchain/kube-apiserver "$(KUBE_APISERVER_LDFLAGS)"
 	@./scripts/build-go-main.sh $(BIN) kuberay-operator $(SHARED_DIR)/$(KUBERAY_OPERATOR_SOURCE)
+
+# The live Ray audit's own venv, at the Ray version of the images (toolchain/ray/requirements.txt).
+RAY_VERSION := $(shell sed -n 's/^ray==//p' toolchain/ray/requirements.txt)
+RAY_VENV := .tools/ray/$(RAY_VERSION)
+
+## ray: the pinned Ray venv of the live port audit (never the tool's .venv); a no-op once made
+ray: $(RAY_VENV)/.installed
+
+$(RAY_VENV)/.installed: toolchain/ray/requirements.txt
+	rm -rf $(RAY_VENV) && $(PYTHON) -m venv $(RAY_VENV) && $(RAY_VENV)/bin/pip install --quiet --disable-pip-version-check -r $< && touch $@
 
 ## validate: the main job, the whole repository
 validate: setup
@@ -68,6 +78,10 @@ diff: setup
 ## bench: performance figures (never part of test)
 bench: setup
 	$(VENV)/bin/python -m kuberay_gitops.bench
+
+## audit-ports: start the real Ray of every cluster and audit its ports; regenerates docs/ports.md's table
+audit-ports: setup
+	$(RUN) audit-ports --update-doc docs/ports.md
 
 ## mutation: self-test; every catalogued defect must be caught by its check (never part of test)
 mutation: setup
