@@ -450,6 +450,55 @@ def new_env_cmd(state: _State, name: str, source: str, dry_run: bool) -> None:
         raise SystemExit(code)
 
 
+@cli.command("audit-ports", epilog=EPILOG)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "text", "github", "json", "sarif", "markdown"]),
+    default="auto",
+    show_default=True,
+    help="Findings as text/github/json/sarif; markdown = the observed port table.",
+)
+@click.option(
+    "--update-doc",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Also write the observed port table between the audit-ports markers of FILE.",
+)
+@click.option(
+    "--no-cluster",
+    is_flag=True,
+    help="Build start commands from rayStartParams instead of the operator's Pods.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@click.pass_obj
+def audit_ports_cmd(
+    state: _State, fmt: str, update_doc: str | None, no_cluster: bool, quiet: bool
+) -> None:
+    """Start the real Ray of every cluster on loopback and audit its ports against the repo.
+
+    Ray runs from the pinned venv of the image's Ray version (`make setup`); every Ray
+    process is stopped at the end, also on timeout and interrupt. Not part of `validate`.
+    """
+    from kuberay_gitops import liveray  # noqa: PLC0415  (keeps the other commands' start fast)
+
+    result = liveray.audit(state.settings(), _progress_sink(quiet), use_cluster=not no_cluster)
+    _end_progress(quiet)
+    table = liveray.markdown_table(result.rows)
+    if update_doc is not None:
+        doc = Path(update_doc)
+        doc.write_text(liveray.update_doc(doc.read_text(), table))
+    resolved = _resolve_format(fmt)
+    if resolved == "markdown":
+        click.echo(table, nl=False)
+        if result.report.findings:
+            click.echo(REPORTERS["text"](result.report), nl=False, err=True)
+    else:
+        click.echo(REPORTERS[resolved](result.report), nl=False)
+    if result.report.findings:
+        raise SystemExit(ExitCode.FINDINGS)
+
+
 def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
