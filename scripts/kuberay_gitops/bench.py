@@ -68,6 +68,7 @@ PIPELINES = (
     "changed-since",
     "checkov-once",
     "cluster",
+    "audit",
 )
 SOURCE_ENV = "staging"
 ENV_FORMAT = "env-{:03d}"
@@ -356,6 +357,61 @@ def cluster_table(runs: Sequence[ClusterRun]) -> str:
         envs = ", ".join(f"{k} {v:.1f}" for k, v in sorted(r.environments.items())) or "-"
         lines.append(f"| {r.what} | {r.wall:.2f} | {r.tree_rss_kib // 1024} | {envs} |")
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- live Ray audit
+
+AUDIT_WALL_TARGET = 90.0  # issue 16: the live port audit of the repository, on 2 cores
+AUDIT_RSS_TARGET_KIB = 3 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRun:
+    """`kuberay-gitops audit-ports` on a copy of the real repository (real Ray, real twin)."""
+
+    wall: float
+    tree_rss_kib: int
+    findings: int
+    note: str
+
+
+def bench_audit(real: Settings, tmp: Path) -> AuditRun:
+    """One audit from a cold cache: render, twin, the Ray nodes, compare.
+
+    The peak RSS is the sampled sum over the whole process tree, so every Ray daemon,
+    worker and the twin's servers count.
+    """
+    root = tmp / "audit-real"
+    root.mkdir(parents=True)
+    copy_repository(real.repo_root, root)
+    cache = tmp / "audit-cache"
+    (root / CONFIG_FILE).write_text(_config_text(real, cache))
+    argv = [str(_tool()), "--repo", str(root), "audit-ports", "--format", "json", "-q"]
+    run = measure(argv, env=_clean_env(), cwd=root)
+    if run.returncode not in (0, 1) or run.timed_out:
+        raise BenchError(f"audit-ports: exit {run.returncode}: {run.stderr.strip()[-400:]}")
+    data = json.loads(run.stdout)
+    note = str((data.get("notes") or [""])[0])
+    _progress(f"audit-ports: {run.wall:.1f}s, {run.tree_rss_kib // 1024} MiB; {note}")
+    return AuditRun(run.wall, run.tree_rss_kib, len(data.get("findings", [])), note)
+
+
+def audit_targets(run: AuditRun) -> list[Target]:
+    """The live audit's targets: under 90 s and under 3 GiB for the process tree."""
+    return [
+        Target(
+            "audit-ports on the repository (wall)",
+            f"{run.wall:.1f} s",
+            f"< {AUDIT_WALL_TARGET:g} s",
+            run.wall < AUDIT_WALL_TARGET,
+        ),
+        Target(
+            "audit-ports peak RSS of the process tree",
+            f"{_mib(run.tree_rss_kib)} MiB",
+            "< 3 GiB",
+            run.tree_rss_kib < AUDIT_RSS_TARGET_KIB,
+        ),
+    ]
 
 
 # --------------------------------------------------------------------------- synthetic repo
@@ -1317,11 +1373,14 @@ def run(opts: Options) -> tuple[list[Measurement], Path, Failure | None]:
     started = time.perf_counter()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     cluster_runs: list[ClusterRun] = []
+    audit_runs: list[AuditRun] = []
 
     def everything(tmp: Path) -> tuple[list[Measurement], Failure | None]:
         result = _all_sizes(opts, real, tmp)
         if "cluster" in opts.only and result[1] is None:
             cluster_runs.extend(bench_cluster(real, tmp))
+        if "audit" in opts.only and result[1] is None:
+            audit_runs.append(bench_audit(real, tmp))
         return result
 
     if opts.keep:
@@ -1335,6 +1394,8 @@ def run(opts: Options) -> tuple[list[Measurement], Path, Failure | None]:
     verdicts = targets(measurements, fitted)
     if cluster_runs:
         verdicts.extend(cluster_targets(cluster_runs))
+    for audit_run in audit_runs:
+        verdicts.extend(audit_targets(audit_run))
     if failure is not None:
         verdicts.insert(
             0,
@@ -1384,6 +1445,7 @@ def run(opts: Options) -> tuple[list[Measurement], Path, Failure | None]:
         ],
         "slopes": [asdict(s) for s in fitted],
         "cluster": [asdict(r) for r in cluster_runs],
+        "audit": [asdict(r) for r in audit_runs],
         "targets": [asdict(t) for t in verdicts],
     }
     path.write_text(json.dumps(data, indent=2) + "\n")
@@ -1391,6 +1453,12 @@ def run(opts: Options) -> tuple[list[Measurement], Path, Failure | None]:
     if cluster_runs:
         print("Cluster stage (the real repository, checkov skipped):\n")
         print(cluster_table(cluster_runs))
+    for audit_run in audit_runs:
+        print(
+            f"Live Ray audit (the real repository): {audit_run.wall:.1f} s, peak RSS of the "
+            f"tree {_mib(audit_run.tree_rss_kib)} MiB, {audit_run.findings} finding(s); "
+            f"{audit_run.note}\n"
+        )
     if failure is not None:
         print(f"stopped at N={failure.n}: {failure.short}\n")
     if fitted:
