@@ -289,3 +289,125 @@ def start_flags(container: Mapping[str, Any]) -> dict[str, str] | None:
                 flags[key] = value if eq else "true"
             return flags
     return None
+
+
+# ---------------------------------------------------------------- generated Services
+# common/service.go (v1.7.0); each function returns the Service body the operator creates.
+
+APP_NAME_LABEL = "app.kubernetes.io/name"
+ENABLE_SERVE_SERVICE_ANNOTATION = "ray.io/enable-serve-service"  # utils/constant.go
+
+
+def head_service_labels(cluster: str, app_name: str | None) -> dict[str, str]:
+    """`HeadServiceLabels`: the head Service's labels and its selector.
+
+    The head template's app name wins (raycluster_controller.go `reconcileHeadService`
+    passes it to `BuildServiceForHeadPod`, whose selector takes it).
+    """
+    return {
+        CLUSTER_LABEL: cluster,
+        NODE_TYPE_LABEL: "head",
+        IDENTIFIER_LABEL: check_label(f"{cluster}-head"),
+        APP_NAME_LABEL: app_name or "kuberay",
+        "app.kubernetes.io/created-by": "kuberay-operator",
+    }
+
+
+def _sub(node: Any, key: str) -> Mapping[str, Any]:
+    value = node.get(key) if isinstance(node, Mapping) else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def _head_ports(head: Mapping[str, Any]) -> list[tuple[str | None, int]]:
+    containers = _sub(head.get("template"), "spec").get("containers")
+    first = containers[RAY_CONTAINER_INDEX] if isinstance(containers, list) and containers else {}
+    out: list[tuple[str | None, int]] = []
+    for p in first.get("ports") or [] if isinstance(first, Mapping) else []:
+        if isinstance(p, Mapping) and isinstance(p.get("containerPort"), int):
+            out.append((str(p["name"]) if p.get("name") else None, p["containerPort"]))
+    return out
+
+
+def _service(
+    name: str, labels: Mapping[str, str], selector: Mapping[str, str], ports: Any
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "labels": dict(labels)},
+        "spec": {"selector": dict(selector), "ports": ports},
+    }
+
+
+def _is_serving_port(name: str) -> bool:
+    """service.go `isServingPort`: `serve`, or prefixed `serve-`."""
+    return name == SERVE_PORT_NAME or name.startswith(f"{SERVE_PORT_NAME}-")
+
+
+def generated_services(
+    kind: str, name: str, annotations: Mapping[str, str], body: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The Services the operator creates for a Ray object's cluster, as it creates them.
+
+    `BuildServiceForHeadPod` (the cluster's head Service: a custom `headService` keeps its
+    own fields, gets the selector, the default ports appended and the default labels over
+    its own), `BuildHeadServiceForRayService` / `BuildHeadServiceForRayJob` (job.go: the
+    same Service named after the owner), `BuildServeService` (RayServices, and RayClusters
+    annotated `ray.io/enable-serve-service: "true"`: the serving ports only). A RayCronJob
+    has none until it fires.
+    """
+    spec: Any = body
+    for part in RAY_CLUSTER_SPEC.get(kind, ("-",)):
+        spec = spec.get(part) if isinstance(spec, Mapping) else None
+    head = _sub(spec, "headGroupSpec")
+    if not isinstance(head.get("template"), Mapping):
+        return []
+    cluster = cluster_name(kind, name)
+    app = template_labels(head["template"]).get(APP_NAME_LABEL)
+    selector = head_service_labels(cluster, app)
+    port_map = head_service_ports(_head_ports(head))
+    auto = [{"name": n, "port": p, "appProtocol": "tcp"} for n, p in sorted(port_map.items())]
+    custom = _sub(head, "headService")
+    default_name = f"{cluster}-head-svc"
+    if custom:
+        meta = _sub(custom, "metadata")
+        svc = _service(
+            str(meta.get("name") or default_name) if kind == "RayCluster" else default_name,
+            {**template_labels({"metadata": meta}), **selector},
+            selector,
+            [*(_sub(custom, "spec").get("ports") or []), *auto],
+        )
+    else:
+        svc = _service(default_name, selector, selector, auto)
+    out = [svc]
+    if kind in ("RayService", "RayJob") and not (
+        kind == "RayJob" and _sub(body, "spec").get("clusterSelector")
+    ):
+        out.append(
+            _service(
+                f"{name}-head-svc",
+                {
+                    ORIGIN_NAME_LABEL: name,
+                    ORIGIN_KIND_LABEL: kind,
+                    NODE_TYPE_LABEL: "head",
+                    IDENTIFIER_LABEL: check_label(f"{name}-head"),
+                },
+                selector,
+                auto,
+            )
+        )
+    serving = [{"name": n, "port": p} for n, p in port_map.items() if _is_serving_port(n)]
+    if serving and (
+        kind == "RayService" or annotations.get(ENABLE_SERVE_SERVICE_ANNOTATION) == "true"
+    ):
+        owner = name if kind == "RayService" else cluster
+        serve_selector = {CLUSTER_LABEL: cluster}
+        if kind == "RayService":
+            serve_selector[SERVE_LABEL] = "true"
+        labels = {
+            ORIGIN_NAME_LABEL: owner,
+            ORIGIN_KIND_LABEL: kind if kind == "RayService" else "RayCluster",
+            SERVE_LABEL: f"{owner}-serve",
+        }
+        out.append(_service(f"{owner}-serve-svc", labels, serve_selector, serving))
+    return out

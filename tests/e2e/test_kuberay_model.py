@@ -19,6 +19,7 @@ import yaml
 
 from kuberay_gitops import kuberay
 from kuberay_gitops.cluster import CACHE_DIR
+from kuberay_gitops.diff import normalised
 from kuberay_gitops.mutation import copy_repository
 from tests.conftest import REPO_ROOT, TOOLS_DIR, CliResult, cli, require_setup, shared_dir
 
@@ -27,6 +28,10 @@ Generated = list[tuple[Mapping[str, Any], Mapping[str, Any]]]  # (owner body, ge
 TWIN = ("etcd", "kube-apiserver", "kuberay-operator")
 # Derived from the RayCluster name, which the operator generates for RayJobs/RayServices.
 NAME_DERIVED = (kuberay.CLUSTER_LABEL, kuberay.IDENTIFIER_LABEL)
+LATE_SERVICES = {
+    "RayJob": ["finetune-job-head-svc"],
+    "RayService": ["serve-app-head-svc", "serve-app-serve-svc"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +165,40 @@ def test_the_ray_start_command_carries_the_defaults_the_model_assumes(
         for param in completed:
             expected = str(node[param.key]) if param.key in node else str(param.default)
             assert flags.get(param.key) == expected, (group.group, param.key)
+
+
+def _service_shape(body: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What checks read of a Service: name, labels, selector, port names and numbers.
+
+    Generated names end in `-*` on both sides (the model's placeholder cluster name too).
+    """
+    text = json.dumps(body).replace(kuberay.PLACEHOLDER_CLUSTER_SUFFIX, "x7k2p")
+    b = normalised(json.loads(text))
+    ports = sorted((str(p.get("name")), int(p["port"])) for p in b["spec"].get("ports") or [])
+    return (
+        b["metadata"]["name"],
+        b["metadata"].get("labels") or {},
+        b["spec"].get("selector") or {},
+        ports,
+    )
+
+
+def test_the_services_are_the_ones_the_model_builds(generated: Generated) -> None:
+    owners: dict[tuple[str, str], Mapping[str, Any]] = {}
+    real: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+    for owner, body in generated:
+        if body["kind"] == "Service":
+            key = (owner["kind"], owner["metadata"]["name"])
+            owners[key] = owner
+            real.setdefault(key, []).append(_service_shape(body))
+    assert {kind for kind, _ in owners} >= {"RayCluster", "RayJob", "RayService"}, owners
+    for key, owner in owners.items():
+        meta = owner["metadata"]
+        model = kuberay.generated_services(key[0], key[1], meta.get("annotations") or {}, owner)
+        shapes = [_service_shape(s) for s in model]
+        assert [r for r in real[key] if r not in shapes] == [], key
+        # Created only once the cluster runs, which it never does on the twin (no kubelet):
+        # `<job>-head-svc` (rayjob_controller.go, Running) and a RayService's own head and
+        # serve Services (rayservice_controller.go `reconcileServicesToReadyCluster`).
+        late = sorted(m[0] for m in shapes if m not in real[key])
+        assert late == LATE_SERVICES.get(key[0], []), key
