@@ -7,6 +7,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := .tools/bin
 RUN := $(VENV)/bin/kuberay-gitops
+# A pull request's checkout to judge with this checkout's tool and policy (the PR gate:
+# `make -C base validate PR=../pr`); unset, the repository judges itself.
+PR ?=
+PR_ARGS := $(if $(PR),--repo $(PR) --policy-from $(CURDIR))
 # Extra arguments for `make validate`, e.g. VALIDATE_ARGS="--format json".
 VALIDATE_ARGS ?=
 
@@ -57,7 +61,7 @@ $(RAY_VENV)/.installed: toolchain/ray/requirements.txt
 
 ## validate: the main job, the whole repository
 validate: setup
-	$(RUN) validate $(VALIDATE_ARGS)
+	$(RUN) $(PR_ARGS) validate $(VALIDATE_ARGS)
 
 ## test: the test suite (what .ci/run runs)
 test: setup
@@ -73,7 +77,7 @@ docs: setup
 
 ## diff: rendered, per-object diff against BASE as markdown (the PR job summary)
 diff: setup
-	$(RUN) diff --base $(BASE) --format markdown
+	$(RUN) $(PR_ARGS) diff --base $(BASE) --format markdown
 
 ## bench: performance figures (never part of test)
 bench: setup

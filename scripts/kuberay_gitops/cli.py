@@ -63,7 +63,13 @@ class _State:
         if self.params.get("no_mirrors"):
             cli["use_mirrors"] = "off"
         config = self.params.get("config")
-        return load(root, cli=cli, config_file=Path(config) if config else None)
+        policy = self.params.get("policy_from")
+        return load(
+            root,
+            cli=cli,
+            config_file=Path(config) if config else None,
+            policy_root=Path(policy) if policy else None,
+        )
 
 
 @click.group(epilog=EPILOG)
@@ -77,6 +83,12 @@ class _State:
     "--config",
     type=click.Path(dir_okay=False),
     help=f"Config file (default: <repo>/{CONFIG_FILE}).",
+)
+@click.option(
+    "--policy-from",
+    type=click.Path(file_okay=False, exists=True),
+    help="Read policy (config, .yamllint, toolchain.env, tools) from this checkout of the "
+    "base branch; the repository under check is data, and its policy changes are findings.",
 )
 @click.option("--shared-dir", help="Upstream material directory (env KUBERAY_GITOPS_SHARED_DIR).")
 @click.option("--kubernetes-version", help="Kubernetes version for built-in schemas, e.g. 1.32.")

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from kuberay_gitops import checks as registry
-from kuberay_gitops import cluster, harden, inputs, rendercache, ruleinfo, secretscan
+from kuberay_gitops import cluster, harden, inputs, policy, rendercache, ruleinfo, secretscan
 from kuberay_gitops.affected import dependencies
 from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
 from kuberay_gitops.discover import SKIP_DIRS, RenderTarget, discover, kustomization_file, select
@@ -449,7 +449,7 @@ def _file_findings(
     )
     out, texts = inputs.inspect_all(root, lint_paths)
     if stages.lint:
-        out.extend(yamllint.lint_texts(yamllint.load_config(root), texts))
+        out.extend(yamllint.lint_texts(yamllint.load_config(settings.policy_dir), texts))
     if stages.secrets:
         out.extend(secretscan.scan_texts(texts))
     return out
@@ -660,6 +660,9 @@ def _validate(
     if pending:
         progress(f"locating {len(pending)} findings")
     findings.extend(_locate_all(settings, renderer, pending, by_target))
+    if settings.policy_dir != settings.repo_root:
+        # The repository under check brings its own policy files: data, compared not used.
+        findings.extend(policy.changes(settings.policy_dir, settings.repo_root))
     # A shared base's harden and input findings come once per target that reaches it.
     kept, suppressed = _apply_config(settings, dict.fromkeys(findings))
     notes = [f"{suppressed} finding(s) suppressed by the config"] if suppressed else []

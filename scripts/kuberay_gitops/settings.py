@@ -118,11 +118,21 @@ class Settings:
     cluster_enabled: bool = True
     cluster_timeout: float = 90.0
     cluster_prerequisites: Mapping[str, Prerequisites] = field(default_factory=dict)
+    policy_root: Path | None = None
+
+    @property
+    def policy_dir(self) -> Path:
+        """Where policy comes from: `--policy-from` (the base branch), else the repository.
+
+        Policy is the config, `.yamllint`, `toolchain.env` and the tools they name; with
+        a separate policy root the repository under check is only data.
+        """
+        return self.policy_root or self.repo_root
 
     def resolve(self, path: str) -> Path:
-        """A configured path, relative to the repository root unless absolute."""
+        """A configured path, relative to the policy root unless absolute."""
         p = Path(os.path.expanduser(path))
-        return p if p.is_absolute() else (self.repo_root / p)
+        return p if p.is_absolute() else (self.policy_dir / p)
 
     @property
     def shared_path(self) -> Path:
@@ -448,14 +458,23 @@ def load(
     cli: Mapping[str, str | None] | None = None,
     env: Mapping[str, str] | None = None,
     config_file: Path | None = None,
+    policy_root: Path | None = None,
 ) -> Settings:
-    """Resolve settings with the documented precedence CLI > environment > file > defaults."""
+    """Resolve settings with the documented precedence CLI > environment > file > defaults.
+
+    With `policy_root` (a checkout of the base branch) the config and toolchain come from
+    there, and configured paths are relative to it: nothing in `repo_root` decides.
+    """
     root = repo_root.resolve()
+    policy = policy_root.resolve() if policy_root is not None else None
     environ = os.environ if env is None else env
     s = Settings(
-        repo_root=root, toolchain=read_toolchain(root), cache_dir=default_cache_dir(environ)
+        repo_root=root,
+        toolchain=read_toolchain(policy or root),
+        cache_dir=default_cache_dir(environ),
+        policy_root=policy,
     )
-    path = config_file or root / CONFIG_FILE
+    path = config_file or (policy or root) / CONFIG_FILE
     if path.exists():
         try:
             data = yaml.safe_load(path.read_text()) or {}

@@ -336,3 +336,19 @@ def test_run_steps_call_only_readme_make_targets(path: Path) -> None:
         assert m, run
         assert m.group(1) in README_TARGETS
         assert f"make {m.group(1)}" in readme
+
+
+def test_the_pr_verdict_comes_from_the_base_branch_and_the_pr_is_data() -> None:
+    job = _load(REPO / ".github/workflows/pr.yaml")["jobs"]["validate"]
+    checkouts = [
+        s["with"] for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@")
+    ]
+    assert checkouts[0]["ref"] == "${{ github.base_ref }}"
+    assert checkouts[0]["path"] == "base"
+    assert checkouts[1]["path"] == "pr"
+    assert all(c["persist-credentials"] is False for c in checkouts)
+    assert job["defaults"]["run"]["working-directory"] == "base"
+    runs = [s["run"] for s in job["steps"] if "run" in s]
+    judged = [r for r in runs if r.startswith(("make validate", "make diff"))]
+    assert len(judged) == 2
+    assert all(" PR=../pr" in r for r in judged), judged

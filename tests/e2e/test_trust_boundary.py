@@ -1,0 +1,152 @@
+"""A pull request cannot change the policy that judges it (`validate --policy-from BASE`).
+
+Each test copies the repository twice: `base` (the base branch's checkout, whose tool and
+policy the PR workflow runs) and `pr` (the pull request: data). The attack is made in
+`pr`; run as the PR workflow runs it, the verdict follows the base's policy, the attack's
+own change is a `policy-change` finding, and nothing outside the repository is read or
+run (a canary outside both copies never appears and is never written).
+Without `--policy-from`, the same attack would have worked: shown where it is cheap.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kuberay_gitops.mutation import copy_repository
+from tests.conftest import REPO_ROOT, TEST_CACHE, TOOLS_DIR, CliResult, require_setup, shared_dir
+
+Run = Callable[..., CliResult]
+Row = tuple[str, str, int | None, str]
+TARGET = "overlays/dev/raycluster"
+GCS_PORT = (
+    '      port: "6379"  # GCS: the autoscaler sidecar only looks here (ray-project/ray#41072)'
+)
+
+
+@pytest.fixture
+def copies(tmp_path: Path) -> tuple[Path, Path]:
+    require_setup()
+    base, pr = tmp_path / "base", tmp_path / "pr"
+    copy_repository(REPO_ROOT, base)
+    copy_repository(REPO_ROOT, pr)
+    return base, pr
+
+
+def _env() -> dict[str, str]:
+    # The CI job's own environment (trusted): where the base's set-up put the tools.
+    return {
+        "KUBERAY_GITOPS_SHARED_DIR": str(shared_dir()),
+        "KUBERAY_GITOPS_TOOLS_DIR": str(TOOLS_DIR),
+        "KUBERAY_GITOPS_CACHE_DIR": str(TEST_CACHE),
+    }
+
+
+def _validate(run_cli: Run, pr: Path, base: Path | None) -> tuple[int, list[Row], str]:
+    policy = ("--policy-from", str(base)) if base is not None else ()
+    args = ("validate", "--skip-checkov", "--no-cluster", "--format", "json", TARGET)
+    result = run_cli("--repo", str(pr), *policy, *args, env=_env())
+    assert result.exit_code in (0, 1), result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    rows = [(f["check"], f["file"], f["line"], f["message"]) for f in data["findings"]]
+    return result.exit_code, rows, result.stdout + result.stderr
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert text.count(old) == 1, f"{path}: {old!r} found {text.count(old)} times"
+    path.write_text(text.replace(old, new))
+
+
+def _gcs_off_default(pr: Path) -> None:
+    _edit(pr / "base/raycluster/raycluster.yaml", GCS_PORT, '      port: "6380"')
+
+
+def test_a_check_disabled_by_the_pr_still_runs_and_the_change_is_shown(
+    run_cli: Run, copies: tuple[Path, Path]
+) -> None:
+    base, pr = copies
+    _gcs_off_default(pr)
+    config = pr / "kuberay-gitops.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "checks:\n", "checks:\n  ray-autoscaler-gcs-port:\n    enabled: false\n", 1
+        )
+    )
+    code, rows, _ = _validate(run_cli, pr, None)
+    assert "ray-autoscaler-gcs-port" not in {r[0] for r in rows}  # the attack, without the boundary
+    code, rows, _ = _validate(run_cli, pr, base)
+    assert code == 1
+    assert ("ray-autoscaler-gcs-port", "base/raycluster/raycluster.yaml") in {
+        (r[0], r[1]) for r in rows
+    }
+    assert (
+        "policy-change",
+        "kuberay-gitops.yaml",
+        42,
+        "check ray-autoscaler-gcs-port is disabled",
+    ) in rows
+
+
+def test_a_suppression_added_by_the_pr_suppresses_nothing(
+    run_cli: Run, copies: tuple[Path, Path]
+) -> None:
+    base, pr = copies
+    _gcs_off_default(pr)
+    config = pr / "kuberay-gitops.yaml"
+    config.write_text(
+        config.read_text()
+        + "suppressions:\n  - check: ray-autoscaler-gcs-port\n    object: RayCluster/kuberay/"
+        "raycluster-autoscaler\n    reason: trust me\n"
+    )
+    code, rows, _ = _validate(run_cli, pr, base)
+    assert code == 1
+    checks = [r[0] for r in rows]
+    assert "ray-autoscaler-gcs-port" in checks
+    assert any(
+        r[0] == "policy-change" and r[3].startswith("suppression added: ray-autoscaler-gcs-port")
+        for r in rows
+    ), rows
+
+
+def test_a_tool_the_pr_commits_is_never_run(
+    run_cli: Run, copies: tuple[Path, Path], tmp_path: Path
+) -> None:
+    base, pr = copies
+    canary = tmp_path / "canary"
+    evil = pr / "evil"
+    evil.mkdir()
+    for name in ("kustomize", "kubeconform"):
+        script = evil / name
+        script.write_text(f"#!/bin/sh\necho ran > {canary}\n")
+        script.chmod(0o755)
+    config = pr / "kuberay-gitops.yaml"
+    config.write_text(config.read_text() + "tools_dir: evil\n")
+    env = _env()
+    del env["KUBERAY_GITOPS_TOOLS_DIR"]  # let the config decide where the tools are
+    result = run_cli(
+        "--repo", str(pr), "--policy-from", str(base), "--shared-dir", str(shared_dir()),
+        "validate", "--skip-checkov", "--no-cluster", "--format", "json", TARGET, env=env,
+    )  # fmt: skip
+    assert not canary.exists()
+    # The base's own tools_dir (.tools/bin of the base checkout) was not set up: a clear
+    # set-up error, exit 3, never the pull request's script.
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert str(base) in result.stderr
+
+
+def test_a_yamllint_config_of_the_pr_is_not_read(
+    run_cli: Run, copies: tuple[Path, Path], tmp_path: Path
+) -> None:
+    base, pr = copies
+    secret = tmp_path / "outside.yaml"
+    secret.write_text("CANARY-7f3a: [unclosed\n")
+    (pr / ".yamllint").write_text(f"extends: {secret}\n")
+    code, rows, output = _validate(run_cli, pr, base)
+    assert "CANARY-7f3a" not in output
+    assert ("policy-change", ".yamllint", 1, ".yamllint changes") in rows
+    assert {r[0] for r in rows} == {"policy-change"}  # the content itself is clean
+    assert code == 0
