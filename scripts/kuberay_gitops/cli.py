@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from kuberay_gitops import __version__, cluster, harden, inputs, newenv, secretscan
+from kuberay_gitops import __version__, cluster, harden, inputs, newenv, policy, secretscan
 from kuberay_gitops import affected as affected_mod
 from kuberay_gitops import checks as registry
 from kuberay_gitops import diff as diff_mod
@@ -371,6 +371,7 @@ SCANS = {
     **{i.split("[", 1)[0]: harden for i in harden.CHECK_IDS},
     **{i.split("[", 1)[0]: secretscan for i in secretscan.CHECK_IDS},
     **dict.fromkeys(cluster.CHECK_IDS, cluster),
+    **dict.fromkeys(policy.CHECK_IDS, policy),
 }
 
 
@@ -406,7 +407,7 @@ def checks_markdown() -> str:
         "These run on the repository files before rendering, and on the control-plane twin "
         "after it (ids: " + ", ".join(f"`{i}`" for i in sorted(SCANS)) + ")."
     )
-    for module in (inputs, harden, secretscan, cluster):
+    for module in (inputs, harden, secretscan, cluster, policy):
         out += [
             "",
             f"### `{module.__name__.rsplit('.', 1)[1]}`",

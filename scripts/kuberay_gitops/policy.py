@@ -24,6 +24,7 @@ from kuberay_gitops.findings import Finding, Location, Severity
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings, load
 
 CHECK_ID = "policy-change"
+CHECK_IDS = (CHECK_ID,)
 # The files that decide a verdict, besides the config compared key by key: the tool
 # itself, what sets it up, what runs it.
 POLICY_FILES = (TOOLCHAIN_FILE, ".yamllint", "Makefile", "pyproject.toml", "requirements.txt")

@@ -19,7 +19,7 @@ from types import MappingProxyType, ModuleType
 from urllib.parse import quote, urlsplit
 
 from kuberay_gitops import checks as registry
-from kuberay_gitops import cluster, harden, inputs, secretscan
+from kuberay_gitops import cluster, harden, inputs, policy, secretscan
 from kuberay_gitops.findings import RuleInfo
 
 CHECKS_DOC = "docs/checks.md"
@@ -51,6 +51,8 @@ SCAN_SUMMARIES: Mapping[str, str] = MappingProxyType(
         cluster.ADMISSION: "admission (Pod Security, webhooks) admits every object and every "
         "Pod the operator creates",
         cluster.OPERATOR: "the real KubeRay operator reconciles every Ray object without a warning",
+        policy.CHECK_ID: "a pull request's changes to the policy that judges it are shown for "
+        "review (with --policy-from)",
     }
 )
 
@@ -133,6 +135,7 @@ def _scan_rules(repo_url: str) -> dict[str, RuleInfo]:
         ),
         (secretscan, dict.fromkeys(secretscan.CHECK_IDS, secretscan.HINT)),
         (cluster, dict(cluster.HINTS)),
+        (policy, dict.fromkeys(policy.CHECK_IDS, policy.HINT)),
     ]
     out = {}
     for module, by_id in hints:
