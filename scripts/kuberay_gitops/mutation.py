@@ -693,6 +693,16 @@ CATALOGUE: tuple[Mutation, ...] = (
         _ARGOCD,
     ),
     Mutation(
+        "appset-kustomize-image-override",
+        "dev ApplicationSet swaps the Ray image with a source-level kustomize override",
+        "argocd/applicationsets/applicationset-kuberay-dev.yaml",
+        '        path: "{{.target}}"\n',
+        '        path: "{{.target}}"\n        kustomize:\n          images:\n'
+        "            - rayproject/ray:nightly\n",
+        "argocd-source-overrides",
+        _ARGOCD,
+    ),
+    Mutation(
         "appset-default-project",
         "dev Applications in the default AppProject",
         "argocd/applicationsets/applicationset-kuberay-dev.yaml",

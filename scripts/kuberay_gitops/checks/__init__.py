@@ -20,6 +20,7 @@ _NAMES: tuple[str, ...] = (
     "argocd_ignore_replicas",
     "argocd_project",
     "argocd_rayjob_lifecycle",
+    "argocd_source_overrides",
     "argocd_source_path",
     "argocd_sync_options",
     "argocd_target_coverage",

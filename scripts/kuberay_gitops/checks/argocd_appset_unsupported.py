@@ -4,10 +4,11 @@ Risk: the other `argocd-*` checks see an ApplicationSet's Applications only by e
 offline. Supported: `list` (elements, elementsYaml without templates), `git` directories
 of this repository, `matrix` of two of those, Go templates `{{.a.b}}` and
 `{{index .x N}}` (and fasttemplate `{{a.b}}`). Anything else (`templatePatch`, other
-generators, generator `selector`/`template`/`values`, template functions) leaves the
-ApplicationSet unchecked; this warning says so instead of passing silently. A template that
-references a param no generator provides is the variant `missing-key`: with
-`missingkey=error` Argo CD itself refuses to generate the Applications.
+generators, generator `selector`/`template`/`values`, template functions) would leave the
+ApplicationSet unchecked, so it is refused as an error: what Argo CD deploys from this
+repository is never unseen. A template that references a param no generator provides is
+the variant `missing-key`: with `missingkey=error` Argo CD itself refuses to generate the
+Applications, and nothing of it is deployed.
 PASS / FAIL examples: tests/unit/checks/test_argocd_appset_unsupported.py
 """
 
@@ -21,10 +22,9 @@ from kuberay_gitops.findings import Severity
 
 CHECK = CheckSpec(
     id="argocd-appset-unsupported",
-    severity=Severity.WARNING,
-    summary="ApplicationSets can be expanded offline (else the argocd checks skip them)",
-    hint="use list, git directories or matrix generators with plain {{.param}} references, "
-    "or accept that the ApplicationSet is not checked",
+    severity=Severity.ERROR,
+    summary="ApplicationSets can be expanded offline, so everything they deploy is checked",
+    hint="use list, git directories or matrix generators with plain {{.param}} references",
 )
 
 

@@ -78,7 +78,7 @@ def test_list_generator_with_plain_references_passes(run_check: Callable[..., Ch
     ],
     ids=["template-patch", "cluster-generator", "template-function", "missing-key"],
 )
-def test_what_the_expander_cannot_evaluate_is_a_warning(
+def test_what_the_expander_cannot_evaluate_is_an_error(
     run_check: Callable[..., CheckRun],
     tree: dict[str, str],
     variant: str,
@@ -88,5 +88,5 @@ def test_what_the_expander_cannot_evaluate_is_a_warning(
 ) -> None:
     result = run_check(CHECK, tree)
     assert result.rows() == [(f"{CHECK}{variant}", "dev", field, "t/applicationset.yaml", line)]
-    assert result.findings[0].severity.value == "warning"
+    assert result.findings[0].severity.value == "error"
     assert result.findings[0].message == f"ApplicationSet dev is not checked: {says}"
