@@ -240,11 +240,11 @@ def test_metrics_export_port_on_an_undeclared_port_is_reported(
 ) -> None:
     path = repo_copy / "base/raycluster/raycluster.yaml"
     lines = path.read_text().splitlines(keepends=True)
-    assert lines[58] == '      metrics-export-port: "8081"\n'
-    lines[58] = '      metrics-export-port: "8089"\n'
+    assert lines[63] == '      metrics-export-port: "8081"\n'
+    lines[63] = '      metrics-export-port: "8089"\n'
     path.write_text("".join(lines))
     rows = _validate(run_cli, repo_copy, "overlays/dev/raycluster")
-    assert ("ports-ray-declared[number]", "base/raycluster/raycluster.yaml", 59) in rows
+    assert ("ports-ray-declared[number]", "base/raycluster/raycluster.yaml", 64) in rows
 
 
 def test_replicas_above_max_replicas_in_a_patch_is_reported_at_the_patch(
