@@ -826,7 +826,7 @@ class _Runner:
                     f"{what} exited while starting: {one_line(node.service.log_tail(600))}"
                 )
             rows = self.observe(node)
-            now = frozenset((str(r["name"]), int(r["port"])) for r in rows)
+            now = frozenset((_process(r), int(r["port"])) for r in rows)
             ready = any(r["name"] == "raylet" for r in rows)
             same = same + 1 if ready and now == last else 0
             last = now
@@ -851,9 +851,10 @@ def _process(row: Mapping[str, Any]) -> str:
         return "ray-client-server"
     if "autoscaler/_private/monitor.py" in cmd:
         return "monitor"
-    if cmd.startswith("ray::DashboardAgent") or name.startswith("ray::DashboardA"):
+    # Agents are `python3 .../agent.py` until they set their title (a loaded machine sees it).
+    if cmd.startswith("ray::DashboardAgent") or "dashboard/agent.py" in cmd:
         return "dashboard-agent"
-    if cmd.startswith("ray::RuntimeEnvAgent") or name.startswith("ray::RuntimeEnv"):
+    if cmd.startswith("ray::RuntimeEnvAgent") or "runtime_env/agent/main.py" in cmd:
         return "runtime-env-agent"
     if cmd.startswith("ray::ProxyActor") or name.startswith("ray::ProxyActor"):
         return "serve-proxy"
