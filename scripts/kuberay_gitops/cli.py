@@ -17,7 +17,16 @@ from typing import Any
 
 import click
 
-from kuberay_gitops import __version__, cluster, harden, inputs, newenv, policy, secretscan
+from kuberay_gitops import (
+    __version__,
+    cluster,
+    harden,
+    inputs,
+    newenv,
+    policy,
+    ruleinfo,
+    secretscan,
+)
 from kuberay_gitops import affected as affected_mod
 from kuberay_gitops import checks as registry
 from kuberay_gitops import diff as diff_mod
@@ -438,7 +447,17 @@ def explain_cmd(check_id: str) -> None:
         return
     module = registry.REGISTRY.get(base)
     if module is None:
-        raise click.UsageError(f'unknown check "{check_id}" (see `kuberay-gitops list-checks`)')
+        # The ids of the tools the report names (render, kubeconform/..., yamllint/...,
+        # checkov/..., schema/...): their rule texts, as SARIF carries them.
+        rules = ruleinfo.rules("")
+        family = base.split("/", 1)[0] + "/*" if "/" in base else base
+        rule = rules.get(base) or rules.get(family)
+        if rule is None:
+            raise click.UsageError(f'unknown check "{check_id}" (see `kuberay-gitops list-checks`)')
+        click.echo(f"{check_id}: {rule.summary}\n\n{rule.description}\n\nFix: {rule.hint}")
+        if rule.help_uri:
+            click.echo(f"More: {rule.help_uri}")
+        return
     s = registry.spec(module)
     click.echo(f"{s.id} ({s.severity.value}): {s.summary}\n")
     click.echo((module.__doc__ or "").strip())
