@@ -39,6 +39,7 @@ from kuberay_gitops.pipeline import (
     make_renderer,
     start_checkov,
     validate,
+    validate_files,
 )
 from kuberay_gitops.render import Renderer
 from kuberay_gitops.reporters import REPORTERS
@@ -248,22 +249,25 @@ def validate_cmd(
     try:
         if changed_since is not None:
             change = _since(settings, changed_since, "--changed-since", paths)
-            if not change.targets:
+            if not change.targets and not change.changed:
                 _nothing_affected(changed_since, _resolve_format(fmt), extra)
                 return
             paths = [str(settings.repo_root / t.path) for t in change.targets]
             note = change.note()
             if not set(change.changed) & affected_mod.GLOBAL_INPUTS:
                 files = list(change.changed)  # unchanged files were linted on their way in
-        report = validate(
-            settings,
-            paths,
-            stages,
-            use_cache=not no_cache,
-            progress=_progress_sink(quiet),
-            files=files,
-            checkov_driver=driver,
-        )
+        if changed_since is not None and not change.targets:
+            report = validate_files(settings, stages, change.changed)
+        else:
+            report = validate(
+                settings,
+                paths,
+                stages,
+                use_cache=not no_cache,
+                progress=_progress_sink(quiet),
+                files=files,
+                checkov_driver=driver,
+            )
     finally:
         if driver is not None:
             driver.cancel()

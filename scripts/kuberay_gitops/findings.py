@@ -186,6 +186,9 @@ class Report:
     # Why the cluster stage did not run (`--no-cluster`, disabled), None when it ran or
     # when the command has no cluster stage: the summary line always says which.
     cluster_skipped: str | None = None
+    # A run that rendered nothing but still linted and scanned changed files
+    # (`--changed-since` touching no render target): how many, for the summary line.
+    files: int | None = None
 
     @property
     def objects(self) -> int:

@@ -467,6 +467,29 @@ def repo_facts(
     )
 
 
+def validate_files(settings: Settings, stages: Stages, files: Sequence[str]) -> Report:
+    """The per-file stages alone (input limits, yamllint, secret scan) over changed files.
+
+    What `--changed-since` still owes a change that reaches no render target: a new YAML
+    file nothing renders is linted and scanned all the same.
+    """
+    _check_config(settings)
+    present = [f for f in files if (settings.repo_root / f).is_file()]
+    findings = _file_findings(settings, stages, present)
+    if settings.policy_dir != settings.repo_root:
+        findings.extend(policy.changes(settings.policy_dir, settings.repo_root))
+    kept, suppressed = _apply_config(settings, dict.fromkeys(findings))
+    notes = [f"{suppressed} finding(s) suppressed by the config"] if suppressed else []
+    return Report(
+        sorted_findings(kept),
+        (),
+        tuple(notes),
+        ruleinfo.rules(settings.repo_url),
+        cluster_skipped="no render target affected",
+        files=len(present),
+    )
+
+
 def _check_pending(
     settings: Settings,
     stages: Stages,

@@ -204,7 +204,24 @@ def test_validate_changed_since_lints_only_the_changed_files(repo: Path, run_cli
 def test_validate_changed_since_with_nothing_affected_passes(repo: Path, run_cli: Run) -> None:
     commit(repo, {"README.md": "docs\n"})
     result = run_cli("--repo", str(repo), "validate", "--changed-since", "main", "--format", "text")
-    assert (result.exit_code, result.stdout) == (0, "no render target affected since main\n")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.endswith(
+        "checked 1 changed file (no render target affected): 0 errors, 0 warnings\n"
+    )
+
+
+def test_changed_yaml_that_no_target_reads_is_still_linted_and_scanned(
+    repo: Path, run_cli: Run
+) -> None:
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    commit(repo, {"docs/example.yaml": f"token: {token}   \n"})
+    result = run_cli("--repo", str(repo), "validate", "--changed-since", "main", "--format", "json")
+    rows = {(f["check"], f["file"], f["line"]) for f in json.loads(result.stdout)["findings"]}
+    assert ("yamllint/trailing-spaces", "docs/example.yaml", 1) in rows
+    assert any(
+        check.startswith("secret-") and file == "docs/example.yaml" for check, file, _ in rows
+    )
+    assert result.exit_code == 1
 
 
 def test_named_list_elements_are_matched_by_name_not_index() -> None:

@@ -26,6 +26,12 @@ def cluster_part(report: Report) -> str:
 
 def summary_line(report: Report) -> str:
     """`checked N targets, M objects: E errors, W warnings; cluster ...`."""
+    if not report.targets and report.files is not None:
+        return (
+            f"checked {plural(report.files, 'changed file')} (no render target affected): "
+            f"{plural(report.count(Severity.ERROR), 'error')}, "
+            f"{plural(report.count(Severity.WARNING), 'warning')}"
+        )
     return (
         f"checked {plural(len(report.targets), 'target')}, {plural(report.objects, 'object')}: "
         f"{plural(report.count(Severity.ERROR), 'error')}, "
