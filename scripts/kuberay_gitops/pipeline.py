@@ -195,14 +195,14 @@ def _schema_pending(
     crd_root = schemas.ensure_crds(
         cache, schemas.iter_crd_files(settings.crd_paths()), rendered_crds
     )
-    skip = [a.kind for a in settings.allow_missing_schemas]
+    allowed = [a.kind for a in settings.allow_missing_schemas]
     problems = kubeconform.validate(
         kubeconform_bin,
         objects,
         builtin_root,
         crd_root,
         settings.kubernetes_version,
-        skip,
+        allowed,
         settings.effective_jobs,
         settings.render_timeout * 4,
         settings.scratch_path,

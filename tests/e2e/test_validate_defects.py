@@ -185,6 +185,21 @@ def test_allow_listed_kind_without_schema_passes(write_tree: WriteTree, run_cli:
     assert json.loads(result.stdout)["summary"]["objects"] == 2
 
 
+def test_allowing_a_kind_to_lack_a_schema_keeps_validating_it_where_one_exists(
+    write_tree: WriteTree, run_cli: Run
+) -> None:
+    # RayCluster has a schema: allowing it to lack one must not stop validating it.
+    bad = RAYCLUSTER.replace("spec:\n", "spec:\n  notAField: 1\n", 1)
+    config = config_text(
+        targets=["overlays/*"],
+        extra="schema:\n  allow_missing:\n    - kind: RayCluster\n      reason: test fixture\n",
+    )
+    root = write_tree(_tree(bad, **{"kuberay-gitops.yaml": config}))
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
+    assert result.exit_code == 1, result.stdout
+    assert [r[0] for r in _rows(result)] == ["kubeconform/schema"]
+
+
 def test_duplicate_key_is_a_yamllint_error(write_tree: WriteTree, run_cli: Run) -> None:
     root = write_tree(_tree(RAYCLUSTER.replace("  name: rc\n", "  name: rc\n  name: rc2\n")))
     result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
