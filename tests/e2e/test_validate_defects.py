@@ -200,6 +200,34 @@ def test_allowing_a_kind_to_lack_a_schema_keeps_validating_it_where_one_exists(
     assert [r[0] for r in _rows(result)] == ["kubeconform/schema"]
 
 
+STATEFULSET = """\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: s
+  namespace: kuberay
+spec:
+  selector:
+    matchLabels: {app: s}
+  template:
+    metadata:
+      labels: {app: s}
+    spec:
+      containers:
+        - name: c
+          image: busybox:1.36
+"""
+
+
+def test_a_schema_error_keeps_kubeconforms_own_words(write_tree: WriteTree, run_cli: Run) -> None:
+    base = KUSTOMIZATION.format(resources="  - raycluster.yaml\n  - statefulset.yaml")
+    tree = _tree(**{"base/kustomization.yaml": base, "base/statefulset.yaml": STATEFULSET})
+    root = write_tree(tree)
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
+    found = [(f["field"], f["message"]) for f in _findings(result) if f["kind"] == "StatefulSet"]
+    assert found == [(".spec", "missing property 'serviceName'")]
+
+
 def test_duplicate_key_is_a_yamllint_error(write_tree: WriteTree, run_cli: Run) -> None:
     root = write_tree(_tree(RAYCLUSTER.replace("  name: rc\n", "  name: rc\n  name: rc2\n")))
     result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")

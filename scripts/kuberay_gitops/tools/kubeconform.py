@@ -29,6 +29,11 @@ class SchemaProblem:
     message: str
 
 
+_GENERIC = "validation failed"
+# kubeconform's `msg` of an invalid object: "... - at '/spec': missing property 'serviceName'".
+_DETAIL = re.compile(r" - at '([^']*)': (.+)$")
+
+
 def _field(path: str, msg: str) -> FieldPath:
     field = parse_json_pointer(path)
     m = _ADDITIONAL.search(msg)
@@ -116,15 +121,16 @@ def _problems(
     msg = str(res.get("msg", ""))
     errors = res.get("validationErrors") or []
     if errors:
-        return [
-            SchemaProblem(
-                found,
-                "schema",
-                _field(str(err.get("path", "")), str(err.get("msg", ""))),
-                str(err.get("msg", "")),
-            )
-            for err in errors
-        ]
+        out = []
+        for err in errors:
+            path, text = str(err.get("path", "")), str(err.get("msg", ""))
+            if text == _GENERIC:
+                # Some errors carry only "validation failed"; the words are in `msg`.
+                m = _DETAIL.search(msg)
+                if m is not None and m.group(1) == path:
+                    text = m.group(2)
+            out.append(SchemaProblem(found, "schema", _field(path, text), text))
+        return out
     if "could not find schema" in msg:
         api = found.body.get("apiVersion", "")
         return [
