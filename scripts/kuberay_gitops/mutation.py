@@ -693,6 +693,15 @@ CATALOGUE: tuple[Mutation, ...] = (
         _ARGOCD,
     ),
     Mutation(
+        "gcs-redis-egress-namespace-typo",
+        "the Ray egress policy to the platform services names namespace platform-service",
+        "base/networkpolicy/networkpolicy-ray-egress-platform-services.yaml",
+        "kubernetes.io/metadata.name: platform-services",
+        "kubernetes.io/metadata.name: platform-service",
+        "netpol-gcs-redis-egress",
+        ("overlays/prod/raycluster",),
+    ),
+    Mutation(
         "appset-kustomize-image-override",
         "dev ApplicationSet swaps the Ray image with a source-level kustomize override",
         "argocd/applicationsets/applicationset-kuberay-dev.yaml",

@@ -32,6 +32,7 @@ _NAMES: tuple[str, ...] = (
     "monitor_selects_nothing",
     "netpol_dns_egress",
     "netpol_egress_broad",
+    "netpol_gcs_redis_egress",
     "netpol_ray_ports",
     "netpol_selects_nothing",
     "netpol_uncovered_pod",
