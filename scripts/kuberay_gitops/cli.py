@@ -165,7 +165,7 @@ def _resolve_format(fmt: str) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "text", "github", "json", "sarif"]),
+    type=click.Choice(["auto", *REPORTERS]),
     default="auto",
     show_default=True,
     help="Output format; auto = github under GitHub Actions, else text.",
@@ -490,7 +490,7 @@ def new_env_cmd(state: _State, name: str, source: str, dry_run: bool) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "text", "github", "json", "sarif", "markdown"]),
+    type=click.Choice(["auto", *REPORTERS, "markdown"]),
     default="auto",
     show_default=True,
     help="Findings as text/github/json/sarif; markdown = the observed port table.",
