@@ -204,7 +204,7 @@ def _schema_pending(
         settings.kubernetes_version,
         allowed,
         settings.effective_jobs,
-        settings.render_timeout * 4,
+        settings.schema_timeout,
         settings.scratch_path,
     )
     deprecated = schemas.load_deprecated(crd_root)
@@ -260,7 +260,7 @@ def _checkov_pending(
     settings: Settings, driver: Started, targets: Sequence[RenderedTarget]
 ) -> list[_Pending]:
     objects = [o for t in targets for o in t.objects if _checkov_scannable(o)]
-    results = checkov.scan(objects, driver, settings.render_timeout * 4)
+    results = checkov.scan(objects, driver, settings.checkov_timeout)
     return [
         _Pending(
             r.obj.target,

@@ -103,7 +103,9 @@ class Settings:
     targets: tuple[str, ...] = ("overlays/*/*", "apps/*/overlays/*", "argocd")
     mirrors: tuple[Mirror, ...] = ()
     use_mirrors: bool = True
-    render_timeout: float = 120.0
+    render_timeout: float = 120.0  # one kustomize build
+    schema_timeout: float = 480.0  # the one kubeconform run over every object
+    checkov_timeout: float = 480.0  # the one checkov run
     render_cache: bool = True
     jobs: int = 0
     tools_dir: str = ".tools/bin"
@@ -319,7 +321,10 @@ def _parse_file(data: Mapping[str, Any], base: Settings) -> Settings:
             s = replace(s, use_mirrors=_expect(r["mirrors"], bool, "render.mirrors"))
     if "schema" in data:
         sc = _expect(data["schema"], dict, "schema")
-        _only_keys(sc, {"allow_missing"}, "schema")
+        _only_keys(sc, {"allow_missing", "timeout_seconds"}, "schema")
+        if "timeout_seconds" in sc:
+            t = _expect(sc["timeout_seconds"], (int, float), "schema.timeout_seconds")
+            s = replace(s, schema_timeout=float(t))
         allowed = []
         for i, a in enumerate(_expect(sc.get("allow_missing", []), list, "schema.allow_missing")):
             key = f"schema.allow_missing[{i}]"
@@ -367,7 +372,10 @@ def _parse_file(data: Mapping[str, Any], base: Settings) -> Settings:
         s = replace(s, suppressions=tuple(sups))
     if "checkov" in data:
         c = _expect(data["checkov"], dict, "checkov")
-        _only_keys(c, {"enabled", "skip"}, "checkov")
+        _only_keys(c, {"enabled", "skip", "timeout_seconds"}, "checkov")
+        if "timeout_seconds" in c:
+            t = _expect(c["timeout_seconds"], (int, float), "checkov.timeout_seconds")
+            s = replace(s, checkov_timeout=float(t))
         if "enabled" in c:
             s = replace(s, checkov_enabled=_expect(c["enabled"], bool, "checkov.enabled"))
         skips = []

@@ -9,6 +9,7 @@ from kuberay_gitops.settings import load
 
 
 def _repo(tmp_path: Path, config: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "toolchain.env").write_text(
         "KUSTOMIZE_VERSION=v5.8.1\nKUBECONFORM_VERSION=v0.7.0\n"
     )
@@ -88,3 +89,26 @@ def test_invalid_config_is_a_config_error_naming_the_key(
 def test_invalid_environment_value_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="environment jobs: expected a whole number"):
         load(_repo(tmp_path, "{}\n"), env={"KUBERAY_GITOPS_JOBS": "many"})
+
+
+def test_each_tool_run_has_its_own_timeout(tmp_path: Path) -> None:
+    config = (
+        "render:\n  timeout_seconds: 30\nschema:\n  timeout_seconds: 200\n"
+        "checkov:\n  timeout_seconds: 300\n"
+    )
+    s = load(_repo(tmp_path, config), env={})
+    assert (s.render_timeout, s.schema_timeout, s.checkov_timeout) == (30.0, 200.0, 300.0)
+
+
+def test_the_render_timeout_no_longer_times_kubeconform_or_checkov(tmp_path: Path) -> None:
+    s = load(_repo(tmp_path, "render:\n  timeout_seconds: 30\n"), env={})
+    assert (s.schema_timeout, s.checkov_timeout) == (480.0, 480.0)
+
+
+def test_policy_comes_from_the_policy_root(tmp_path: Path) -> None:
+    repo = _repo(tmp_path / "pr", "tools_dir: evil\nkubernetes_version: '1.29'\n")
+    base = _repo(tmp_path / "base", "kubernetes_version: '1.31'\n")
+    s = load(repo, env={}, policy_root=base)
+    assert s.kubernetes_version == "1.31.0"
+    assert s.resolve(s.tools_dir) == base.resolve() / ".tools/bin"
+    assert s.repo_root == repo.resolve()
