@@ -146,7 +146,7 @@ def test_a_rayStartParams_port_that_disagrees_with_the_container_port_is_caught(
     path = root / RAYCLUSTER
     assert code == 1
     params_line = _line(path, 'metrics-export-port: "8082"')
-    port_line = _line(path, "containerPort: 8081")
+    port_line = _line(path, "containerPort: 8081") - 1  # the `- name: metrics` entry
     assert ("live-port-undeclared", RAYCLUSTER, params_line) in _rows(data, "live-port-undeclared")
     assert ("live-port-not-listening", RAYCLUSTER, port_line) in _rows(
         data, "live-port-not-listening"
