@@ -5,7 +5,9 @@ NetworkPolicies are additive, so one rule that allows every source to a Ray port
 every narrower policy on that pod. An ingress rule of a policy that selects a Ray pod
 (policyTypes includes Ingress, or is unset) is a finding when it allows any source: no
 `from` (or an empty list), or an `ipBlock` whose CIDR has prefix length 0 (`0.0.0.0/0`,
-`::/0`, even with `except`), and its `ports` cover one of the pod's Ray ports (no `ports`,
+`::/0`, even with `except`), or a `namespaceSelector: {}` (every namespace: with no
+`podSelector` every pod of the cluster, with one any pod anyone creates anywhere with those
+labels; variant `[all-namespaces]`), and its `ports` cover one of the pod's Ray ports (no `ports`,
 no `port`, a number or range, or a port name). Ray ports: heads' GCS, client, dashboard and
 Serve ports and workers' Serve port, from named container ports, rayStartParams and KubeRay's
 defaults. Token auth does not exempt: the network boundary stays in depth.
@@ -19,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
+from kuberay_gitops.checks._netpol import selector_is_empty
 from kuberay_gitops.checks._pod import (
     RayPort,
     cluster_of,
@@ -82,19 +85,31 @@ def _covered(pod: PodView, rule: Mapping[str, Any]) -> list[RayPort]:
     return sorted(set(hits), key=lambda p: (p.number, p.role))
 
 
-def _sources(rule: Mapping[str, Any], i: int) -> Iterator[tuple[FieldPath, str]]:
-    """(field, description) for each part of the rule that admits any source."""
+def _sources(rule: Mapping[str, Any], i: int) -> Iterator[tuple[FieldPath, str, str | None]]:
+    """(field, description, variant) for each part of the rule that admits any source."""
     peers = items(rule.get("from"))
     if not peers:
         field: FieldPath = (
             ("spec", "ingress", i, "from") if "from" in rule else ("spec", "ingress", i)
         )
-        yield field, "any source (no from)"
+        yield field, "any source (no from)", None
         return
-    for j, peer in enumerate(peers):
-        cidr = mapping(mapping(peer).get("ipBlock")).get("cidr")
+    for j, p in enumerate(peers):
+        peer = mapping(p)
+        cidr = mapping(peer.get("ipBlock")).get("cidr")
         if cidr is not None and _any_address(cidr):
-            yield ("spec", "ingress", i, "from", j, "ipBlock", "cidr"), f"ipBlock {cidr}"
+            yield ("spec", "ingress", i, "from", j, "ipBlock", "cidr"), f"ipBlock {cidr}", None
+        if "namespaceSelector" in peer and selector_is_empty(peer.get("namespaceSelector")):
+            who = (
+                "every pod of every namespace"
+                if selector_is_empty(peer.get("podSelector"))
+                else "pods with those labels in every namespace"
+            )
+            yield (
+                ("spec", "ingress", i, "from", j, "namespaceSelector"),
+                f"{who} (namespaceSelector: {{}})",
+                "all-namespaces",
+            )
 
 
 def _pod_name(pod: PodView) -> str:
@@ -119,7 +134,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
             continue
         for i, r in enumerate(items(spec.get("ingress"))):
             rule = mapping(r)
-            for field, source in _sources(rule, i):
+            for field, source, variant in _sources(rule, i):
                 for pod in selected:
                     hits = _covered(pod, rule)
                     if hits:
@@ -128,4 +143,5 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
                             field,
                             f"ingress rule {i} allows {source} to the "
                             f"{', '.join(str(h) for h in hits)} of {_pod_name(pod)}",
+                            variant=variant,
                         )

@@ -9,6 +9,8 @@ sub-id, e.g. `exposure-ray-ports[ingress]`):
 - `head-service-type`: `headGroupSpec.serviceType` (or `headService.spec.type`)
   LoadBalancer/NodePort: KubeRay gives the head Service, and a RayService's Serve Service,
   that type;
+- `serve-service-type`: a RayService's `serveService.spec.type` LoadBalancer/NodePort
+  (KubeRay builds the Serve Service from that spec);
 - `enable-ingress`: `headGroupSpec.enableIngress: true` (KubeRay creates an Ingress to the
   dashboard);
 - `ingress` / `gateway-route`: an Ingress backend or a Gateway API route backendRef that is
@@ -218,6 +220,16 @@ def _cluster_fields(index: ObjectIndex) -> Iterator[Issue]:
                     f"the head Service of {cluster.label} is of type {stype}: dashboard, "
                     f"client and GCS ports are reachable from outside {NO_AUTH}",
                     variant="head-service-type",
+                )
+        if cluster.owner.ref.kind == "RayService":
+            stype = mapping(mapping(cluster.owner.spec.get("serveService")).get("spec")).get("type")
+            if stype in EXTERNAL_TYPES:
+                yield Issue(
+                    cluster.owner,
+                    ("spec", "serveService", "spec", "type"),
+                    f"the Serve Service of {cluster.label} is of type {stype}: the Serve port "
+                    f"is reachable from outside {NO_AUTH}",
+                    variant="serve-service-type",
                 )
         if head.get("enableIngress") is True:
             yield Issue(

@@ -1,8 +1,12 @@
-"""Images are pinned: a tag other than `latest`, or a digest; optionally a digest always.
+"""Images are pinned: a version tag (not `latest`, `nightly` or their variants), or a digest.
 
 Risk: `latest` or no tag means every node, restart and autoscaled Ray worker may pull a
 different image, so the cluster drifts away from what was reviewed in Git and Ray head and
-workers can end up on mismatched Ray versions. A digest (`@sha256:…`) pins the bytes.
+workers can end up on mismatched Ray versions. Floating tags are the same: `nightly`,
+`latest-*` and `nightly-*` (`latest-gpu`, Ray's `nightly-py311-gpu`), `*-latest` and
+`*-nightly` move with every build (a nightly is also untested code). A digest
+(`@sha256:…`) pins the bytes. Images set by a kustomization's `images:` entry are judged
+as rendered and reported at that entry.
 Option `require_digest` (default false) also reports images with a tag but no digest,
 under the variant `pod-image-tag[digest]` (suppressible, or give it its own severity).
 Covers every pod template, Ray groups and `autoscalerOptions.image`.
@@ -20,11 +24,19 @@ from kuberay_gitops.findings import Severity
 CHECK = CheckSpec(
     id="pod-image-tag",
     severity=Severity.ERROR,
-    summary="container images carry a version tag (not latest) or a digest",
+    summary="container images carry a version tag (not latest, nightly or a variant of them) "
+    "or a digest",
     hint="pin the image to a version tag (rayproject/ray:2.46.0) or a digest, "
     "e.g. with the kustomization's images: transformer",
     options={"require_digest": False},
 )
+FLOATING = ("latest", "nightly")
+
+
+def floating(tag: str) -> bool:
+    """`latest`, `nightly`, or one of them as the first or last `-` part of the tag."""
+    parts = tag.lower().split("-")
+    return parts[0] in FLOATING or parts[-1] in FLOATING
 
 
 def run(ctx: CheckContext) -> Iterator[Issue]:
@@ -43,6 +55,8 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
             if tag is None or tag == "latest":
                 state = "with no tag" if tag is None else "tagged latest"
                 yield Issue(pod.owner, field, f"{where} {state}")
+            elif floating(tag):
+                yield Issue(pod.owner, field, f'{where}: "{tag}" is a floating tag')
             elif require_digest:
                 yield Issue(
                     pod.owner,

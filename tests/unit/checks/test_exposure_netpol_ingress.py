@@ -126,3 +126,38 @@ def test_allow_all_policy_on_every_port_is_an_error_even_with_token_auth(
         "ingress rule 0 allows any source (no from) to the GCS port 6379, Serve port 8000, "
         "dashboard port 8265, Ray client port 10002 of RayCluster kuberay/rc head group headgroup"
     )
+
+
+FROM_ALL_NAMESPACES = """\
+    - from:
+        - namespaceSelector: {}
+      ports:
+        - port: 10002
+    - from:
+        - namespaceSelector: {}
+          podSelector:
+            matchLabels:
+              app.kubernetes.io/name: prometheus
+      ports:
+        - port: 8080"""
+
+
+def test_every_namespace_to_a_ray_port_is_an_error(run_check: Callable[..., CheckRun]) -> None:
+    files = {
+        "t/raycluster.yaml": RAYCLUSTER,
+        "t/networkpolicy.yaml": POLICY.format(rules=FROM_ALL_NAMESPACES),
+    }
+    result = run_check("exposure-netpol-ingress", files)
+    assert result.rows() == [
+        (
+            "exposure-netpol-ingress[all-namespaces]",
+            "ray-head-ingress",
+            ".spec.ingress[0].from[0].namespaceSelector",
+            "t/networkpolicy.yaml",
+            13,
+        )
+    ]
+    assert result.findings[0].message == (
+        "ingress rule 0 allows every pod of every namespace (namespaceSelector: {}) to the Ray "
+        "client port 10002 of RayCluster kuberay/rc head group headgroup"
+    )

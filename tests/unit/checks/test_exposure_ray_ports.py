@@ -259,3 +259,44 @@ def test_ingress_to_a_rayservice_serve_service_is_an_error(
         'Ingress backend "llm-serve-svc" port serve reaches the Serve port 8000 of RayService '
         "kuberay/llm head group headgroup without Ray token auth (authOptions.mode is not token)"
     )
+
+
+def serve_service(service_type: str, auth: str = "") -> str:
+    """RAYSERVICE with a custom serveService of that type (and authOptions when given)."""
+    head = RAYSERVICE.replace(
+        "spec:\n  rayClusterConfig:\n",
+        f"spec:\n  serveService:\n    spec:\n      type: {service_type}\n  rayClusterConfig:\n",
+    )
+    return head.replace("  rayClusterConfig:\n", "  rayClusterConfig:\n" + auth, 1)
+
+
+def test_a_cluster_ip_serve_service_passes(run_check: Callable[..., CheckRun]) -> None:
+    files = {"t/rayservice.yaml": serve_service("ClusterIP")}
+    assert run_check("exposure-ray-ports", files).rows() == []
+
+
+def test_a_load_balancer_serve_service_with_token_auth_passes(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    auth = "    authOptions:\n      mode: token\n"
+    files = {"t/rayservice.yaml": serve_service("LoadBalancer", auth)}
+    assert run_check("exposure-ray-ports", files).rows() == []
+
+
+def test_a_load_balancer_serve_service_without_token_auth_is_an_error(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    result = run_check("exposure-ray-ports", {"t/rayservice.yaml": serve_service("LoadBalancer")})
+    assert result.rows() == [
+        (
+            "exposure-ray-ports[serve-service-type]",
+            "llm",
+            ".spec.serveService.spec.type",
+            "t/rayservice.yaml",
+            9,
+        )
+    ]
+    assert result.findings[0].message == (
+        "the Serve Service of RayService kuberay/llm is of type LoadBalancer: the Serve port is "
+        "reachable from outside without Ray token auth (authOptions.mode is not token)"
+    )

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from tests.conftest import CheckRun
 
 RAYSERVICE = """\
@@ -69,6 +71,46 @@ def test_require_digest_reports_tag_only_images_as_the_digest_variant(
     assert result.rows() == [
         (
             "pod-image-tag[digest]",
+            "svc",
+            ".spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].image",
+            "t/rayservice.yaml",
+            17,
+        )
+    ]
+
+
+def test_a_floating_tag_set_by_a_kustomization_images_entry_is_an_error(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    text = RAYSERVICE.format(autoscaler="rayproject/ray:2.46.0", head="rayproject/ray:2.46.0")
+    kustomization = (
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "resources:\n  - rayservice.yaml\nimages:\n  - name: rayproject/ray\n"
+        "    newTag: latest-gpu\n"
+    )
+    files = {"t/rayservice.yaml": text, "t/kustomization.yaml": kustomization}
+    result = run_check("pod-image-tag", files)
+    assert result.rows() == [
+        (
+            "pod-image-tag",
+            "svc",
+            ".spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].image",
+            "t/kustomization.yaml",
+            6,
+        )
+    ]
+    assert result.findings[0].message == (
+        'container "ray-head" of the head group headgroup uses image "rayproject/ray:latest-gpu": '
+        '"latest-gpu" is a floating tag'
+    )
+
+
+@pytest.mark.parametrize("tag", ["nightly", "nightly-py311-gpu", "2.55.1-nightly"])
+def test_nightly_tags_are_errors(run_check: Callable[..., CheckRun], tag: str) -> None:
+    text = RAYSERVICE.format(autoscaler="rayproject/ray:2.46.0", head=f"rayproject/ray:{tag}")
+    assert run_check("pod-image-tag", {"t/rayservice.yaml": text}).rows() == [
+        (
+            "pod-image-tag",
             "svc",
             ".spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].image",
             "t/rayservice.yaml",
