@@ -914,6 +914,108 @@ CATALOGUE: tuple[Mutation, ...] = (
         "ray-control-plane",
         _DEV_RC,
     ),
+    # issue 17: breadth and weakening by omission (absolute checks)
+    Mutation(
+        "operator-binding-every-user",
+        "the operator's RoleBinding in kuberay also binds system:authenticated",
+        "components/namespaced-operator/rolebinding-kuberay-operator.yaml",
+        "subjects:\n",
+        "subjects:\n  - kind: Group\n    apiGroup: rbac.authorization.k8s.io\n"
+        "    name: system:authenticated\n",
+        "rbac-broad-subject",
+        _DEV_OP,
+    ),
+    Mutation(
+        "operator-clusterrole-pods-exec",
+        "the prod operator ClusterRole patch also grants pods/exec",
+        "overlays/prod/operator/patch-clusterrole-volcano.yaml",
+        "      - watch\n",
+        "      - watch\n- op: add\n  path: /rules/-\n  value:\n    apiGroups:\n"
+        '      - ""\n    resources:\n      - pods/exec\n    verbs:\n      - create\n',
+        "rbac-sensitive-grant",
+        ("overlays/prod/operator",),
+    ),
+    Mutation(
+        "appproject-any-source-repo",
+        'the kuberay-platform AppProject allows sources from any repository ("*")',
+        "argocd/projects/appproject-kuberay-platform.yaml",
+        "  sourceRepos:\n    - https://github.com/platform-team/kuberay-gitops.git\n",
+        "  sourceRepos:\n    - '*'\n",
+        "argocd-project-breadth",
+        _ARGOCD,
+    ),
+    Mutation(
+        "default-deny-egress-only",
+        "the kuberay default-deny NetworkPolicy becomes Egress-only",
+        "base/networkpolicy/networkpolicy-ray-default-deny.yaml",
+        "    - Ingress\n    - Egress\n",
+        "    - Egress\n",
+        "netpol-default-deny",
+        _DEV_RC,
+    ),
+    Mutation(
+        "client-ingress-all-namespaces",
+        "Ray client/dashboard ingress opened to every namespace (namespaceSelector: {})",
+        "base/networkpolicy/networkpolicy-ray-head-ingress-clients.yaml",
+        "        - namespaceSelector:\n            matchLabels:\n"
+        '              kuberay.io/ray-client: "true"\n',
+        "        - namespaceSelector: {}\n",
+        "exposure-netpol-ingress",
+        _DEV_RC,
+    ),
+    Mutation(
+        "namespace-pod-security-privileged",
+        "namespace kuberay enforces the privileged Pod Security level",
+        "components/namespaced-operator/namespace-kuberay.yaml",
+        "    pod-security.kubernetes.io/enforce: restricted\n",
+        "    pod-security.kubernetes.io/enforce: privileged\n",
+        "pod-security-label",
+        _DEV_OP,
+    ),
+    Mutation(
+        "head-selinux-spc-t",
+        "the head pod runs as SELinux type spc_t (super privileged container)",
+        _RC,
+        "          fsGroup: 100\n          seccompProfile:\n            type: RuntimeDefault\n"
+        "        affinity:\n",
+        "          fsGroup: 100\n          seLinuxOptions:\n            type: spc_t\n"
+        "          seccompProfile:\n            type: RuntimeDefault\n        affinity:\n",
+        "pod-confinement",
+        _DEV_RC,
+    ),
+    Mutation(
+        "head-auth-mode-disabled",
+        "the head container sets RAY_AUTH_MODE=disabled under authOptions.mode: token",
+        _RC,
+        "            env:\n              # Default address",
+        "            env:\n              - name: RAY_AUTH_MODE\n                value: disabled\n"
+        "              # Default address",
+        "exposure-ray-auth-env",
+        _DEV_RC,
+    ),
+    Mutation(
+        "serve-service-load-balancer",
+        "serve-app's Serve Service becomes a LoadBalancer and its cluster drops token auth",
+        "apps/serve-app/base/rayservice.yaml",
+        '  rayClusterConfig:\n    rayVersion: "2.55.1"\n    # Its own token: KubeRay creates one '
+        "Secret per RayCluster, named after it (a new cluster on\n    # upgrade gets a new token; "
+        "clients read it from the active cluster's Secret,\n    # status.activeServiceStatus."
+        "rayClusterName). Never a Secret shared with other clusters.\n    authOptions:\n"
+        "      mode: token\n",
+        "  serveService:\n    spec:\n      type: LoadBalancer\n"
+        '  rayClusterConfig:\n    rayVersion: "2.55.1"\n',
+        "exposure-ray-ports",
+        ("apps/serve-app/overlays/dev",),
+    ),
+    Mutation(
+        "serve-image-nightly",
+        "the dev serve-app overlay moves Ray to the nightly tag with an images: entry",
+        "apps/serve-app/overlays/dev/kustomization.yaml",
+        "resources:\n  - ../../base\n",
+        "resources:\n  - ../../base\n\nimages:\n  - name: rayproject/ray\n    newTag: nightly\n",
+        "pod-image-tag",
+        ("apps/serve-app/overlays/dev",),
+    ),
 )
 
 
