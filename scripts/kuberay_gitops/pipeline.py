@@ -438,7 +438,10 @@ def render_targets(
 
 
 def _file_findings(
-    settings: Settings, stages: Stages, files: Sequence[str] | None
+    settings: Settings,
+    stages: Stages,
+    files: Sequence[str] | None,
+    targets: Sequence[RenderTarget] = (),
 ) -> list[Finding]:
     """Input limits, yamllint and the secret scan over repository files (all, or `files`)."""
     root = settings.repo_root
@@ -452,6 +455,37 @@ def _file_findings(
         out.extend(yamllint.lint_texts(yamllint.load_config(settings.policy_dir), texts))
     if stages.secrets:
         out.extend(secretscan.scan_texts(texts))
+        out.extend(_plain_read_files(settings, targets, files))
+    return out
+
+
+_YAML_SUFFIXES = frozenset({".yaml", ".yml"})
+
+
+def _plain_read_files(
+    settings: Settings, targets: Sequence[RenderTarget], files: Sequence[str] | None
+) -> list[Finding]:
+    """The secret scan of the non-YAML files the targets' builds read (generator `.env`s).
+
+    What a configMapGenerator reads from an env file ends up in the cluster just as a
+    YAML value does, but no YAML scan ever sees it.
+    """
+    root = settings.repo_root
+    read = {d for t in targets for d in dependencies(root, t) if not d.endswith("/")}
+    wanted = read if files is None else read & set(files)
+    out: list[Finding] = []
+    for rel in sorted(wanted):
+        path = root / rel
+        if path.suffix in _YAML_SUFFIXES or path.suffix == ".json" or not path.is_file():
+            continue
+        problems, data = inputs.unsafe(path, rel)
+        out.extend(problems)
+        try:
+            text = data.decode("utf-8") if data is not None else None
+        except UnicodeDecodeError:
+            continue  # binary: nothing a generator turns into a readable value
+        if text is not None:
+            out.extend(secretscan.scan_plain(rel, text))
     return out
 
 
@@ -674,7 +708,7 @@ def _validate(
             background.append(tools_pool.submit(_checkov_pending, settings, driver, rendered))
         if stages.lint or stages.secrets:
             progress("yamllint and secret scan")
-            findings.extend(_file_findings(settings, stages, files))
+            findings.extend(_file_findings(settings, stages, files, targets))
         if stages.checks:
             progress("project checks")
             pending.extend(_check_pending(settings, stages, facts, rendered, generated))

@@ -5,7 +5,8 @@ committed once must be rotated. Argo CD can apply Secrets it does not store in g
 (ExternalSecret, SealedSecret), so the repository never needs one in plain text.
 
 Check `secret-high-entropy` (source `kuberay-gitops`, severity error), on every string
-scalar of the given YAML files:
+scalar of the given YAML files, and on every line of the other files a kustomization reads
+(`.env` and other files of generators; `scan_plain`):
 - a known token shape anywhere in the text: AWS access key id, GitHub/GitLab/Slack/
   Google/Stripe tokens, a JWT, a private key header (also base64-encoded), a URL with
   a password;
@@ -265,6 +266,33 @@ def _scan_text(rel: str, text: str) -> Iterator[Finding]:
                 field=s.path,
                 hint=HINT,
             )
+
+
+def scan_plain(rel: str, text: str) -> list[Finding]:
+    """Lines of a file a kustomization reads that is not YAML (an `.env` of a generator).
+
+    Each `KEY=value` line (or bare line) is classified as a scalar of that key would be;
+    comments and blank lines are skipped.
+    """
+    out: list[Finding] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, eq, value = stripped.partition("=")
+        reason = classify(value, key.strip()) if eq else classify(stripped)
+        if reason is not None:
+            column = len(line) - len(line.lstrip()) + 1
+            out.append(
+                Finding(
+                    Location(rel, n, column),
+                    CHECK_ID,
+                    Severity.ERROR,
+                    f"value {reason}",
+                    hint=HINT,
+                )
+            )
+    return out
 
 
 def scan_texts(files: Iterable[tuple[str, str]]) -> list[Finding]:

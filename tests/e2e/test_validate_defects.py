@@ -228,6 +228,26 @@ def test_a_schema_error_keeps_kubeconforms_own_words(write_tree: WriteTree, run_
     assert found == [(".spec", "missing property 'serviceName'")]
 
 
+def test_a_credential_in_an_env_file_a_generator_reads_is_found(
+    write_tree: WriteTree, run_cli: Run
+) -> None:
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    base = KUSTOMIZATION.format(resources="  - raycluster.yaml") + (
+        "configMapGenerator:\n  - name: app-settings\n    envs:\n      - settings.env\n"
+    )
+    tree = _tree(
+        **{
+            "base/kustomization.yaml": base,
+            "base/settings.env": f"# hub access\nLOG_LEVEL=info\nHUB_TOKEN={token}\n",
+        }
+    )
+    root = write_tree(tree)
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
+    rows = [(f["check"], f["file"], f["line"]) for f in _findings(result)]
+    assert ("secret-high-entropy", "base/settings.env", 3) in rows
+    assert result.exit_code == 1
+
+
 def test_duplicate_key_is_a_yamllint_error(write_tree: WriteTree, run_cli: Run) -> None:
     root = write_tree(_tree(RAYCLUSTER.replace("  name: rc\n", "  name: rc\n  name: rc2\n")))
     result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")

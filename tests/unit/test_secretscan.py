@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from kuberay_gitops.findings import Finding
-from kuberay_gitops.secretscan import scan
+from kuberay_gitops.secretscan import scan, scan_plain
 from tests.conftest import WriteTree, shared_dir
 
 # Well-known documentation examples and obviously fake values, never real credentials.
@@ -184,3 +184,12 @@ def test_relative_paths_are_taken_from_the_repository_root(write_tree: WriteTree
     assert rows(scan(root, [Path("t/configmap.yaml")])) == [
         ("secret-high-entropy", "cm", ".data.k", 6, "t/configmap.yaml")
     ]
+
+
+def test_plain_env_lines_are_classified_by_their_key() -> None:
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    found = scan_plain("x.env", f"# comment\n\nLOG_LEVEL=info\n  API_KEY={token}\n")
+    assert [(f.location.line, f.location.column, f.check_id) for f in found] == [
+        (4, 3, "secret-high-entropy")
+    ]
+    assert token not in found[0].message
