@@ -28,7 +28,19 @@ VALIDATE_SECTION = "What `kuberay-gitops validate` does"  # README heading
 
 # Check-id prefixes of security weaknesses (GitHub shows their security severity); the
 # other checks catch mistakes that break a deployment or leave it unobserved.
-SECURITY_PREFIXES = ("exposure-", "harden-", "input-unsafe", "pod-", "rbac-", "secret-")
+SECURITY_PREFIXES = (
+    "exposure-",
+    "harden-",
+    "input-unsafe",
+    "pod-",
+    "rbac-",
+    "secret-",
+    "argocd-project-breadth",
+    "argocd-source-overrides",
+    "netpol-default-deny",
+    "netpol-egress-broad",
+    "policy-change",
+)
 
 # The repository scans document several ids per module; one line each for the rule list.
 SCAN_SUMMARIES: Mapping[str, str] = MappingProxyType(

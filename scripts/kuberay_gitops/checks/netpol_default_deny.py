@@ -12,9 +12,10 @@ podSelector when one exists but does not deny that direction, else at the namesp
 first Ray object there.
 Checks see one render target at a time. Option `exempt_targets` (globs, or `{target: …,
 reason: …}` mappings) names the targets whose namespace gets its default-deny from another
-unit of the same environment; the default, `apps/*/overlays/*`, covers the Ray workloads
-deployed into `kuberay`, whose default-deny ships with `overlays/<env>/raycluster` (judged
-there). A default-deny that an exempt target does render must still cover both directions.
+unit of the same environment (none by default; this repository's config exempts the Ray
+workloads in `apps/`, deployed into `kuberay`, whose default-deny ships with
+`overlays/<env>/raycluster` and is judged there). A default-deny that an exempt target does
+render must still cover both directions.
 PASS / FAIL examples: tests/unit/checks/test_netpol_default_deny.py
 """
 
@@ -36,7 +37,7 @@ CHECK = CheckSpec(
     summary="every namespace with Ray pods has a default-deny NetworkPolicy for Ingress and Egress",
     hint="keep a NetworkPolicy with podSelector: {}, policyTypes [Ingress, Egress] and no "
     "rules in the namespace (base/networkpolicy/networkpolicy-ray-default-deny.yaml)",
-    options={"exempt_targets": ["apps/*/overlays/*"]},
+    options={"exempt_targets": []},
 )
 
 
