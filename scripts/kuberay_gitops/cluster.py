@@ -903,7 +903,24 @@ def _event_field(owner: K8sObject, message: str) -> FieldPath:
         at = _container_at(get_path(owner.body, (*template, "spec")), name)
         if at is not None:
             return (*template, "spec", *at)
+    for reason, judged in _PSA_POD_FIELDS:
+        if reason in message:
+            for end in range(len(judged), 0, -1):  # the field, or its nearest parent
+                if get_path(owner.body, (*template, *judged[:end])) is not None:
+                    return (*template, *judged[:end])
     return template
+
+
+# Pod Security admission's pod-level reasons (k8s.io/pod-security-admission/policy,
+# check_*.go) and the pod template field each judges.
+_PSA_POD_FIELDS: tuple[tuple[str, FieldPath], ...] = (
+    ("forbidden sysctls", ("spec", "securityContext", "sysctls")),
+    ("hostPath volumes", ("spec", "volumes")),
+    ("restricted volume types", ("spec", "volumes")),
+    ("hostNetwork=true", ("spec", "hostNetwork")),
+    ("hostPID=true", ("spec", "hostPID")),
+    ("hostIPC=true", ("spec", "hostIPC")),
+)
 
 
 def _left_alone(obj: K8sObject) -> bool:
