@@ -16,10 +16,18 @@ from kuberay_gitops.exitcodes import NothingToCheck
 from kuberay_gitops.manifests import SAFE_LOADER
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-# Set-up output, caches and VCS data: never repository content to scan or render.
+# Set-up output, caches and VCS data at the repository root: never repository content to
+# scan or render. Only at the root: a `build/` deeper down is content kustomize may read.
 SKIP_DIRS = frozenset(
     {".git", ".venv", ".tools", ".cache", ".shared", "node_modules", "bench-results", "build"}
 )
+
+
+def skipped_dir(rel_parts: tuple[str, ...]) -> bool:
+    """Whether a directory (its repo-relative parts) holds no repository content."""
+    return bool(rel_parts) and (
+        (len(rel_parts) == 1 and rel_parts[0] in SKIP_DIRS) or rel_parts[-1] == ".git"
+    )
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -49,7 +49,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError
 
 from kuberay_gitops import inputs
-from kuberay_gitops.discover import KUSTOMIZATION_FILES, SKIP_DIRS, kustomization_file
+from kuberay_gitops.discover import KUSTOMIZATION_FILES, kustomization_file, skipped_dir
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.filememo import FileMemo
 from kuberay_gitops.findings import FieldPath, Finding, Location, Severity, sorted_findings
@@ -509,6 +509,10 @@ class _Scan:
 
     # -- symlinks -------------------------------------------------------------------
 
+    def _skipped(self, directory: Path) -> bool:
+        inside = directory.is_relative_to(self.root)
+        return inside and skipped_dir(directory.relative_to(self.root).parts)
+
     def symlinks(self, directory: Path) -> None:
         """Symlinks under a walked directory whose target is outside the repository."""
         if directory in self.scanned_dirs:
@@ -517,7 +521,9 @@ class _Scan:
             here = Path(dirpath)
             self.scanned_dirs.add(here)
             dirnames[:] = sorted(
-                d for d in dirnames if d not in SKIP_DIRS and here / d not in self.scanned_dirs
+                d
+                for d in dirnames
+                if not self._skipped(here / d) and here / d not in self.scanned_dirs
             )
             for name in sorted([*dirnames, *filenames]):
                 path = here / name

@@ -23,7 +23,7 @@ from kuberay_gitops import checks as registry
 from kuberay_gitops import cluster, harden, inputs, policy, rendercache, ruleinfo, secretscan
 from kuberay_gitops.affected import dependencies
 from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
-from kuberay_gitops.discover import SKIP_DIRS, RenderTarget, discover, kustomization_file, select
+from kuberay_gitops.discover import RenderTarget, discover, kustomization_file, select, skipped_dir
 from kuberay_gitops.exitcodes import ConfigError, ToolFailed
 from kuberay_gitops.findings import (
     ClusterSummary,
@@ -97,7 +97,8 @@ def repo_directories(root: Path) -> frozenset[str]:
     """Every directory of the repository (repo-relative), outside tool and cache dirs."""
     out: set[str] = set()
     for dirpath, dirnames, _ in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
+        here = Path(dirpath).relative_to(root).parts
+        dirnames[:] = [d for d in dirnames if not skipped_dir((*here, d)) and not d.startswith(".")]
         rel = Path(dirpath).relative_to(root).as_posix()
         if rel != ".":
             out.add(rel)
@@ -450,6 +451,14 @@ def _file_findings(
         if files is None
         else yamllint.only_yaml([root / f for f in files], root)
     )
+    # What a target's build reads is linted and scanned wherever it lives.
+    read = [
+        root / d
+        for d in _read_files(root, targets)
+        if Path(d).suffix in _YAML_SUFFIXES and (root / d).is_file()
+    ]
+    wanted = None if files is None else {root / f for f in files}
+    lint_paths = sorted({*lint_paths, *(p for p in read if wanted is None or p in wanted)})
     out, texts = inputs.inspect_all(root, lint_paths)
     if stages.lint:
         out.extend(yamllint.lint_texts(yamllint.load_config(settings.policy_dir), texts))
@@ -462,6 +471,24 @@ def _file_findings(
 _YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 
 
+def _read_files(root: Path, targets: Sequence[RenderTarget]) -> set[str]:
+    """Repository files the targets' builds read; never one that leads outside it.
+
+    A symlink out of the repository is harden's finding and is never read here: its
+    content would reach the report (and CI logs) otherwise.
+    """
+    out: set[str] = set()
+    real_root = root.resolve()
+    for rel in {d for t in targets for d in dependencies(root, t) if not d.endswith("/")}:
+        try:
+            inside = (root / rel).resolve().is_relative_to(real_root)
+        except (OSError, RuntimeError):
+            continue
+        if inside:
+            out.add(rel)
+    return out
+
+
 def _plain_read_files(
     settings: Settings, targets: Sequence[RenderTarget], files: Sequence[str] | None
 ) -> list[Finding]:
@@ -471,7 +498,7 @@ def _plain_read_files(
     YAML value does, but no YAML scan ever sees it.
     """
     root = settings.repo_root
-    read = {d for t in targets for d in dependencies(root, t) if not d.endswith("/")}
+    read = _read_files(root, targets)
     wanted = read if files is None else read & set(files)
     out: list[Finding] = []
     for rel in sorted(wanted):

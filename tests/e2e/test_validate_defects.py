@@ -248,6 +248,42 @@ def test_a_credential_in_an_env_file_a_generator_reads_is_found(
     assert result.exit_code == 1
 
 
+GITHUB_TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+
+
+def test_a_manifest_in_a_nested_build_directory_is_scanned_too(
+    write_tree: WriteTree, run_cli: Run
+) -> None:
+    # Only the root's build/ is set-up output; kustomize reads a nested one like any other.
+    base = KUSTOMIZATION.format(resources="  - raycluster.yaml\n  - build/settings.yaml")
+    settings = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\n  namespace: kuberay\n"
+        f"data:\n  token: {GITHUB_TOKEN}\n"
+    )
+    tree = _tree(**{"base/kustomization.yaml": base, "base/build/settings.yaml": settings})
+    root = write_tree(tree)
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
+    rows = [(f["check"], f["file"], f["line"]) for f in _findings(result)]
+    assert ("secret-high-entropy", "base/build/settings.yaml", 7) in rows
+
+
+def test_an_env_file_linked_from_outside_the_repository_is_never_read(
+    write_tree: WriteTree, run_cli: Run, tmp_path: Path
+) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.env"  # tmp_path is the repository
+    outside.write_text(f"CANARY_KEY={GITHUB_TOKEN}\n")
+    base = KUSTOMIZATION.format(resources="  - raycluster.yaml") + (
+        "configMapGenerator:\n  - name: app-settings\n    envs:\n      - app.env\n"
+    )
+    root = write_tree(_tree(**{"base/kustomization.yaml": base}))
+    (root / "base/app.env").symlink_to(outside)
+    result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
+    checks = {(f["check"], f["file"]) for f in _findings(result)}
+    assert ("secret-high-entropy", "base/app.env") not in checks
+    assert any(c.startswith("harden-path-escape") for c, _ in checks), checks
+    assert "CANARY_KEY" not in result.stdout + result.stderr
+
+
 def test_duplicate_key_is_a_yamllint_error(write_tree: WriteTree, run_cli: Run) -> None:
     root = write_tree(_tree(RAYCLUSTER.replace("  name: rc\n", "  name: rc\n  name: rc2\n")))
     result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")

@@ -9,7 +9,7 @@ from pathlib import Path
 from yamllint import linter
 from yamllint.config import YamlLintConfig, YamlLintConfigError
 
-from kuberay_gitops.discover import SKIP_DIRS
+from kuberay_gitops.discover import skipped_dir
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import Finding, Location, Severity
 
@@ -28,7 +28,7 @@ def yaml_files(repo_root: Path) -> list[Path]:
         d = stack.pop()
         for p in sorted(d.iterdir()):
             if p.is_dir():
-                if p.name not in SKIP_DIRS and not p.is_symlink():
+                if not skipped_dir(p.relative_to(repo_root).parts) and not p.is_symlink():
                     stack.append(p)
             elif _is_yaml(p):
                 out.append(p)
@@ -40,7 +40,7 @@ def only_yaml(paths: Iterable[Path], repo_root: Path) -> list[Path]:
     out = []
     for p in paths:
         parts = p.relative_to(repo_root).parts
-        skipped = any(part in SKIP_DIRS for part in parts[:-1])
+        skipped = any(skipped_dir(parts[: i + 1]) for i in range(len(parts) - 1))
         if not skipped and _is_yaml(p) and os.path.lexists(p):
             out.append(p)
     return sorted(out)
