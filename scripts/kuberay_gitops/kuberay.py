@@ -354,7 +354,9 @@ def generated_services(
     its own), `BuildHeadServiceForRayService` / `BuildHeadServiceForRayJob` (job.go: the
     same Service named after the owner), `BuildServeService` (RayServices, and RayClusters
     annotated `ray.io/enable-serve-service: "true"`: the serving ports only). A RayCronJob
-    has none until it fires.
+    has none until it fires. Not modelled (the twin shows them where it runs): a RayJob
+    cluster's custom `headService` name, a RayService's own `serveService`, the headless
+    worker Service of multi-host groups (`numOfHosts > 1`).
     """
     spec: Any = body
     for part in RAY_CLUSTER_SPEC.get(kind, ("-",)):
@@ -392,7 +394,9 @@ def generated_services(
                     NODE_TYPE_LABEL: "head",
                     IDENTIFIER_LABEL: check_label(f"{name}-head"),
                 },
-                selector,
+                # job.go / service.go build it with BuildServiceForHeadPod(..., nil, nil):
+                # the default app name, whatever the head template says.
+                head_service_labels(cluster, None),
                 auto,
             )
         )

@@ -517,13 +517,16 @@ def _plain_read_files(
 
 
 def repo_facts(
-    settings: Settings, all_targets: Sequence[RenderTarget], rendered: Sequence[RenderedTarget]
+    settings: Settings,
+    all_targets: Sequence[RenderTarget],
+    rendered: Sequence[RenderedTarget],
+    root: Path | None = None,
 ) -> RepoFacts:
-    """What checks and the cluster stage know of the repository as a whole."""
+    """What checks and the cluster stage know of the repository (at `root`: a base tree)."""
     return RepoFacts(
         targets=frozenset(t.path for t in all_targets),
         rendered={rt.target.path: (None if rt.error else len(rt.objects)) for rt in rendered},
-        directories=repo_directories(settings.repo_root),
+        directories=repo_directories(root or settings.repo_root),
         repo_url=settings.repo_url,
     )
 
@@ -863,6 +866,6 @@ def generated_objects(
     """
     all_targets = discover(renderer.repo_root, settings.targets)
     rendered = render_targets(settings, renderer, selected, use_cache=True)
-    facts = repo_facts(settings, all_targets, rendered)
+    facts = repo_facts(settings, all_targets, rendered, renderer.repo_root)
     results, _ = _cluster_stage(settings, renderer, all_targets, rendered, facts, True, _quiet)
     return {r.name: [g.obj for g in r.generated] for r in results}

@@ -103,3 +103,14 @@ def test_the_ray_start_flags_are_read_from_the_command_kuberay_writes() -> None:
 
 def test_a_container_without_ray_start_has_no_flags() -> None:
     assert kuberay.start_flags({"command": ["python", "main.py"]}) is None
+
+
+def test_the_owner_named_head_service_selects_the_default_app_name() -> None:
+    # raycluster_controller.go passes the template's app name to the cluster's head
+    # Service only; job.go builds the RayJob's own one with nil labels.
+    template = {"metadata": {"labels": {"app.kubernetes.io/name": "mine"}}, "spec": {}}
+    body = {"spec": {"rayClusterSpec": {"headGroupSpec": {"template": template}}}}
+    cluster_svc, job_svc = kuberay.generated_services("RayJob", "job", {}, body)
+    assert cluster_svc["spec"]["selector"]["app.kubernetes.io/name"] == "mine"
+    assert job_svc["metadata"]["name"] == "job-head-svc"
+    assert job_svc["spec"]["selector"]["app.kubernetes.io/name"] == "kuberay"

@@ -40,9 +40,15 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
                 continue
             for key in OVERRIDES:
                 value = src.body.get(key)
-                if value is None or (isinstance(value, Mapping) and not value):
+                # Present at all, even empty, a directory/helm/plugin block picks that source
+                # type (Argo CD `ApplicationSource.ExplicitType`); an empty kustomize one
+                # changes nothing.
+                if value is None or (key == "kustomize" and value == {}):
                     continue
-                what = ", ".join(sorted(value)) if isinstance(value, Mapping) else str(value)
+                if isinstance(value, Mapping):
+                    what = ", ".join(sorted(value)) or "empty: it still picks the source type"
+                else:
+                    what = str(value)
                 yield Issue(
                     app.owner,
                     app.field(*src.path, key),

@@ -7,7 +7,8 @@ and the cluster is down, while every policy still looks reasonable on its own.
 The address is `host:port` (a `redis://`/`rediss://` scheme is accepted): a Service name
 `name.namespace.svc[.cluster.local]` or `name.namespace` is judged by its namespace (the
 Redis pods are outside the repository, so a rule's podSelector is given the benefit of the
-doubt), a bare `name` is the cluster's own namespace, an IP address is judged by ipBlocks.
+doubt), a bare `name` is the cluster's own namespace, an IP address is judged by ipBlocks;
+another DNS name (`redis.example.com`) resolves outside the cluster and is not judged.
 Every Ray kind that carries a cluster spec is covered (RayCluster, RayJob, RayService,
 RayCronJob). Like the other netpol checks, each render target (an Argo CD unit, which syncs
 and rolls back on its own) must allow what its own pods need. Reported at `redisAddress`.
@@ -54,8 +55,11 @@ def _target(address: str, own_ns: str) -> tuple[str | None, str | None, int | No
     except ValueError:
         pass
     parts = host.split(".")
-    ns = parts[1] if len(parts) >= 2 else own_ns
-    return ns, None, as_int(port)
+    if len(parts) == 1:
+        return own_ns, None, as_int(port)
+    if len(parts) == 2 or parts[2] == "svc":  # name.ns, name.ns.svc[.<cluster domain>]
+        return parts[1], None, as_int(port)
+    return None, None, as_int(port)  # a DNS name outside the cluster: not judged here
 
 
 def _peer_reaches(
@@ -108,8 +112,8 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
             continue
         own_ns = cluster.owner.ref.namespace or "default"
         ns, ip, port = _target(address.strip(), own_ns)
-        if port is None:
-            continue  # an unreadable port is the CRD's and the operator's business
+        if port is None or (ns is None and ip is None):
+            continue  # an unreadable port, or a name outside the cluster: not judged here
         field = (*cluster.path, "gcsFaultToleranceOptions", "redisAddress")
         for pod in ctx.index.ray_pods():
             ref = cluster_of(pod)

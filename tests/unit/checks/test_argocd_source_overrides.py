@@ -52,3 +52,16 @@ def test_a_source_of_another_repository_is_not_judged(
 ) -> None:
     tree = _tree(IMAGES, repo="https://github.com/other/repo.git")
     assert run_check(CHECK, tree, CONFIG, TARGETS).rows() == []
+
+
+def test_an_empty_directory_block_still_picks_the_source_type(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    result = run_check(CHECK, _tree("        directory: {}\n"), CONFIG, TARGETS)
+    assert {r[2] for r in result.rows()} == {".spec.template.spec.source.directory"}
+    assert "empty: it still picks the source type" in result.findings[0].message
+
+
+def test_an_empty_plugin_block_is_refused(run_check: Callable[..., CheckRun]) -> None:
+    result = run_check(CHECK, _tree("        plugin: {}\n"), CONFIG, TARGETS)
+    assert {r[2] for r in result.rows()} == {".spec.template.spec.source.plugin"}

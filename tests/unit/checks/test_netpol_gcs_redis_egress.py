@@ -116,3 +116,11 @@ def test_an_ip_outside_the_allowed_block_does_not_count(
         "10.1.0.5:6379", DENY_EGRESS, ALLOW.format(peer="ipBlock: {cidr: 10.0.0.0/24}", port=6379)
     )
     assert len(run_check(CHECK, tree).rows()) == 1
+
+
+def test_a_dns_name_outside_the_cluster_is_not_read_as_a_namespace(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    example = PLATFORM.replace("platform-services", "example")
+    tree = _tree("redis.example.com:6379", DENY_EGRESS, ALLOW.format(peer=example, port=6379))
+    assert run_check(CHECK, tree).rows() == []
