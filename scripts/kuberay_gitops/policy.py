@@ -11,17 +11,20 @@ allow-list widened, a tool, cache or mirror moved.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import stat
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from kuberay_gitops import checks as registry
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import Finding, Location, Severity
-from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings, load
+from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, CheckConfig, Settings, load
 
 CHECK_ID = "policy-change"
 CHECK_IDS = (CHECK_ID,)
@@ -73,18 +76,54 @@ def _config(root: Path) -> _Config:
     return _Config(settings, None, _key_lines(text))
 
 
-def _files(root: Path) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
+def _entry(path: Path) -> str:
+    """What a policy path is, compared across checkouts: kind, executable bit, content hash.
+
+    `lstat`, so a symlink or FIFO is reported as what it is and never followed or read;
+    content is hashed in chunks up to a cap (a huge file is its size and first bytes).
+    """
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        return f"symlink to {os.readlink(path)}"
+    if not stat.S_ISREG(st.st_mode):
+        return f"special file {stat.filemode(st.st_mode)}"
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for _ in range(_MAX_BYTES // _CHUNK):
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            digest.update(chunk)
+    return f"file {'x' if st.st_mode & 0o111 else '-'} {st.st_size} {digest.hexdigest()}"
+
+
+_CHUNK = 1 << 20
+_MAX_BYTES = 64 << 20
+
+
+def _files(root: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
     for name in POLICY_FILES:
-        if (root / name).is_file() and not (root / name).is_symlink():
-            out[name] = (root / name).read_bytes()
+        if os.path.lexists(root / name):
+            out[name] = _entry(root / name)
     for top in POLICY_DIRS:
+        if (root / top).is_symlink():
+            out[top] = _entry(root / top)
+            continue
         for dirpath, dirnames, filenames in os.walk(root / top):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+            here = Path(dirpath)
+            kept = []
+            for d in sorted(dirnames):
+                if d in _SKIP_DIRS:
+                    continue
+                if (here / d).is_symlink():  # not walked: reported as the link it is
+                    out[(here / d).relative_to(root).as_posix()] = _entry(here / d)
+                else:
+                    kept.append(d)
+            dirnames[:] = kept
             for f in filenames:
-                p = Path(dirpath) / f
-                if p.is_file() and not p.is_symlink() and p.suffix != ".pyc":
-                    out[p.relative_to(root).as_posix()] = p.read_bytes()
+                if not f.endswith(".pyc"):
+                    out[(here / f).relative_to(root).as_posix()] = _entry(here / f)
     return out
 
 
@@ -105,8 +144,14 @@ def _added(old: Sequence[Any], new: Sequence[Any]) -> list[Any]:
 
 def _config_changes(base: _Config, head: _Config) -> Iterator[Finding]:
     """Key by key, what the pull request's config would change."""
-    if head.settings is None:
-        yield _finding(CONFIG_FILE, 1, f"the pull request's config is not valid: {head.error}")
+    if head.settings is None:  # would break main once merged: this one blocks
+        yield Finding(
+            Location(CONFIG_FILE, 1),
+            CHECK_ID,
+            Severity.ERROR,
+            f"the pull request's config is not valid: {head.error}",
+            hint=HINT,
+        )
         return
     if base.settings is None:
         return  # the base has no valid config to compare with: the file diff says it changed
@@ -122,11 +167,15 @@ def _config_changes(base: _Config, head: _Config) -> Iterator[Finding]:
         if was and not now:
             line = at("checks", check_id, "enabled")
             yield _finding(CONFIG_FILE, line, f"check {check_id} is disabled")
-        b_sev = bc.severity if bc else None
-        h_sev = hc.severity if hc else None
-        if h_sev is not None and h_sev != b_sev and h_sev is not Severity.ERROR:
+        b_sev = _severity(check_id, bc)
+        h_sev = _severity(check_id, hc)
+        if b_sev is not None and h_sev is not None and h_sev.rank < b_sev.rank:
             line = at("checks", check_id, "severity")
-            yield _finding(CONFIG_FILE, line, f"check {check_id} is downgraded to {h_sev.value}")
+            yield _finding(
+                CONFIG_FILE,
+                line,
+                f"check {check_id} is downgraded from {b_sev.value} to {h_sev.value}",
+            )
         b_opt = dict(bc.options) if bc else {}
         h_opt = dict(hc.options) if hc else {}
         for key in sorted(set(b_opt) | set(h_opt)):
@@ -158,18 +207,47 @@ def _config_changes(base: _Config, head: _Config) -> Iterator[Finding]:
         yield _finding(CONFIG_FILE, at("checkov"), "checkov is disabled")
     if b.cluster_enabled and not h.cluster_enabled:
         yield _finding(CONFIG_FILE, at("cluster"), "the cluster stage is disabled")
-    for attr, key in (
-        ("tools_dir", "tools_dir"),
-        ("cache_dir", "cache_dir"),
-        ("shared_dir", "shared_dir"),
-        ("targets", "targets"),
-        ("mirrors", "mirrors"),
-        ("crd_dirs", "crd_dirs"),
-        ("cluster_prerequisites", "cluster"),
-        ("kubernetes_version", "kubernetes_version"),
-    ):
+    compared = {"checks", "suppressions", "checkov_skips", "allow_missing_schemas"}
+    compared |= {"allowed_remotes", "checkov_enabled", "cluster_enabled"}
+    for attr in sorted(f.name for f in fields(Settings)):
+        if attr in compared or attr in _NOT_POLICY:
+            continue
         if getattr(b, attr) != getattr(h, attr):
-            yield _finding(CONFIG_FILE, at(key), f"{key} changes")
+            key = _CONFIG_KEYS.get(attr, attr)
+            yield _finding(
+                CONFIG_FILE,
+                at(*key.split(".")),
+                f"{key} changes from {_show(getattr(b, attr))} to {_show(getattr(h, attr))}",
+            )
+
+
+def _severity(check_id: str, conf: CheckConfig | None) -> Severity | None:
+    """The severity a check runs at: its config, else its own default."""
+    if conf is not None and conf.severity is not None:
+        return conf.severity
+    module = registry.REGISTRY.get(check_id.split("[", 1)[0])
+    return registry.spec(module).severity if module is not None else None
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+# Settings fields and the config key that sets them (where the names differ).
+_CONFIG_KEYS = {
+    "render_timeout": "render.timeout_seconds",
+    "schema_timeout": "schema.timeout_seconds",
+    "checkov_timeout": "checkov.timeout_seconds",
+    "cluster_timeout": "cluster.timeout_seconds",
+    "cluster_prerequisites": "cluster.prerequisites",
+    "render_cache": "render.cache",
+    "use_mirrors": "render.mirrors",
+    "jobs": "render.jobs",
+    "repo_url": "argocd.repo_url",
+}
+# Where the run happens, not what it judges.
+_NOT_POLICY = frozenset({"repo_root", "policy_root", "toolchain"})
 
 
 def changes(base_root: Path, head_root: Path) -> list[Finding]:

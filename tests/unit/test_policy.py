@@ -1,0 +1,63 @@
+"""policy.changes: each weakening of the base branch's policy by a pull request is named."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kuberay_gitops import policy
+from tests.conftest import REPO_ROOT
+
+TOOLCHAIN = (REPO_ROOT / "toolchain.env").read_text()
+
+
+def _checkout(root: Path, config: str) -> Path:
+    root.mkdir(parents=True)
+    (root / "toolchain.env").write_text(TOOLCHAIN)
+    (root / "kuberay-gitops.yaml").write_text(config)
+    return root
+
+
+def _messages(tmp_path: Path, base: str, head: str) -> list[tuple[int, str, str]]:
+    found = policy.changes(_checkout(tmp_path / "b", base), _checkout(tmp_path / "h", head))
+    return [(f.location.line or 0, f.severity.value, f.message) for f in found]
+
+
+def test_an_unchanged_policy_has_no_finding(tmp_path: Path) -> None:
+    config = "checks:\n  ports-reserved:\n    severity: error\n"
+    assert _messages(tmp_path, config, config) == []
+
+
+def test_removing_a_raised_severity_is_a_downgrade(tmp_path: Path) -> None:
+    base = "checks:\n  netpol-unused-port:\n    severity: error\n"
+    assert _messages(tmp_path, base, "checks: {}\n") == [
+        (1, "warning", "check netpol-unused-port is downgraded from error to warning")
+    ]
+
+
+def test_a_changed_repo_url_and_timeouts_are_named(tmp_path: Path) -> None:
+    base = "argocd:\n  repo_url: https://github.com/org/repo.git\n"
+    head = (
+        "argocd:\n  repo_url: https://github.com/attacker/other.git\n"
+        "render:\n  timeout_seconds: 1\n"
+    )
+    messages = [m for _, _, m in _messages(tmp_path, base, head)]
+    assert any(m.startswith("argocd.repo_url changes") for m in messages), messages
+    assert any(m.startswith("render.timeout_seconds changes from 120.0 to 1.0") for m in messages)
+
+
+def test_an_invalid_config_of_the_pull_request_blocks(tmp_path: Path) -> None:
+    assert _messages(tmp_path, "checks: {}\n", "checks: [1]\n")[0][:2] == (1, "error")
+
+
+def test_a_fifo_and_an_executable_bit_under_the_tool_are_named(tmp_path: Path) -> None:
+    base = _checkout(tmp_path / "b", "checks: {}\n")
+    head = _checkout(tmp_path / "h", "checks: {}\n")
+    for root in (base, head):
+        (root / ".ci").mkdir()
+        (root / ".ci/run").write_text("make test\n")
+    (head / ".ci/run").chmod(0o755)
+    (head / "scripts").mkdir()
+    os.mkfifo(head / "scripts/fifo")
+    found = {(f.location.file, f.message) for f in policy.changes(base, head)}
+    assert found == {(".ci/run", ".ci/run changes"), ("scripts/fifo", "scripts/fifo is added")}
