@@ -4,6 +4,9 @@ real operator on this repository; these pin the cases the repository does not ex
 from __future__ import annotations
 
 from kuberay_gitops import kuberay
+from kuberay_gitops.checks import _netpol
+from kuberay_gitops.index import ObjectIndex
+from kuberay_gitops.manifests import objects_from_docs
 
 
 def test_a_metrics_port_is_appended_to_a_ray_container_without_one() -> None:
@@ -114,3 +117,34 @@ def test_the_owner_named_head_service_selects_the_default_app_name() -> None:
     assert cluster_svc["spec"]["selector"]["app.kubernetes.io/name"] == "mine"
     assert job_svc["metadata"]["name"] == "job-head-svc"
     assert job_svc["spec"]["selector"]["app.kubernetes.io/name"] == "kuberay"
+
+
+def _serve_backends(exclude: bool) -> set[str]:
+    cluster = {
+        "headGroupSpec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "h", "ports": [{"name": "serve", "containerPort": 8000}]}
+                    ]
+                }
+            }
+        },
+        "workerGroupSpecs": [
+            {"groupName": "w", "template": {"spec": {"containers": [{"name": "w"}]}}}
+        ],
+    }
+    body = {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayService",
+        "metadata": {"name": "s", "namespace": "kuberay"},
+        "spec": {"rayClusterConfig": cluster, "excludeHeadPodFromServeSvc": exclude},
+    }
+    index = ObjectIndex(objects_from_docs([body], "t"), "t")
+    [serve] = [v for v in _netpol.services(index) if v.name == "s-serve-svc"]
+    return {str(p.ray_role) for p in serve.pods}
+
+
+def test_the_head_joins_the_serve_service_unless_the_rayservice_excludes_it() -> None:
+    assert _serve_backends(exclude=False) == {"head", "worker"}
+    assert _serve_backends(exclude=True) == {"worker"}

@@ -470,7 +470,10 @@ def _generated_view(index: ObjectIndex, svc: Mapping[str, Any], owner: K8sObject
     spec = spec if isinstance(spec, Mapping) else {}
     ns = str(meta.get("namespace") or owner.ref.namespace or "default")
     selector = spec.get("selector")
-    if isinstance(selector, Mapping):
+    # rayservice_controller.go keeps the head "false" for good when the RayService sets
+    # excludeHeadPodFromServeSvc; otherwise it becomes a backend once Serve is healthy.
+    excluded = owner.ref.kind == "RayService" and owner.spec.get("excludeHeadPodFromServeSvc")
+    if isinstance(selector, Mapping) and excluded is not True:
         selector = {k: v for k, v in selector.items() if k != _SERVE_READY_LABEL}
     pods = tuple(
         p for p in index.pods if p.namespace == ns and map_selector_matches(selector, p.labels)
