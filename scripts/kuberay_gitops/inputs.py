@@ -17,8 +17,10 @@ Checks (source `kuberay-gitops`, severity error; `input-*`):
   target referencing the file is never rendered.
 - `input-encoding[utf-8|bom|control]`: not UTF-8, a byte order mark, or a character YAML
   forbids (NUL and other C0/C1 controls).
-- `input-document[empty|tag|list]`: an empty document between `---` separators, a tag
-  outside YAML's own (`!!python/object`, `!custom`), a `kind: List` wrapper.
+- `input-document[empty|tag|list|duplicate-key]`: an empty document between `---`
+  separators, a tag outside YAML's own (`!!python/object`, `!custom`), a `kind: List`
+  wrapper, a key twice in one mapping (parsers keep one silently; yamllint's rule can be
+  switched off by a comment in the file, this cannot).
 PASS / FAIL examples: tests/unit/test_inputs.py and the corpus in tests/corpus/.
 """
 
@@ -28,7 +30,7 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -171,6 +173,7 @@ class _Frame:
     start: int
     expect_key: bool = True
     key: str | None = None
+    keys: set[str] = field(default_factory=set)
 
 
 def _done(frames: list[_Frame]) -> None:
@@ -205,6 +208,18 @@ def _structure(rel: str, text: str) -> Iterator[Finding]:
                 total += 1
                 if event.anchor:
                     sizes[event.anchor] = 1
+                if frames and frames[-1].is_map and frames[-1].expect_key:
+                    # A parser keeps one of two equal keys, silently: yamllint's rule can
+                    # be switched off by a comment in the file, this cannot.
+                    if event.value in frames[-1].keys:
+                        yield _finding(
+                            rel,
+                            line,
+                            f"{DOCUMENT}[duplicate-key]",
+                            f'key "{event.value}" appears twice in one mapping; tools keep '
+                            "different ones",
+                        )
+                    frames[-1].keys.add(event.value)
                 if not frames:
                     empty = event.value == "" and tag is None and not event.style
                     documents[-1] = (documents[-1][0], not empty)

@@ -142,3 +142,13 @@ def test_list_elsewhere_than_the_top_level_kind_passes(tmp_path: Path, text: str
 def test_refused_reports_only_what_would_harm_kustomize(tmp_path: Path) -> None:
     (tmp_path / "f.yaml").write_text("\ufeff" + CM + "---\n---\n" + CM)
     assert inputs.refused(tmp_path / "f.yaml", "f.yaml") == []
+
+
+def test_a_key_twice_in_one_mapping_is_found_whatever_yamllint_is_told(tmp_path: Path) -> None:
+    text = "# yamllint disable-file\n" + CM + "data:\n  cpu: 500m\n  cpu: '7'\n"
+    assert _rows(_inspect(tmp_path, text)) == [("input-document[duplicate-key]", "f.yaml", 8)]
+
+
+def test_equal_keys_in_different_mappings_are_fine(tmp_path: Path) -> None:
+    text = CM + "data:\n  a:\n    name: x\n  b:\n    name: y\n---\n" + CM
+    assert _rows(_inspect(tmp_path, text)) == []
