@@ -10,7 +10,7 @@ RUN := $(VENV)/bin/kuberay-gitops
 # A pull request's checkout to judge with this checkout's tool and policy (the PR gate:
 # `make -C base validate PR=../pr`); unset, the repository judges itself.
 PR ?=
-PR_ARGS := $(if $(PR),--repo $(PR) --policy-from $(CURDIR))
+PR_ARGS := $(if $(PR),--repo '$(PR)' --policy-from '$(CURDIR)')
 # Extra arguments for `make validate`, e.g. VALIDATE_ARGS="--format json".
 VALIDATE_ARGS ?=
 
