@@ -582,6 +582,9 @@ def _pod_field(error: ApiError, template: Mapping[str, Any]) -> FieldPath:
     named = _POD_FIELD.search(text)
     if named:
         return parse_field(named.group(1))
+    pod_level = _pod_level_field(text, template)
+    if pod_level:
+        return pod_level
     container = _CONTAINER.search(text)
     spec = template.get("spec") or {}
     at = _container_at(spec, container.group(1)) if container else None
@@ -903,12 +906,18 @@ def _event_field(owner: K8sObject, message: str) -> FieldPath:
         at = _container_at(get_path(owner.body, (*template, "spec")), name)
         if at is not None:
             return (*template, "spec", *at)
+    pod_level = _pod_level_field(message, get_path(owner.body, template))
+    return (*template, *pod_level) if pod_level else template
+
+
+def _pod_level_field(message: str, template: Any) -> FieldPath | None:
+    """The pod template field a pod-level Pod Security reason judges (or its parent)."""
     for reason, judged in _PSA_POD_FIELDS:
         if reason in message:
-            for end in range(len(judged), 0, -1):  # the field, or its nearest parent
-                if get_path(owner.body, (*template, *judged[:end])) is not None:
-                    return (*template, *judged[:end])
-    return template
+            for end in range(len(judged), 0, -1):
+                if get_path(template, judged[:end]) is not None:
+                    return judged[:end]
+    return None
 
 
 # Pod Security admission's pod-level reasons (k8s.io/pod-security-admission/policy,
