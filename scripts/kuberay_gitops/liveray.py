@@ -107,7 +107,6 @@ from kuberay_gitops.discover import discover
 from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.findings import (
     FieldPath,
-    Finding,
     Report,
     Severity,
     TargetSummary,
@@ -115,9 +114,7 @@ from kuberay_gitops.findings import (
     sorted_findings,
 )
 from kuberay_gitops.index import Generated, ObjectIndex, PodView, get_path
-from kuberay_gitops.locate import Locator, SourceCache
 from kuberay_gitops.manifests import K8sObject
-from kuberay_gitops.render import Renderer
 from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools import rayenv, toolchain
 from kuberay_gitops.tools.runner import Service, one_line, run, spawn
@@ -1404,41 +1401,6 @@ def _command_findings(
 # --------------------------------------------------------------------------- the audit
 
 
-def _locate(
-    settings: Settings,
-    renderer: Renderer,
-    pending: Sequence[_Pending],
-    targets: Mapping[str, Any],
-) -> list[Finding]:
-    """Repository file and line of each finding, as `validate` locates its own."""
-    cache = SourceCache(settings.repo_root)
-    groups: dict[str, list[_Pending]] = {}
-    for p in pending:
-        groups.setdefault(p.target, []).append(p)
-    out: list[Finding] = []
-    for target_path, items in sorted(groups.items()):
-        target = targets[target_path]
-        annotated = renderer.render_annotated(target)
-        docs: list[Mapping[str, Any]] = []
-        if annotated.error is None:
-            docs = [d for d in yaml.safe_load_all(annotated.text) if isinstance(d, dict)]
-        locator = Locator(cache, target_path, docs, renderer.annotate_dir(target))
-        for p in items:
-            out.append(
-                Finding(
-                    location=locator.locate(p.obj.ref, p.field, p.obj.body),
-                    check_id=p.check_id,
-                    severity=Severity.ERROR,
-                    message=p.message,
-                    obj=p.obj.ref,
-                    field=p.field,
-                    hint=HINTS[p.check_id],
-                    target=target_path,
-                )
-            )
-    return out
-
-
 def _who(r: GroupRun, li: Listener, index: ObjectIndex, pols: Sequence[Policy]) -> list[str]:
     """Who the NetworkPolicies let reach this listener of this group."""
     pod = r.pod
@@ -1571,7 +1533,20 @@ def audit(settings: Settings, progress: Progress, use_cluster: bool = True) -> A
         pending += _command_findings(env_runs, observed)
     by_target = {t.path: t for t in all_targets}
     progress(f"locating {len(pending)} findings")
-    findings = sorted_findings(_locate(settings, renderer, pending, by_target))
+    located = [
+        pipeline.Pending(
+            p.target,
+            p.obj,
+            p.field,
+            p.check_id,
+            Severity.ERROR,
+            p.message,
+            HINTS[p.check_id],
+            "kuberay-gitops",
+        )
+        for p in pending
+    ]
+    findings = sorted_findings(pipeline.locate_all(settings, renderer, located, by_target))
     used = sorted({r.pod.owner.target for r in runs})
     summaries = [TargetSummary(t, len(ok.get(t, [])), True) for t in used]
     note = (

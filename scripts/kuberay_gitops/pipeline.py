@@ -60,7 +60,7 @@ class Stages:
 
 
 @dataclass(slots=True)
-class _Pending:
+class Pending:
     """A finding waiting for its repository location."""
 
     target: str
@@ -182,7 +182,7 @@ def run_checks(
 
 def _schema_pending(
     settings: Settings, kubeconform_bin: Path, targets: Sequence[RenderedTarget]
-) -> list[_Pending]:
+) -> list[Pending]:
     objects = [o for t in targets for o in t.objects]
     if not objects:
         return []
@@ -210,7 +210,7 @@ def _schema_pending(
     )
     deprecated = schemas.load_deprecated(crd_root)
     old_api = [
-        _Pending(
+        Pending(
             o.target,
             o,
             ("apiVersion",),
@@ -231,7 +231,7 @@ def _schema_pending(
         "error": "the object could not be validated; see the message",
     }
     return old_api + [
-        _Pending(
+        Pending(
             p.obj.target,
             p.obj,
             p.field,
@@ -259,11 +259,11 @@ def _checkov_scannable(obj: K8sObject) -> bool:
 
 def _checkov_pending(
     settings: Settings, driver: Started, targets: Sequence[RenderedTarget]
-) -> list[_Pending]:
+) -> list[Pending]:
     objects = [o for t in targets for o in t.objects if _checkov_scannable(o)]
     results = checkov.scan(objects, driver, settings.checkov_timeout)
     return [
-        _Pending(
+        Pending(
             r.obj.target,
             r.obj,
             r.field,
@@ -278,15 +278,16 @@ def _checkov_pending(
     ]
 
 
-def _locate_all(
+def locate_all(
     settings: Settings,
     renderer: Renderer,
-    pending: Sequence[_Pending],
+    pending: Sequence[Pending],
     by_target: Mapping[str, RenderTarget],
 ) -> list[Finding]:
+    """Each pending finding at its repository file and line (validate, audit-ports)."""
     cache = SourceCache(settings.repo_root)
     out: list[Finding] = []
-    groups: dict[str, list[_Pending]] = {}
+    groups: dict[str, list[Pending]] = {}
     for p in pending:
         groups.setdefault(p.target, []).append(p)
     for target_path, items in sorted(groups.items()):
@@ -560,9 +561,9 @@ def _check_pending(
     facts: RepoFacts,
     rendered: Sequence[RenderedTarget],
     generated: Mapping[str, Sequence[Generated]],
-) -> list[_Pending]:
+) -> list[Pending]:
     """The project's checks over each rendered target's object index."""
-    out: list[_Pending] = []
+    out: list[Pending] = []
     for rt in rendered:
         if rt.error is not None:
             continue
@@ -574,7 +575,7 @@ def _check_pending(
         for cid, issue in run_checks(settings, index, facts, stages.only_checks):
             spec = registry.spec(registry.REGISTRY[cid])
             out.append(
-                _Pending(
+                Pending(
                     rt.target.path,
                     issue.obj,
                     issue.field,
@@ -640,7 +641,7 @@ def _validate(
     """`validate` once the targets are known and checkov is starting."""
     renderer = make_renderer(settings, tools.kustomize)
     findings: list[Finding] = []
-    pending: list[_Pending] = []
+    pending: list[Pending] = []
     refused: set[str] = set()
     if stages.harden:
         # Before kustomize runs: a target whose kustomizations are refused is never built.
@@ -710,7 +711,7 @@ def _validate(
             for g in res.generated:
                 generated.setdefault(g.obj.target, []).append(g)
             pending.extend(
-                _Pending(
+                Pending(
                     p.obj.target,
                     p.obj,
                     p.field,
@@ -727,7 +728,7 @@ def _validate(
             skipped = "no Argo CD Application syncs the selected targets to a cluster"
     # kubeconform and checkov are processes: they run while this one lints and checks.
     with ThreadPoolExecutor(max_workers=2) as tools_pool:
-        background: list[Future[list[_Pending]]] = []
+        background: list[Future[list[Pending]]] = []
         if stages.schema:
             progress("kubeconform (one run over every object)")
             background.append(
@@ -746,7 +747,7 @@ def _validate(
             pending.extend(job.result())
     if pending:
         progress(f"locating {len(pending)} findings")
-    findings.extend(_locate_all(settings, renderer, pending, by_target))
+    findings.extend(locate_all(settings, renderer, pending, by_target))
     if settings.policy_dir != settings.repo_root:
         # The repository under check brings its own policy files: data, compared not used.
         findings.extend(policy.changes(settings.policy_dir, settings.repo_root))
