@@ -95,13 +95,9 @@ def repository(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, dic
     return root, code, data
 
 
-# The one thing the audit finds on the repository as it is (reported to the owners of the
-# manifests, which this change does not touch): the RayJob head runs without in-tree
-# autoscaling, so `ray start --head` runs Ray's monitor, which serves autoscaler metrics on
-# 44217, a port its Ray container does not declare.
-KNOWN = [
-    ("live-port-undeclared", "apps/finetune-job/base/rayjob.yaml"),
-]
+# What the audit finds on the repository: nothing. (It once found the RayJob head's monitor
+# serving autoscaler metrics on 44217 undeclared; the head now declares `as-metrics`.)
+KNOWN: list[tuple[str, str]] = []
 
 
 def test_the_repository_has_only_the_known_live_finding(
@@ -113,7 +109,6 @@ def test_the_repository_has_only_the_known_live_finding(
     for f in data["findings"]:  # at the RayJob head's declared ports, once per environment
         assert f["field"].endswith("headGroupSpec.template.spec.containers[0].ports")
     assert code == (1 if KNOWN else 0)
-    assert any("44217" in m for m in _messages(data, "live-port-undeclared"))
     # A handful of Ray nodes for every group of every environment: identical commands once.
     note = data["notes"][0]
     assert note.startswith("live Ray: 2 Ray node(s) in 1 run(s)"), note
