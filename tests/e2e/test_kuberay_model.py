@@ -202,3 +202,51 @@ def test_the_services_are_the_ones_the_model_builds(generated: Generated) -> Non
         # serve Services (rayservice_controller.go `reconcileServicesToReadyCluster`).
         late = sorted(m[0] for m in shapes if m not in real[key])
         assert late == LATE_SERVICES.get(key[0], []), key
+
+
+# --- The platform as the twin shows it (issue 15: per-cluster tokens, placement) ----------
+
+
+def _ray_container_env(pod: Mapping[str, Any]) -> dict[str, Any]:
+    container = pod["spec"]["containers"][kuberay.RAY_CONTAINER_INDEX]
+    return {e["name"]: e for e in container.get("env") or []}
+
+
+def test_every_ray_cluster_authenticates_with_a_token_of_its_own(generated: Generated) -> None:
+    secrets: dict[str, set[str]] = {}
+    for _, pod in _pods(generated):
+        ref = _ray_container_env(pod)["RAY_AUTH_TOKEN"]["valueFrom"]["secretKeyRef"]
+        cluster = pod["metadata"]["labels"][kuberay.CLUSTER_LABEL]
+        secrets.setdefault(ref["name"], set()).add(cluster)
+    # One Secret per cluster, named after it (raycluster_controller.go reconcileAuthSecret).
+    assert all(clusters == {name} for name, clusters in secrets.items()), secrets
+    assert len(secrets) >= 3
+
+
+def _required_absent(pod: Mapping[str, Any]) -> set[str]:
+    terms = (
+        pod["spec"]
+        .get("affinity", {})
+        .get("nodeAffinity", {})
+        .get("requiredDuringSchedulingIgnoredDuringExecution", {})
+        .get("nodeSelectorTerms", [])
+    )
+    keys = [
+        {e["key"] for e in t.get("matchExpressions", []) if e["operator"] == "DoesNotExist"}
+        for t in terms
+    ]
+    return set.intersection(*keys) if keys else set()
+
+
+def test_cpu_ray_pods_avoid_gpu_and_control_plane_nodes_and_heads_have_priority(
+    generated: Generated,
+) -> None:
+    for _, pod in _pods(generated):
+        limits = pod["spec"]["containers"][0].get("resources", {}).get("limits", {})
+        if "nvidia.com/gpu" in limits:
+            continue
+        name = pod["metadata"]["name"]
+        absent = _required_absent(pod)
+        assert {"nvidia.com/gpu.present", "node-role.kubernetes.io/control-plane"} <= absent, name
+        if pod["metadata"]["labels"][kuberay.NODE_TYPE_LABEL] == "head":
+            assert pod["spec"].get("priorityClassName") == "kuberay-ray-head", name
