@@ -900,8 +900,13 @@ def classify(
         if serve is not None and port == serve.port and proc in ("serve-proxy", "ray-worker"):
             out[("serve-proxy", port)] = Listener("serve-proxy", port, SERVE, port, port)
             continue
-        if proc == "serve-replica" and not lo <= port - shift <= hi and not grpc:
-            out[(proc, 0)] = Listener(proc, port, REPLICA_GRPC, port, port)
+        # A Serve replica's gRPC server binds port 0, outside the worker range. Its process
+        # may not have named itself `ray::ServeReplica` yet when observed (a loaded machine
+        # sees `python3` or a bare `ray::`): a worker outside the range where Serve runs
+        # is that replica, whatever its title says at that instant.
+        replica = proc == "serve-replica" or (proc == "ray-worker" and serve is not None)
+        if replica and not lo <= port - shift <= hi and not grpc:
+            out[("serve-replica", 0)] = Listener("serve-replica", port, REPLICA_GRPC, port, port)
             continue
         if (shift and port - shift in pinned.values() and port - shift != pinned.get("port")) or (
             shift and lo <= port - shift <= hi
