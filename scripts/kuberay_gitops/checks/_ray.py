@@ -156,6 +156,18 @@ def container_ports(
             yield (*cpath, "ports", i), port
 
 
+def declared_ports(
+    container: tuple[FieldPath, Mapping[str, Any]],
+) -> list[tuple[str | None, int]]:
+    """(name or None, number) of each numbered port: what `kuberay.head_service_ports` takes."""
+    out: list[tuple[str | None, int]] = []
+    for _, p in container_ports(container):
+        number = as_int(p.get("containerPort"))
+        if number is not None:
+            out.append((str(p["name"]) if p.get("name") else None, number))
+    return out
+
+
 def ports_or_container(container: tuple[FieldPath, Mapping[str, Any]]) -> FieldPath:
     """The container's `ports` field, or the container when it has none."""
     cpath, c = container

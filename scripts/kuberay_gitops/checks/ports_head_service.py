@@ -15,19 +15,18 @@ PASS / FAIL examples: tests/unit/checks/test_ports_head_service.py
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from kuberay_gitops import kuberay
-from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
+from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._ray import (
     SERVE_PORT_NAME,
     container_name,
-    container_ports,
+    declared_ports,
     ports_or_container,
     ray_container,
 )
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import Severity
 
 CHECK = CheckSpec(
     id="ports-head-service",
@@ -51,15 +50,6 @@ def _real_head_ports(ctx: CheckContext) -> dict[tuple[str, int], set[str]]:
     return out
 
 
-def _named_ports(container: tuple[FieldPath, Mapping[str, Any]]) -> list[tuple[str | None, int]]:
-    out: list[tuple[str | None, int]] = []
-    for _, p in container_ports(container):
-        number = as_int(p.get("containerPort"))
-        if number is not None:
-            out.append((str(p["name"]) if p.get("name") else None, number))
-    return out
-
-
 def run(ctx: CheckContext) -> Iterator[Issue]:
     """Each required name on each head Service (the real one, else the head container's)."""
     base = [str(n) for n in ctx.options["required_names"]]
@@ -73,7 +63,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
             required.append(SERVE_PORT_NAME)
         service = real.get((pod.owner.target, pod.owner.position))
         # The model, without the twin (kuberay.head_service_ports, service.go).
-        declared = set(kuberay.head_service_ports(_named_ports(found)))
+        declared = set(kuberay.head_service_ports(declared_ports(found)))
         for name in required:
             if service is not None and name not in service:
                 yield Issue(

@@ -18,6 +18,7 @@ from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
 from kuberay_gitops.checks._ray import (
     container_name,
     container_ports,
+    declared_ports,
     ports_or_container,
     ray_container,
 )
@@ -41,12 +42,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
         if pod.owner.ref.kind not in _KINDS or pod.ray_role != "head" or found is None:
             continue
         ports = list(container_ports(found))
-        declared = [
-            (str(p["name"]) if p.get("name") else None, n)
-            for _, p in ports
-            if (n := as_int(p.get("containerPort"))) is not None
-        ]
-        if kuberay.DASHBOARD_PORT_NAME in kuberay.head_service_ports(declared):
+        if kuberay.DASHBOARD_PORT_NAME in kuberay.head_service_ports(declared_ports(found)):
             continue
         dashboard = as_int(
             pod.ray_params.get("dashboard-port", str(kuberay.DEFAULT_DASHBOARD_PORT))
