@@ -23,7 +23,7 @@ import dataclasses
 import html
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -191,16 +191,24 @@ def _diff_lists(old: list[Any], new: list[Any], path: FieldPath) -> Iterator[Fie
         yield FieldChange(path, "reordered", old=common_old, new=common_new)
 
 
-def _by_key(rendered: Rendered) -> dict[ObjectKey, Mapping[str, Any]]:
+def _keyed(bodies: Iterable[Mapping[str, Any]]) -> dict[ObjectKey, Mapping[str, Any]]:
+    """Objects by key, every one kept: a repeated key becomes `name#2`, `name#3`...
+
+    One id in two API versions, or two replicas of one group once normalised.
+    """
     out: dict[ObjectKey, Mapping[str, Any]] = {}
-    for obj in load_stream(rendered.text, rendered.target.path):
-        key = object_key(obj.body)
+    for body in bodies:
+        key = object_key(body)
         n = 1
-        while key in out:  # same id in two API versions: keep both, in render order
+        while key in out:
             n += 1
-            key = dataclasses.replace(key, name=f"{object_key(obj.body).name}#{n}")
-        out[key] = obj.body
+            key = dataclasses.replace(key, name=f"{object_key(body).name}#{n}")
+        out[key] = body
     return out
+
+
+def _by_key(rendered: Rendered) -> dict[ObjectKey, Mapping[str, Any]]:
+    return _keyed(o.body for o in load_stream(rendered.text, rendered.target.path))
 
 
 def diff_objects(
@@ -311,16 +319,7 @@ def normalised(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _generated_by_key(objects: Sequence[K8sObject]) -> dict[ObjectKey, Mapping[str, Any]]:
-    out: dict[ObjectKey, Mapping[str, Any]] = {}
-    for obj in objects:
-        body = normalised(obj.body)
-        key = object_key(body)
-        n = 1
-        while key in out:  # two replicas of one group: same normalised name
-            n += 1
-            key = dataclasses.replace(key, name=f"{object_key(body).name}#{n}")
-        out[key] = body
-    return out
+    return _keyed(normalised(o.body) for o in objects)
 
 
 def generated_diffs(
