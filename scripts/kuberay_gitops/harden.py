@@ -14,7 +14,9 @@ Checks (source `kuberay-gitops`, severity error):
   outside the repository, and any symlink in a walked directory whose target does.
 - `harden-remote-base`: a remote whose repository is not in `allowed_remotes`;
   `harden-remote-base[unpinned]`: an allowed remote without a tag (v1.2.3) or
-  40-hex commit as its `ref=`/`version=`.
+  40-hex commit as its `ref=`/`version=`;
+  `harden-remote-base[file-url]`: an http(s) file URL of an allowed repository whose path
+  does not carry the pin (see below).
 - `harden-ambiguous`: a kustomization we cannot read exactly as kustomize does, so
   we fail closed: invalid YAML, duplicate keys, or non-ASCII field names.
 
@@ -24,7 +26,18 @@ Parser parity with kustomize v5.8.1 (api v0.21.1, read from its source):
   `transformers` spelled with a long s, U+017F), and a `!!binary` key or a
   custom-tagged key counts as the plain key;
 - remote detection and the repo/subpath split mirror `git.NewRepoSpecFromURL`;
-- any file field may be an http(s) URL, which the file loader fetches.
+- any file field may be an http(s) URL, which the file loader fetches: `loader.IsRemoteFile`
+  is true for every http(s) value, and `accumulateResources` tries `FileLoader.Load` (one
+  plain HTTP GET of the URL as written, query included) before it clones anything. `ref=`
+  is a git option, so a file served over HTTP ignores it:
+  `https://github.com/org/repo/raw/master/x.yaml?ref=v1.7.0` is master, whatever the query.
+  A value is taken for such a file URL when its last segment names a file (`.yaml`, `.yml`,
+  `.json`), its host is a raw host (`raw.githubusercontent.com`, `gist.githubusercontent.com`),
+  its path uses a raw route after the repository (`raw/`, `blob/`, `releases/download/`,
+  `-/raw/`, `-/blob/`) or its query has `raw=`; it is pinned only when the first segment after
+  the repository and those route words (`refs/tags/` included) is a tag like v1.2.3 or a
+  40-hex commit. Other http(s) values get a page or a 404 from a Git host, so kustomize
+  clones them and the `ref=` rule applies. A raw host is its own host in `allowed_remotes`.
 
 No `harden-load-restrictor`: the load restrictor is a command-line flag only, and no
 kustomization field changes it (render.py keeps the default). Argo CD's place for it
@@ -58,8 +71,9 @@ PLUGINS = "harden-plugins"
 PATH_ESCAPE = "harden-path-escape"
 REMOTE_BASE = "harden-remote-base"
 UNPINNED = "harden-remote-base[unpinned]"
+FILE_URL = "harden-remote-base[file-url]"
 AMBIGUOUS = "harden-ambiguous"
-CHECK_IDS = (PLUGINS, PATH_ESCAPE, REMOTE_BASE, UNPINNED, AMBIGUOUS)
+CHECK_IDS = (PLUGINS, PATH_ESCAPE, REMOTE_BASE, UNPINNED, FILE_URL, AMBIGUOUS)
 
 HINTS = {
     PLUGINS: "kustomize plugins and Helm run code or fetch charts at build time: use patches, "
@@ -70,6 +84,9 @@ HINTS = {
     "to allowed_remotes after review",
     UNPINNED: "pin the remote with ?ref=<tag like v1.2.3> or ?ref=<40-hex commit>; a commit "
     "cannot move, a branch moves with every push",
+    FILE_URL: "kustomize fetches a file URL with a plain HTTP GET and ignores ref=: put the "
+    "tag like v1.2.3 or the 40-hex commit in the path (.../raw/v1.2.3/x.yaml), or use a pinned "
+    "remote base",
     AMBIGUOUS: "make the kustomization plain YAML: unique keys, ASCII field names, no "
     "tags; the scan cannot vouch for what it cannot read as kustomize does",
 }
@@ -94,6 +111,11 @@ _TAG = re.compile(
 )
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# File URLs (module docstring): what makes an http(s) value a file, and the route words
+# before the revision segment of a raw path.
+_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+_RAW_HOSTS = frozenset({"raw.githubusercontent.com", "gist.githubusercontent.com"})
+_RAW_ROUTES = (("-", "raw"), ("-", "blob"), ("raw",), ("blob",), ("releases", "download"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +265,32 @@ def _is_pinned(ref: str) -> bool:
     return bool(_TAG.fullmatch(ref) or _COMMIT.fullmatch(ref))
 
 
+def is_file_url(value: str, remote: Remote) -> bool:
+    """Whether kustomize's HTTP GET of this value would be served a file (module docstring)."""
+    scheme = _SCHEME.match(value)  # `git::https://` is no http URL to Go's url.Parse
+    if scheme is None or scheme.group(1).lower() == "file":
+        return False
+    query = value.partition("?")[2]
+    return (
+        remote.host in _RAW_HOSTS
+        or any(remote.subpath[: len(route)] == route for route in _RAW_ROUTES)
+        or (bool(remote.subpath) and remote.subpath[-1].lower().endswith(_FILE_SUFFIXES))
+        or any(part.partition("=")[0] == "raw" for part in query.split("&"))
+    )
+
+
+def file_url_pin(remote: Remote) -> str:
+    """The revision segment of a file URL's path ("" when it has none)."""
+    rest = remote.subpath
+    for route in _RAW_ROUTES:
+        if rest[: len(route)] == route:
+            rest = rest[len(route) :]
+            break
+    if rest[:2] == ("refs", "tags"):
+        rest = rest[2:]
+    return rest[0] if rest else ""
+
+
 def _text(node: Any) -> str | None:
     """A scalar as the string Go's YAML decoder would see (binary and tagged included)."""
     if isinstance(node, TaggedScalar):
@@ -384,6 +432,19 @@ class _Scan:
                 f"{self.allowed_text or 'none'}",
                 field,
             )
+            return
+        if is_file_url(raw, remote):
+            pin = file_url_pin(remote)
+            if not _is_pinned(pin):
+                self.add(
+                    kfile,
+                    pos,
+                    FILE_URL,
+                    f'remote "{raw}" is a file URL: kustomize fetches it with a plain HTTP GET '
+                    f'and ignores ref=, so its path must carry the pin, and "{pin}" (the '
+                    "segment after the repository) is no tag like v1.2.3 or 40-hex commit",
+                    field,
+                )
             return
         if not remote.ref:
             self.add(

@@ -53,6 +53,8 @@ SCAN_SUMMARIES: Mapping[str, str] = MappingProxyType(
         harden.PATH_ESCAPE: "kustomization paths and symlinks stay inside the repository",
         harden.REMOTE_BASE: "remote bases come from an allowed repository",
         harden.UNPINNED: "allowed remote bases are pinned to a tag or a commit",
+        harden.FILE_URL: "remote file URLs carry their tag or commit in the path kustomize "
+        "fetches over HTTP",
         harden.AMBIGUOUS: "kustomizations are plain YAML that reads the same to kustomize and "
         "to the scan",
         secretscan.CHECK_ID: "no credential-shaped or high-entropy string in repository YAML",

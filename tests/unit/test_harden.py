@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import http.server
 import os
+import threading
 
 import pytest
 
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import Finding
 from kuberay_gitops.harden import scan
-from tests.conftest import WriteTree
+from kuberay_gitops.tools.runner import run
+from tests.conftest import TOOLS_DIR, WriteTree, require_setup
 
 ALLOWED = ("https://github.com/ray-project/kuberay",)
 HEAD = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
@@ -241,4 +244,100 @@ def test_remote_patch_file_is_checked_like_a_remote_base(write_tree: WriteTree) 
     body = "resources: [../base]\npatches:\n  - path: https://evil.example/patch.yaml\n"
     assert scan_overlay(write_tree, body) == [
         ("harden-remote-base", "t/kustomization.yaml", 5, ".patches[0].path")
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/ray-project/kuberay/raw/master/ray-operator/crd.yaml?ref=v1.7.0",
+        "https://github.com/ray-project/kuberay/blob/master/ray-operator/crd?raw=true&ref=v1.7.0",
+        "https://github.com/ray-project/kuberay/raw/refs/heads/master/crd.yaml",
+        "https://github.com/ray-project/kuberay/releases/download/nightly/crd.yaml",
+        "https://github.com/ray-project/kuberay/ray-operator/config/crd.yaml?ref=v1.7.0",
+        "https://github.com/ray-project/kuberay//raw/release-1.7/crd.yaml?ref=v1.7.0",
+    ],
+    ids=["raw-branch", "blob-raw-query", "raw-refs-heads", "release-asset", "file-name", "slashes"],
+)
+def test_file_url_without_a_pin_in_its_path_is_refused(write_tree: WriteTree, url: str) -> None:
+    assert scan_overlay(write_tree, f"resources:\n  - {url}\n") == [
+        ("harden-remote-base[file-url]", "t/kustomization.yaml", 4, ".resources[0]")
+    ]
+
+
+def test_raw_host_file_url_on_a_branch_is_refused(write_tree: WriteTree) -> None:
+    url = "https://raw.githubusercontent.com/ray-project/kuberay/master/crd.yaml?ref=v1.7.0"
+    root = write_tree({"t/kustomization.yaml": HEAD + f"resources:\n  - {url}\n"})
+    allowed = [*ALLOWED, "https://raw.githubusercontent.com/ray-project/kuberay"]
+    assert rows(scan(root, ["t"], allowed)) == [
+        ("harden-remote-base[file-url]", "t/kustomization.yaml", 4, ".resources[0]")
+    ]
+
+
+def test_file_url_message_names_the_segment_kustomize_fetches(write_tree: WriteTree) -> None:
+    url = "https://github.com/ray-project/kuberay/raw/master/crd.yaml?ref=v1.7.0"
+    root = write_tree({"t/kustomization.yaml": HEAD + f"resources:\n  - {url}\n"})
+    [finding] = scan(root, ["t"], ALLOWED)
+    assert finding.message == (
+        f'remote "{url}" is a file URL: kustomize fetches it with a plain HTTP GET and ignores '
+        'ref=, so its path must carry the pin, and "master" (the segment after the repository) '
+        "is no tag like v1.2.3 or 40-hex commit"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/ray-project/kuberay/raw/v1.7.0/ray-operator/crd.yaml",
+        "https://github.com/ray-project/kuberay/raw/0123456789abcdef0123456789abcdef01234567/c.yaml",
+        "https://github.com/ray-project/kuberay/raw/refs/tags/v1.7.0/crd.yaml",
+        "https://github.com/ray-project/kuberay/releases/download/v1.7.0/crd.yaml",
+    ],
+    ids=["tag", "commit", "refs-tags", "release-asset"],
+)
+def test_file_url_pinned_in_its_path_passes(write_tree: WriteTree, url: str) -> None:
+    assert scan_overlay(write_tree, f"resources:\n  - {url}\n") == []
+
+
+def test_file_url_outside_allowed_remotes_is_refused_as_a_remote(write_tree: WriteTree) -> None:
+    url = "https://github.com/evil-org/kuberay/raw/v1.7.0/crd.yaml"
+    assert scan_overlay(write_tree, f"resources:\n  - {url}\n") == [
+        ("harden-remote-base", "t/kustomization.yaml", 4, ".resources[0]")
+    ]
+
+
+class _Raw(http.server.BaseHTTPRequestHandler):
+    """A Git host's raw route that, like GitHub's, serves the branch in the path."""
+
+    def do_GET(self) -> None:
+        path = self.path.partition("?")[0]
+        revision = path.split("/")[4] if path.startswith("/org/repo/raw/") else ""
+        body = f"{CONFIGMAP}data:\n  revision: {revision}\n".encode()
+        self.send_response(200 if revision else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+def test_kustomize_fetches_a_file_url_over_http_ignoring_ref(write_tree: WriteTree) -> None:
+    require_setup()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Raw)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/org/repo"
+        url = f"{base}/raw/master/cm.yaml?ref=v1.7.0"
+        root = write_tree({"t/kustomization.yaml": HEAD + f"resources:\n  - {url}\n"})
+        built = run([str(TOOLS_DIR / "kustomize"), "build", str(root / "t")], timeout=60)
+        findings = rows(scan(root, ["t"], [base]))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (built.returncode, built.stderr) == (0, "")
+    assert "revision: master\n" in built.stdout  # the branch in the path; ref= was ignored
+    assert findings == [
+        ("harden-remote-base[file-url]", "t/kustomization.yaml", 4, ".resources[0]")
     ]
