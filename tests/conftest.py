@@ -199,3 +199,30 @@ def cli(*args: str, env: Mapping[str, str] | None = None) -> CliResult:
         timeout=600,
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def exponential_tree(levels: int, leaf_kib: int, target: str = "t") -> dict[str, str]:
+    """A kustomization tree that includes its base twice per level (issue 17's memory bomb).
+
+    Level 0 is one ConfigMap of `leaf_kib` KiB (short lines, so no input limit or lint
+    rule stops it first); each level includes the one below through two prefixed copies,
+    so `target` (the top level) renders 2**levels ConfigMaps, all held by kustomize at once.
+    """
+    head = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+    line = "x" * 63
+    data = "".join(f"    {line}\n" for _ in range(leaf_kib * 1024 // 64))
+    tree = {
+        "bomb/l0/kustomization.yaml": head + "resources:\n  - configmap.yaml\n",
+        "bomb/l0/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+        f"data:\n  blob: |\n{data}",
+    }
+    for n in range(1, levels + 1):
+        here = target if n == levels else f"bomb/l{n}"
+        below = f"bomb/l{n - 1}"
+        for side in "ab":
+            up = "../" * (here.count("/") + 2)
+            tree[f"{here}/{side}/kustomization.yaml"] = (
+                head + f"namePrefix: {side}-\nresources:\n  - {up}{below}\n"
+            )
+        tree[f"{here}/kustomization.yaml"] = head + "resources:\n  - a\n  - b\n"
+    return tree

@@ -39,6 +39,7 @@ from kuberay_gitops.index import Generated, ObjectIndex
 from kuberay_gitops.locate import Locator, SourceCache, failed_test_op
 from kuberay_gitops.manifests import SAFE_LOADER, K8sObject, load_stream, objects_from_docs
 from kuberay_gitops.render import Renderer, culprit, tidy_error
+from kuberay_gitops.render import finding_id as render_finding_id
 from kuberay_gitops.settings import CONFIG_FILE, Settings
 from kuberay_gitops.tools import checkov, kubeconform, schemas, toolchain, twin, yamllint
 from kuberay_gitops.tools.mirror import git_env
@@ -90,6 +91,8 @@ def make_renderer(settings: Settings, kustomize: Path) -> Renderer:
         cache_dir=settings.cache_path,
         env=git_env(settings),
         timeout=settings.render_timeout,
+        output_limit_mib=settings.render_output_mib,
+        memory_limit_mib=settings.render_memory_mib,
     )
 
 
@@ -676,7 +679,7 @@ def _validate(
             findings.append(
                 Finding(
                     where,
-                    "render",
+                    render_finding_id(rt.error),
                     Severity.ERROR,
                     f"kustomize build {rt.target.path} failed: "
                     + tidy_error(rt.error, settings.repo_root),

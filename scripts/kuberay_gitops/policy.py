@@ -242,6 +242,8 @@ _CONFIG_KEYS = {
     "cluster_timeout": "cluster.timeout_seconds",
     "cluster_prerequisites": "cluster.prerequisites",
     "render_cache": "render.cache",
+    "render_output_mib": "render.output_limit_mib",
+    "render_memory_mib": "render.memory_limit_mib",
     "use_mirrors": "render.mirrors",
     "jobs": "render.jobs",
     "repo_url": "argocd.repo_url",

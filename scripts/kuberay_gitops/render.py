@@ -1,8 +1,12 @@
 """Render targets with the pinned kustomize, exactly as Argo CD's repo-server would.
 
-Default load restrictor, no exec/alpha plugins, no Helm, a timeout. A failed build is
-a result (turned into a `render` finding), not an exception: one broken overlay must
-not hide the findings of the others.
+Default load restrictor, no exec/alpha plugins, no Helm, a timeout, and caps on the
+output kept and the memory mapped per build (`render.output_limit_mib`,
+`render.memory_limit_mib`; runner.Bounds): a kustomization that includes a base twice per
+level doubles the objects with every level, and kustomize holds them all in memory. A failed
+build is a result (turned into a `render` finding, `render[output-limit]` or
+`render[memory-limit]` for a cap), not an exception: one broken overlay must not hide the
+findings of the others.
 """
 
 from __future__ import annotations
@@ -18,9 +22,29 @@ from pathlib import Path
 
 from kuberay_gitops.discover import RenderTarget
 from kuberay_gitops.exitcodes import ToolFailed
-from kuberay_gitops.tools.runner import one_line, run
+from kuberay_gitops.tools.runner import (
+    Bounds,
+    MemoryLimitExceeded,
+    OutputLimitExceeded,
+    one_line,
+    run,
+)
 
 ANNOTATE_DIR = "annotate"
+RENDER = "render"
+# A capped build's error starts with its variant's text; finding_id reads it back.
+_LIMITS = {
+    "output-limit": "output over render.output_limit_mib",
+    "memory-limit": "memory over render.memory_limit_mib",
+}
+
+
+def finding_id(error: str) -> str:
+    """The check id of a failed build: `render`, or its variant when a cap stopped it."""
+    for variant, prefix in _LIMITS.items():
+        if error.startswith(prefix):
+            return f"{RENDER}[{variant}]"
+    return RENDER
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +65,27 @@ class Renderer:
     cache_dir: Path
     env: Mapping[str, str]
     timeout: float
+    output_limit_mib: int
+    memory_limit_mib: int
 
     def _build(self, directory: Path) -> tuple[str, str | None]:
+        mib = 1 << 20
         try:
             out = run(
                 [str(self.kustomize), "build", str(directory)],
                 env=self.env,
                 timeout=self.timeout,
+                bounds=Bounds(self.output_limit_mib * mib, self.memory_limit_mib * mib),
+            )
+        except OutputLimitExceeded:
+            return "", (
+                f"{_LIMITS['output-limit']} ({self.output_limit_mib} MiB): the build was "
+                "killed; a base included more than once per level multiplies the output"
+            )
+        except MemoryLimitExceeded:
+            return "", (
+                f"{_LIMITS['memory-limit']} ({self.memory_limit_mib} MiB): kustomize ran out "
+                "of memory; a base included more than once per level multiplies what it holds"
             )
         except ToolFailed as exc:  # a hung build is this target's problem, not the run's
             return "", f"{exc} (render.timeout_seconds); the build was killed"

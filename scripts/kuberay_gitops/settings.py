@@ -104,6 +104,11 @@ class Settings:
     mirrors: tuple[Mirror, ...] = ()
     use_mirrors: bool = True
     render_timeout: float = 120.0  # one kustomize build
+    # Caps per kustomize build (runner.Bounds): a hostile kustomization (a base included
+    # twice per level) is a render[output-limit] / render[memory-limit] finding, not a
+    # machine out of memory. 2 GiB is ~20x what this repository's largest build maps.
+    render_output_mib: int = 64
+    render_memory_mib: int = 2048
     schema_timeout: float = 480.0  # the one kubeconform run over every object
     checkov_timeout: float = 480.0  # the one checkov run
     render_cache: bool = True
@@ -214,6 +219,12 @@ _ENV_KEYS = {
 }
 
 
+def _at_least(value: int, low: int, key: str) -> int:
+    if value < low:
+        raise ConfigError(f"config: {key}: expected at least {low}, got {value}")
+    return value
+
+
 def _expect(value: Any, typ: type | tuple[type, ...], key: str) -> Any:
     if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
         names = typ.__name__ if isinstance(typ, type) else " or ".join(t.__name__ for t in typ)
@@ -309,7 +320,18 @@ def _parse_file(data: Mapping[str, Any], base: Settings) -> Settings:
         s = replace(s, mirrors=tuple(mirrors))
     if "render" in data:
         r = _expect(data["render"], dict, "render")
-        _only_keys(r, {"timeout_seconds", "jobs", "mirrors", "cache"}, "render")
+        _only_keys(
+            r,
+            {"timeout_seconds", "jobs", "mirrors", "cache", "output_limit_mib", "memory_limit_mib"},
+            "render",
+        )
+        if "output_limit_mib" in r:
+            mib = _expect(r["output_limit_mib"], int, "render.output_limit_mib")
+            s = replace(s, render_output_mib=_at_least(mib, 1, "render.output_limit_mib"))
+        if "memory_limit_mib" in r:
+            mib = _expect(r["memory_limit_mib"], int, "render.memory_limit_mib")
+            # Below ~128 MiB the Go runtime of kustomize cannot even start.
+            s = replace(s, render_memory_mib=_at_least(mib, 256, "render.memory_limit_mib"))
         if "cache" in r:
             s = replace(s, render_cache=_expect(r["cache"], bool, "render.cache"))
         if "timeout_seconds" in r:

@@ -61,3 +61,10 @@ def test_a_fifo_and_an_executable_bit_under_the_tool_are_named(tmp_path: Path) -
     os.mkfifo(head / "scripts/fifo")
     found = {(f.location.file, f.message) for f in policy.changes(base, head)}
     assert found == {(".ci/run", ".ci/run changes"), ("scripts/fifo", "scripts/fifo is added")}
+
+
+def test_a_raised_render_memory_cap_is_named_at_its_key(tmp_path: Path) -> None:
+    head = "render:\n  memory_limit_mib: 65536\n"
+    assert _messages(tmp_path, "render: {}\n", head) == [
+        (2, "warning", "render.memory_limit_mib changes from 2048 to 65536")
+    ]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from kuberay_gitops.exitcodes import ToolFailed, ToolNotFound
-from kuberay_gitops.tools.runner import run, start
+from kuberay_gitops.tools.runner import Bounds, OutputLimitExceeded, run, start
 
 
 def _alive(pid: int) -> bool:
@@ -65,3 +65,32 @@ def test_a_cancelled_process_and_its_children_are_gone(tmp_path: Path) -> None:
     started.cancel()  # twice is harmless
     assert started.proc.returncode is not None
     assert _exits(int(pidfile.read_text()))
+
+
+def test_a_bounded_run_over_its_output_cap_kills_the_group_and_its_children(
+    tmp_path: Path,
+) -> None:
+    pidfile = tmp_path / "pid"
+    script = f"sleep 30 & echo $! > {pidfile}; while :; do echo 0123456789abcdef; done"
+    with pytest.raises(
+        OutputLimitExceeded, match=r"^sh wrote more than 4096 bytes; it was killed$"
+    ):
+        run(["sh", "-c", script], bounds=Bounds(output_bytes=4096), timeout=30)
+    assert _exits(int(pidfile.read_text()))
+
+
+def test_a_bounded_run_within_its_caps_returns_output_and_exit_code() -> None:
+    out = run(["sh", "-c", "echo out; echo err >&2; exit 4"], bounds=Bounds(output_bytes=4))
+    assert (out.returncode, out.stdout, out.stderr) == (4, "out\n", "err\n")
+
+
+def test_the_memory_cap_is_the_childs_data_limit_and_its_childrens() -> None:
+    # the shell's later child reads the limit prlimit(2) set on the shell
+    script = "sleep 0.5; grep 'Max data size' /proc/self/limits"
+    out = run(["sh", "-c", script], bounds=Bounds(memory_bytes=300 << 20))
+    assert out.stdout.split()[3:5] == [str(300 << 20), str(300 << 20)]
+
+
+def test_a_bounded_run_times_out_like_any_run() -> None:
+    with pytest.raises(ToolFailed, match=r"^sleep timed out after 0\.2s$"):
+        run(["sleep", "30"], bounds=Bounds(output_bytes=10), timeout=0.2)

@@ -1,13 +1,22 @@
-"""The one subprocess wrapper: argv lists only, no shell, no pipes, always a timeout."""
+"""The one subprocess wrapper: argv lists only, no shell, no pipes, always a timeout.
+
+A tool fed untrusted input (kustomize on a pull request) also runs with `Bounds`: a cap on
+the output kept and on the memory the child may map, so a hostile input is a finding, never
+a machine out of memory or a run that never ends.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import os
+import re
+import resource
+import selectors
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +32,41 @@ class Completed:
     returncode: int
     stdout: str
     stderr: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Caps on one child process (None: no cap).
+
+    `output_bytes`: stdout kept; one byte more and the whole process group is killed, so
+    nothing past the cap is read or buffered. `memory_bytes`: the child's RLIMIT_DATA, the
+    memory it may map writable (its heap, for a Go binary). Not RLIMIT_AS: the Go runtime
+    reserves hundreds of MiB of address space at start-up (a 256 MiB RLIMIT_AS kills
+    kustomize before it reads anything, "failed to reserve page summary memory"), while
+    RLIMIT_DATA does not count reservations and makes the runtime fail with "runtime: out
+    of memory" at the cap. It is set with prlimit(2) on the child's pid right after exec,
+    never on this process (a preexec_fn is unsafe with the render threads), and the
+    tool's own children (git) inherit it.
+    """
+
+    output_bytes: int | None = None
+    memory_bytes: int | None = None
+
+
+class OutputLimitExceeded(ToolFailed):
+    """A bounded child wrote more than `Bounds.output_bytes`; it was killed."""
+
+
+class MemoryLimitExceeded(ToolFailed):
+    """A bounded child failed for want of memory under `Bounds.memory_bytes`."""
+
+
+# How a child reports a failed allocation: the Go runtime ("runtime: out of memory", "out
+# of memory allocating heap arena map"), and strerror(ENOMEM) of C tools such as git.
+_OUT_OF_MEMORY = re.compile(r"out of memory|cannot allocate memory", re.IGNORECASE)
+# stderr kept from a bounded child: a Go crash dumps every goroutine's stack.
+_STDERR_KEPT = 64 * 1024
+_CHUNK = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -43,6 +87,75 @@ class Started:
             self.cancel()
             raise
         return Completed(self.argv, self.proc.returncode, stdout, stderr)
+
+    def finish_bounded(self, bounds: Bounds, timeout: float) -> Completed:
+        """Wait for the end reading at most `bounds.output_bytes` of stdout (no input).
+
+        Raises OutputLimitExceeded (the group killed) or MemoryLimitExceeded, and
+        ToolFailed on a timeout, as `finish`.
+        """
+        name = Path(self.argv[0]).name
+        deadline = time.monotonic() + timeout
+        if self.proc.stdout is None or self.proc.stderr is None:
+            raise ToolFailed(f"{name} was started without output pipes")
+        out_fd, err_fd = self.proc.stdout.fileno(), self.proc.stderr.fileno()
+        kept = {out_fd: bytearray(), err_fd: bytearray()}
+        try:
+            with selectors.DefaultSelector() as sel:
+                sel.register(out_fd, selectors.EVENT_READ)
+                sel.register(err_fd, selectors.EVENT_READ)
+                while sel.get_map():
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise subprocess.TimeoutExpired(self.argv, timeout)
+                    for key, _ in sel.select(left):
+                        chunk = os.read(key.fd, _CHUNK)
+                        if not chunk:
+                            sel.unregister(key.fd)
+                            continue
+                        buf = kept[key.fd]
+                        cap = bounds.output_bytes if key.fd == out_fd else _STDERR_KEPT
+                        if key.fd == out_fd and cap is not None and len(buf) + len(chunk) > cap:
+                            raise OutputLimitExceeded(
+                                f"{name} wrote more than {cap} bytes; it was killed"
+                            )
+                        buf.extend(chunk if cap is None else chunk[: max(0, cap - len(buf))])
+            self.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired as exc:
+            self.cancel()
+            raise ToolFailed(f"{name} timed out after {timeout:g}s") from exc
+        except BaseException:  # Ctrl-C, or the output cap: nothing of the group may linger
+            self.cancel()
+            raise
+        finally:
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+        stdout, stderr = (self._text(kept[fd]) for fd in (out_fd, err_fd))
+        if (
+            bounds.memory_bytes is not None
+            and self.proc.returncode != 0
+            and _OUT_OF_MEMORY.search(stderr)
+        ):
+            raise MemoryLimitExceeded(
+                f"{name} ran out of memory under its limit of {bounds.memory_bytes} bytes"
+            )
+        return Completed(self.argv, self.proc.returncode, stdout, stderr)
+
+    def _text(self, data: bytearray) -> str:
+        """Bytes read from a pipe as `communicate` would give them in text mode."""
+        stream = self.proc.stdout
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        text = bytes(data).decode(encoding, errors="replace")
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+    def limit_memory(self, memory_bytes: int | None) -> None:
+        """Cap the child's RLIMIT_DATA (Bounds); a child already gone needs no cap."""
+        if memory_bytes is None:
+            return
+        hard = resource.getrlimit(resource.RLIMIT_DATA)[1]
+        cap = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
+        with contextlib.suppress(ProcessLookupError):
+            resource.prlimit(self.proc.pid, resource.RLIMIT_DATA, (cap, cap))
 
     def cancel(self) -> None:
         """Kill the process and its children, and reap it; safe to call twice."""
@@ -87,9 +200,24 @@ def run(
     env: Mapping[str, str] | None = None,
     timeout: float = 120.0,
     input_text: str | None = None,
+    bounds: Bounds | None = None,
 ) -> Completed:
-    """Run a command to completion; a missing binary or a timeout is a ToolError."""
-    return start(argv, cwd=cwd, env=env, stdin=input_text is not None).finish(input_text, timeout)
+    """Run a command to completion; a missing binary or a timeout is a ToolError.
+
+    With `bounds` (and no input) the output and memory caps apply: see `Bounds`.
+    """
+    if bounds is None:
+        started = start(argv, cwd=cwd, env=env, stdin=input_text is not None)
+        return started.finish(input_text, timeout)
+    if input_text is not None:
+        raise ValueError("a bounded run takes no input")
+    started = start(argv, cwd=cwd, env=env, stdin=False)
+    try:
+        started.limit_memory(bounds.memory_bytes)
+    except BaseException:
+        started.cancel()
+        raise
+    return started.finish_bounded(bounds, timeout)
 
 
 @dataclass(slots=True)
