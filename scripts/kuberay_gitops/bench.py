@@ -58,6 +58,7 @@ from kuberay_gitops.cli import find_repo_root
 from kuberay_gitops.discover import discover, select
 from kuberay_gitops.mutation import copy_repository
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings, load
+from kuberay_gitops.tools.mirror import git_env
 from kuberay_gitops.tools.schemas import BUILTIN_TEMPLATE, CRD_TEMPLATE
 
 PIPELINES = (
@@ -663,10 +664,11 @@ def _require_clean(run: Run, what: str) -> Mapping[str, Any]:
 
 
 def _mirror_env(repo: Synthetic) -> dict[str, str]:
-    gitconfig = repo.cache_dir / "mirrors" / "gitconfig"
-    if not gitconfig.is_file():
-        raise BenchError(f"{gitconfig} missing: the tool has not built its mirrors yet")
-    return {"GIT_CONFIG_GLOBAL": str(gitconfig), "GIT_CONFIG_NOSYSTEM": "1"}
+    """The tool's own git config for the mirrors, so the naive loop resolves bases offline."""
+    env = git_env(repo.settings)
+    if not env:
+        raise BenchError("no mirrors configured: the naive loop would fetch remote bases online")
+    return env
 
 
 def _schema_roots(repo: Synthetic) -> tuple[Path, Path]:

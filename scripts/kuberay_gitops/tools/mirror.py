@@ -5,6 +5,14 @@ We build, once per content hash, a local repository holding the shared copy at t
 upstream path, tagged with the upstream ref, and point git at it with
 `url.<mirror>.insteadOf <upstream>` in a private GIT_CONFIG_GLOBAL. The shared
 directory is only read.
+
+Concurrent runs may share one cache directory (CI jobs, a `diff` building both sides).
+Nothing there is ever rewritten in place: a mirror is built in a private staging
+directory and renamed into its content-addressed place (the loser of a race drops its
+identical copy), and the git config is named by the hash of its text, written to a
+unique temporary file and renamed. A run therefore never reads another run's half-written
+file, nor a config that redirects remotes its own settings do not (one shared `gitconfig`
+did: the last run to write it decided where every running build's git went).
 """
 
 from __future__ import annotations
@@ -85,10 +93,21 @@ def git_env(settings: Settings) -> dict[str, str]:
         if not (dest / ".git").is_dir():
             _build(mirror, source, dest)
         lines.append(f'[url "{dest.resolve().as_uri()}"]\n\tinsteadOf = {mirror.url}\n')
-    config = root / "gitconfig"
     text = "".join(lines)
-    if not config.exists() or config.read_text() != text:
-        tmp = config.with_suffix(f".{os.getpid()}")
-        tmp.write_text(text)
-        tmp.replace(config)
+    config = root / f"gitconfig-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+    if not config.is_file() or config.read_text() != text:
+        _write_atomically(config, text)
     return {"GIT_CONFIG_GLOBAL": str(config), "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file unique to this call (pids repeat across containers)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
