@@ -1,10 +1,7 @@
 """Which render targets a change can affect, from the kustomize graph, not path prefixes.
 
-A target's dependencies are every repository file its build can read: each kustomization
-on the way (through `resources`, `components`, `bases`, transformer/generator/validator
-entries) and every file those name (patches, generator sources, replacements, openapi,
-crds, configurations). Remote URLs are pinned and outside the repository, so they never
-count. Where a kustomization cannot be read, its whole directory counts.
+A target's dependencies are every repository file its build can read
+(`kgraph.dependencies`).
 
 Changes come from git: the merge base of the base ref and HEAD against the working tree,
 plus untracked files. Dependencies at the merge base are read from a detached worktree in
@@ -13,7 +10,6 @@ a temporary directory, so the user's checkout is never touched.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import posixpath
@@ -22,274 +18,24 @@ import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from kuberay_gitops.discover import KUSTOMIZATION_FILES, RenderTarget, discover, select
+from kuberay_gitops.discover import RenderTarget, discover, select
 from kuberay_gitops.exitcodes import ToolError, ToolFailed
-from kuberay_gitops.filememo import FileMemo
-from kuberay_gitops.harden import looks_remote
-from kuberay_gitops.manifests import SAFE_LOADER
+from kuberay_gitops.filememo import RunCache
+from kuberay_gitops.kgraph import KUSTOMIZATION_FILES, dependencies
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings
 from kuberay_gitops.tools.runner import one_line, run
 
 # Inputs of every target: the config (targets, checks, mirrors), the tool pins, yamllint's rules.
 GLOBAL_INPUTS = frozenset({CONFIG_FILE, TOOLCHAIN_FILE, ".yamllint"})
 ARGOCD_TARGET = "argocd"
-_REMOTE_PREFIXES = ("git@", "git::", "github.com/", "gitlab.com/", "bitbucket.org/")
 _GIT_TIMEOUT = 120.0
 
 
 class UnknownRef(ToolError):
     """The base ref names no commit of the repository (a usage error on the command line)."""
-
-
-class _Malformed(Exception):
-    """A kustomization kustomize may read differently than this parser: fail closed."""
-
-
-class _StrictLoader(SAFE_LOADER):  # type: ignore[misc,valid-type]
-    """SafeLoader refusing duplicate keys (kustomize's decoder rejects them too).
-
-    libyaml's parser when PyYAML has it: the graph walk parses every kustomization of
-    every target, and the pure-Python parser made that most of a `--changed-since` run.
-    """
-
-
-def _strict_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[object, object]:
-    loader.flatten_mapping(node)
-    out: dict[object, object] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str | int | float | bool) or key in out:
-            raise _Malformed(f"duplicate or complex key {key!r}")
-        out[key] = loader.construct_object(value_node, deep=True)
-    return out
-
-
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _strict_mapping,
-)
-
-
-@functools.lru_cache(maxsize=65536)
-def _real(root: Path, path: str) -> str | None:
-    """`Graph.real`, memoized: every environment's targets resolve the same base paths."""
-    try:
-        resolved = (root / path).resolve()
-    except (OSError, RuntimeError):
-        return None
-    if resolved == root or not resolved.is_relative_to(root):
-        return None
-    rel = resolved.relative_to(root).as_posix()
-    return rel if rel != path else None
-
-
-_PARSED: FileMemo[dict[str, object] | _Malformed] = FileMemo()
-
-
-def _parse_kustomization(kfile: Path) -> dict[str, object] | _Malformed:
-    try:
-        data = yaml.load(kfile.read_text(encoding="utf-8"), Loader=_StrictLoader)
-        if not isinstance(data, dict):
-            raise _Malformed("not a mapping")
-        return _folded(data)
-    except _Malformed as exc:
-        return exc
-
-
-def _load_kustomization(kfile: Path) -> dict[str, object]:
-    """A kustomization's folded fields, parsed once per run per file version."""
-    hit = _PARSED.get(kfile, _parse_kustomization)
-    if isinstance(hit, _Malformed):
-        raise hit
-    return hit
-
-
-def _folded(data: Mapping[object, object]) -> dict[str, object]:
-    """Field names folded as kustomize's JSON decoder matches them (case-insensitively)."""
-    out: dict[str, object] = {}
-    for key, value in data.items():
-        if not isinstance(key, str) or not key.isascii() or key.upper() in out:
-            raise _Malformed(f"field name {key!r}")
-        out[key.upper()] = value
-    return out
-
-
-def _is_remote(entry: str) -> bool:
-    return looks_remote(entry) or "://" in entry or entry.startswith(_REMOTE_PREFIXES)
-
-
-def _is_inline(entry: str) -> bool:
-    """An inline YAML/JSON document (patchesStrategicMerge, transformers), not a path."""
-    text = entry.strip()
-    return "\n" in text or ": " in text or text.endswith(":") or text.startswith(("{", "["))
-
-
-def _items(data: Mapping[str, object], key: str) -> list[object]:
-    value = data.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise _Malformed(key)
-    return value
-
-
-def _string(value: object, key: str) -> str:
-    if not isinstance(value, str):
-        raise _Malformed(key)
-    return value
-
-
-def _mapping(value: object, key: str) -> dict[str, object]:
-    if not isinstance(value, dict):
-        raise _Malformed(key)
-    return _folded(value)
-
-
-@dataclass(slots=True)
-class _Walk:
-    """One dependency walk: the files found and the directories already visited."""
-
-    root: Path
-    files: set[str] = field(default_factory=set)
-    seen: set[str] = field(default_factory=set)
-
-    def local(self, directory: str, entry: str) -> str | None:
-        """Repo-relative POSIX path of an entry of a kustomization in `directory`."""
-        if not entry or _is_remote(entry):
-            return None
-        if os.path.isabs(entry):
-            try:
-                entry = Path(entry).relative_to(self.root).as_posix()
-            except ValueError:
-                return None
-            directory = "."
-        path = posixpath.normpath(posixpath.join(directory, entry))
-        if path == ".." or path.startswith("../"):
-            return None  # outside the repository (e.g. the shared directory)
-        return path
-
-    def real(self, path: str) -> str | None:
-        """Where a path leads through symlinks, when that is elsewhere in the repository."""
-        return _real(self.root, path)
-
-    def add_path(self, path: str) -> None:
-        if path == ".":
-            return
-        self.files.add(path)
-        real = self.real(path)
-        if real is not None:
-            self.files.add(real)
-
-    def add_file(self, directory: str, entry: str) -> None:
-        path = self.local(directory, entry)
-        if path is not None:
-            self.add_path(path)
-
-    def add_tree(self, path: str) -> None:
-        """A whole directory: its files, and `path/` for any file added to it later."""
-        self.files.add("/" if path == "." else f"{path}/")
-        for dirpath, dirnames, filenames in os.walk(self.root / path):
-            dirnames[:] = [d for d in dirnames if d != ".git"]
-            rel = Path(dirpath).relative_to(self.root).as_posix()
-            for name in filenames:
-                self.files.add(name if rel == "." else f"{rel}/{name}")
-
-    def add_resource(self, directory: str, entry: str) -> None:
-        """A `resources`-like entry: a file, or a directory holding a kustomization."""
-        if _is_inline(entry):
-            return
-        path = self.local(directory, entry)
-        if path is None:
-            return
-        full = self.root / path
-        if full.is_dir():
-            if full.is_symlink():
-                self.files.add(path)
-            self.visit(self.real(path) or path)
-        elif full.is_file():
-            self.add_path(path)
-        else:  # missing: whichever of file or directory appears here changes the build
-            self.files.add(path)
-            self.files.add(f"{path}/")
-
-    def visit(self, directory: str) -> None:
-        """A directory kustomize builds: its kustomization and everything it names."""
-        if directory in self.seen:
-            return
-        self.seen.add(directory)
-        for name in KUSTOMIZATION_FILES:  # adding a second one breaks the build, too
-            self.add_file(directory, name)
-        candidates = [self.root / directory / n for n in KUSTOMIZATION_FILES]
-        kfile = next((c for c in candidates if c.is_file()), None)
-        if kfile is None:
-            self.add_tree(directory)
-            return
-        try:
-            self._fields(directory, _load_kustomization(kfile))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, _Malformed):
-            self.add_tree(directory)
-
-    def _fields(self, d: str, data: Mapping[str, object]) -> None:
-        for key in ("RESOURCES", "COMPONENTS", "BASES", "TRANSFORMERS", "GENERATORS", "VALIDATORS"):
-            for item in _items(data, key):
-                self.add_resource(d, _string(item, key))
-        for key in ("CRDS", "CONFIGURATIONS", "PATCHESSTRATEGICMERGE"):
-            for item in _items(data, key):
-                entry = _string(item, key)
-                if not _is_inline(entry):
-                    self.add_file(d, entry)
-        for key in ("PATCHES", "PATCHESJSON6902", "REPLACEMENTS"):
-            for item in _items(data, key):
-                if isinstance(item, str):  # kustomize reads a bare string as a path
-                    if not _is_inline(item):
-                        self.add_file(d, item)
-                    continue
-                path = _mapping(item, key).get("PATH")
-                if path is not None:
-                    self.add_file(d, _string(path, f"{key}[].path"))
-        for key in ("CONFIGMAPGENERATOR", "SECRETGENERATOR"):
-            for item in _items(data, key):
-                gen = _mapping(item, key)
-                for source in _items(gen, "FILES"):
-                    spec = _string(source, f"{key}[].files")
-                    self.add_file(d, spec.split("=", 1)[1] if "=" in spec else spec)
-                for env in _items(gen, "ENVS"):
-                    self.add_file(d, _string(env, f"{key}[].envs"))
-                if gen.get("ENV") is not None:
-                    self.add_file(d, _string(gen["ENV"], f"{key}[].env"))
-        if data.get("OPENAPI") is not None:
-            path = _mapping(data["OPENAPI"], "openapi").get("PATH")
-            if path is not None:
-                self.add_file(d, _string(path, "openapi.path"))
-        # Hardened rendering refuses Helm, but a values file still decides the output.
-        for item in _items(data, "HELMCHARTS"):
-            chart = _mapping(item, "helmCharts")
-            if chart.get("VALUESFILE") is not None:
-                self.add_file(d, _string(chart["VALUESFILE"], "helmCharts[].valuesFile"))
-            for extra in _items(chart, "ADDITIONALVALUESFILES"):
-                self.add_file(d, _string(extra, "helmCharts[].additionalValuesFiles"))
-        if data.get("HELMGLOBALS") is not None:
-            home = _mapping(data["HELMGLOBALS"], "helmGlobals").get("CHARTHOME")
-            if home is not None:
-                path = self.local(d, _string(home, "helmGlobals.chartHome"))
-                if path is not None:
-                    self.add_tree(path)
-
-
-def dependencies(repo_root: Path, target: RenderTarget) -> frozenset[str]:
-    """Every repository file the target's build can read (repo-relative POSIX paths).
-
-    An entry ending in `/` stands for every file under that directory, including files
-    that do not exist yet (a kustomization that cannot be read, a missing directory).
-    """
-    walk = _Walk(repo_root.resolve())
-    walk.visit(posixpath.normpath(target.path))
-    return frozenset(walk.files)
 
 
 def _depends_on(deps: frozenset[str], changed: str) -> bool:
@@ -302,6 +48,7 @@ def affected(
     repo_root: Path,
     targets: Sequence[RenderTarget],
     changed_files: Sequence[str],
+    cache: RunCache,
     base_deps: Mapping[str, frozenset[str]] | None = None,
     added: bool = False,
 ) -> list[RenderTarget]:
@@ -324,7 +71,7 @@ def affected(
         if target.path == ARGOCD_TARGET and (argocd_changed or target_set_changed):
             out.append(target)
             continue
-        deps = dependencies(repo_root, target) | base.get(target.path, frozenset())
+        deps = dependencies(repo_root, target.path, cache) | base.get(target.path, frozenset())
         if any(_depends_on(deps, c) for c in changed):
             out.append(target)
     return out
@@ -451,20 +198,21 @@ def change_set(
     commit: str,
     changed: Sequence[str],
     base_root: Path | None,
+    cache: RunCache,
     paths: Sequence[str] = (),
     added: bool = False,
 ) -> ChangeSet:
     """Affected targets among those at or under `paths`, given the base tree if checked out."""
     root = settings.repo_root
-    current = discover(root, settings.targets)
+    current = discover(root, settings.targets, cache)
     candidates = select(current, root, paths)
     base_deps: dict[str, frozenset[str]] | None = None
     removed: list[RenderTarget] = []
     if base_root is not None:
-        at_base = discover(base_root, settings.targets)
-        base_deps = {t.path: dependencies(base_root, t) for t in at_base}
+        at_base = discover(base_root, settings.targets, cache)
+        base_deps = {t.path: dependencies(base_root, t.path, cache) for t in at_base}
         removed = [t for t in at_base if t not in set(current)]
-    hit = set(affected(root, current, changed, base_deps, added))
+    hit = set(affected(root, current, changed, cache, base_deps, added))
     return ChangeSet(
         base=base_ref,
         merge_base=commit,
@@ -505,16 +253,18 @@ def targets_added(repo_root: Path, commit: str, changed: Sequence[str]) -> bool:
     return False
 
 
-def since(settings: Settings, base_ref: str, paths: Sequence[str] = ()) -> ChangeSet:
+def since(
+    settings: Settings, base_ref: str, cache: RunCache, paths: Sequence[str] = ()
+) -> ChangeSet:
     """The change set of the working tree against the merge base with `base_ref`."""
     root = settings.repo_root
     commit = merge_base(root, base_ref)
     changed = changed_since_commit(root, commit)
     if not needs_base_tree(root, changed):
         added = targets_added(root, commit, changed)
-        return change_set(settings, base_ref, commit, changed, None, paths, added)
+        return change_set(settings, base_ref, commit, changed, None, cache, paths, added)
     with base_tree(root, commit, settings.scratch_path) as base_root:
-        return change_set(settings, base_ref, commit, changed, base_root, paths)
+        return change_set(settings, base_ref, commit, changed, base_root, cache, paths)
 
 
 def render(change: ChangeSet, fmt: str) -> str:

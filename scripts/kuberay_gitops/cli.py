@@ -32,6 +32,7 @@ from kuberay_gitops import checks as registry
 from kuberay_gitops import diff as diff_mod
 from kuberay_gitops.discover import RenderTarget, discover, select
 from kuberay_gitops.exitcodes import ExitCode, ToolError
+from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import Report, Severity
 from kuberay_gitops.pipeline import (
     Stages,
@@ -246,9 +247,10 @@ def validate_cmd(
     )
     # checkov's import takes longer than finding the affected targets: start it first.
     driver = start_checkov(settings, stages)
+    cache = RunCache()  # what this run reads of the repository, for --changed-since and validate
     try:
         if changed_since is not None:
-            change = _since(settings, changed_since, "--changed-since", paths)
+            change = _since(settings, changed_since, "--changed-since", cache, paths)
             if not change.targets and not change.changed:
                 _nothing_affected(changed_since, _resolve_format(fmt), extra)
                 return
@@ -267,6 +269,7 @@ def validate_cmd(
                 progress=_progress_sink(quiet),
                 files=files,
                 checkov_driver=driver,
+                cache=cache,
             )
     finally:
         if driver is not None:
@@ -288,10 +291,10 @@ def validate_cmd(
 
 
 def _since(
-    settings: Settings, base: str, option: str, paths: Sequence[str] = ()
+    settings: Settings, base: str, option: str, cache: RunCache, paths: Sequence[str] = ()
 ) -> affected_mod.ChangeSet:
     try:
-        return affected_mod.since(settings, base, paths)
+        return affected_mod.since(settings, base, cache, paths)
     except affected_mod.UnknownRef as exc:
         raise click.BadParameter(str(exc), param_hint=option) from exc
 
@@ -315,7 +318,7 @@ def _nothing_affected(base: str, fmt: str, extra: Sequence[tuple[str, Path]]) ->
 @click.pass_obj
 def affected_cmd(state: _State, base: str, fmt: str) -> None:
     """List the targets a change since the merge base with REF can affect (kustomize graph)."""
-    change = _since(state.settings(), base, "--base")
+    change = _since(state.settings(), base, "--base", RunCache())
     if fmt == "text" and not change.targets:
         click.echo(f"no render target affected since {base}", err=True)
     click.echo(affected_mod.render(change, fmt), nl=False)

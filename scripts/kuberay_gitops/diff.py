@@ -37,6 +37,7 @@ from kuberay_gitops.affected import (
     merge_base,
 )
 from kuberay_gitops.discover import RenderTarget
+from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import FieldPath, format_field
 from kuberay_gitops.manifests import K8sObject, load_stream
 from kuberay_gitops.render import Rendered, Renderer, render_all
@@ -249,9 +250,9 @@ def _target_diff(target: str, base: Rendered | None, head: Rendered | None) -> T
     )
 
 
-def _refusal(settings: Settings, root: Path, target: RenderTarget) -> str | None:
+def _refusal(settings: Settings, root: Path, target: RenderTarget, cache: RunCache) -> str | None:
     """Why hardened rendering refuses to build a target (as `validate` does), if it does."""
-    found = harden.blocking(harden.scan(root, [target.path], settings.allowed_remotes))
+    found = harden.blocking(harden.scan(root, [target.path], settings.allowed_remotes, cache))
     if not found:
         return None
     first = found[0]
@@ -260,13 +261,13 @@ def _refusal(settings: Settings, root: Path, target: RenderTarget) -> str | None
 
 
 def _render_side(
-    settings: Settings, renderer: Renderer, targets: Sequence[RenderTarget]
+    settings: Settings, renderer: Renderer, targets: Sequence[RenderTarget], cache: RunCache
 ) -> dict[RenderTarget, Rendered]:
     """Render what hardened rendering allows; a refused target is a failed one."""
     out: dict[RenderTarget, Rendered] = {}
     allowed: list[RenderTarget] = []
     for t in targets:
-        refusal = _refusal(settings, renderer.repo_root, t)
+        refusal = _refusal(settings, renderer.repo_root, t, cache)
         if refusal is None:
             allowed.append(t)
         else:
@@ -352,12 +353,17 @@ def diff(
     if not changed:
         return DiffReport(base_ref, commit, ())
     with base_tree(root, commit, settings.scratch_path) as base_root:
-        change: ChangeSet = change_set(settings, base_ref, commit, changed, base_root)
+        cache = RunCache()  # one run: both trees, every target
+        change: ChangeSet = change_set(settings, base_ref, commit, changed, base_root, cache)
         at_base = change.base_targets or frozenset()
         wanted = sorted({*change.targets, *change.removed})
         base_renderer = dataclasses.replace(renderer, repo_root=base_root)
-        heads = _render_side(settings, renderer, [t for t in wanted if t not in change.removed])
-        bases = _render_side(settings, base_renderer, [t for t in wanted if t.path in at_base])
+        heads = _render_side(
+            settings, renderer, [t for t in wanted if t not in change.removed], cache
+        )
+        bases = _render_side(
+            settings, base_renderer, [t for t in wanted if t.path in at_base], cache
+        )
         extra: tuple[TargetDiff, ...] = ()
         if generate is not None:
             extra = generated_diffs(

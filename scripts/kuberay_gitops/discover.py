@@ -1,7 +1,8 @@
 """Discover render targets: every directory Argo CD renders, from the configured globs.
 
 Pure: reads the tree, starts no process. A target is a directory with a kustomization
-file whose kind is not `Component` (components are only ever included by targets).
+file whose kind, read as kustomize reads it (`kgraph.kind`), is not `Component`
+(components are only ever included by targets).
 """
 
 from __future__ import annotations
@@ -10,24 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from kuberay_gitops import kgraph
 from kuberay_gitops.exitcodes import NothingToCheck
-from kuberay_gitops.manifests import SAFE_LOADER
-
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-# Set-up output, caches and VCS data at the repository root: never repository content to
-# scan or render. Only at the root: a `build/` deeper down is content kustomize may read.
-SKIP_DIRS = frozenset(
-    {".git", ".venv", ".tools", ".cache", ".shared", "node_modules", "bench-results", "build"}
-)
-
-
-def skipped_dir(rel_parts: tuple[str, ...]) -> bool:
-    """Whether a directory (its repo-relative parts) holds no repository content."""
-    return bool(rel_parts) and (
-        (len(rel_parts) == 1 and rel_parts[0] in SKIP_DIRS) or rel_parts[-1] == ".git"
-    )
+from kuberay_gitops.filememo import RunCache
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -37,33 +23,24 @@ class RenderTarget:
     path: str
 
 
-def kustomization_file(directory: Path) -> Path | None:
-    """The kustomization file of a directory, if it has one."""
-    for name in KUSTOMIZATION_FILES:
-        candidate = directory / name
-        if candidate.is_file():
-            return candidate
-    return None
+def discover(
+    repo_root: Path, patterns: Sequence[str], cache: RunCache | None = None
+) -> list[RenderTarget]:
+    """All render targets matching the patterns, sorted and deduplicated.
 
-
-def _is_component(kfile: Path) -> bool:
-    try:
-        data = yaml.load(kfile.read_text(), Loader=SAFE_LOADER)
-    except (OSError, yaml.YAMLError):
-        return False  # a broken kustomization is still a target: rendering reports it
-    return isinstance(data, dict) and data.get("kind") == "Component"
-
-
-def discover(repo_root: Path, patterns: Sequence[str]) -> list[RenderTarget]:
-    """All render targets matching the patterns, sorted and deduplicated."""
+    A kustomization that cannot be read strictly is still a target: hardened rendering
+    and the render report it. `cache` is the run's, when the caller goes on to walk the
+    targets' graphs (their kustomizations are then parsed once).
+    """
+    run_cache = cache or RunCache()
     found: set[RenderTarget] = set()
     root = repo_root.resolve()
     for pattern in patterns:
         for directory in sorted(root.glob(pattern)):
             if not directory.is_dir() or any(p.startswith(".") for p in directory.parts[-1:]):
                 continue
-            kfile = kustomization_file(directory)
-            if kfile is None or _is_component(kfile):
+            kfile = kgraph.kustomization_file(directory)
+            if kfile is None or kgraph.kind(kfile, run_cache) == "Component":
                 continue
             found.add(RenderTarget(directory.relative_to(root).as_posix()))
     return sorted(found)

@@ -1,9 +1,15 @@
-"""Parse results memoized per file version for one process.
+"""What one run learns about the repository's files, kept for that run only.
 
 Why: every environment's targets reach the same bases and components, so the graph walk
-(`affected`) and the hardened-rendering scan (`harden`) would otherwise parse each shared
-kustomization once per target. A file is keyed by path, modification time and size, so
-an edit made while the process runs (`new-env`, tests) is parsed again.
+(`kgraph.dependencies`), the hardened-rendering scan (`harden`) and the input limits of
+referenced files (`inputs.refused`) would otherwise parse each shared file once per
+target. A file is keyed by path, modification time and size, so an edit made while the
+run goes on is parsed again.
+
+Why per run and never per process: a process may run twice (`new-env` validates what it
+has just written; tests build tree after tree), and a symlink resolution is keyed by
+path alone. The entry point of a run creates one `RunCache` and passes it down; nothing
+is kept at module level (tests/unit/test_architecture.py scans for it).
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from kuberay_gitops.findings import Finding
 
 T = TypeVar("T")
 
@@ -34,3 +42,45 @@ class FileMemo(Generic[T]):
         with self._lock:
             self._results[key] = result
         return result
+
+
+class RunCache:
+    """The memos of one run, shared by every target and thread of it.
+
+    - `kustomizations`: the strict parse of a kustomization (`kgraph.load`);
+    - `documents`: its round-trip parse with positions (`kgraph.documents`, for harden);
+    - `refused`: the input-limit findings of a referenced file (`inputs.refused`);
+    - `real`: where a repository path leads through symlinks (`kgraph`'s walk).
+    """
+
+    def __init__(self) -> None:
+        self.kustomizations: FileMemo[dict[str, object] | Exception] = FileMemo()
+        self.documents: FileMemo[list[Any] | tuple[int, str]] = FileMemo()
+        self.refused: FileMemo[list[Finding]] = FileMemo()
+        self._real: dict[tuple[Path, str], str | None] = {}
+        self._lock = threading.Lock()
+
+    def real(self, root: Path, path: str) -> str | None:
+        """Where a repo-relative path leads through symlinks, if elsewhere in the repository.
+
+        Resolved once per run: every environment's targets resolve the same base paths.
+        """
+        key = (root, path)
+        with self._lock:
+            if key in self._real:
+                return self._real[key]
+        result = _real(root, path)
+        with self._lock:
+            self._real[key] = result
+        return result
+
+
+def _real(root: Path, path: str) -> str | None:
+    try:
+        resolved = (root / path).resolve()
+    except (OSError, RuntimeError):
+        return None
+    if resolved == root or not resolved.is_relative_to(root):
+        return None
+    rel = resolved.relative_to(root).as_posix()
+    return rel if rel != path else None

@@ -25,7 +25,8 @@ Parser parity with kustomize v5.8.1 (api v0.21.1, read from its source):
   case-insensitively with Unicode folding (`Transformers:` works, and so does
   `transformers` spelled with a long s, U+017F), and a `!!binary` key or a
   custom-tagged key counts as the plain key;
-- remote detection and the repo/subpath split mirror `git.NewRepoSpecFromURL`;
+- remote detection and the repo/subpath split mirror `git.NewRepoSpecFromURL`
+  (`kgraph.looks_remote`, `kgraph.parse_remote`);
 - any file field may be an http(s) URL, which the file loader fetches: `loader.IsRemoteFile`
   is true for every http(s) value, and `accumulateResources` tries `FileLoader.Load` (one
   plain HTTP GET of the URL as written, query included) before it clones anything. `ref=`
@@ -48,24 +49,38 @@ PASS / FAIL examples: see tests/unit/test_harden.py
 from __future__ import annotations
 
 import os
-import posixpath
 import re
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.error import MarkedYAMLError
 
 from kuberay_gitops import inputs
-from kuberay_gitops.discover import KUSTOMIZATION_FILES, kustomization_file, skipped_dir
 from kuberay_gitops.exitcodes import ConfigError
-from kuberay_gitops.filememo import FileMemo
+from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import FieldPath, Finding, Location, Severity, sorted_findings
+from kuberay_gitops.kgraph import (
+    BASE_FIELDS,
+    ENTRY_PATH_FIELDS,
+    FILE_LIST_FIELDS,
+    GENERATOR_FIELDS,
+    GENERATOR_SOURCES,
+    HELM_FIELDS,
+    KUSTOMIZATION_FILES,
+    OPENAPI_FIELD,
+    PATH_KEY,
+    PLUGIN_FIELDS,
+    Remote,
+    documents,
+    kustomization_file,
+    looks_remote,
+    parse_remote,
+)
+from kuberay_gitops.kgraph import SCHEME as _SCHEME
+from kuberay_gitops.repotree import skipped_dir
 
 PLUGINS = "harden-plugins"
 PATH_ESCAPE = "harden-path-escape"
@@ -92,159 +107,17 @@ HINTS = {
 }
 
 
-# Field names folded to ASCII upper case, as encoding/json matches them.
-_PLUGIN_FIELDS = frozenset({"GENERATORS", "TRANSFORMERS", "VALIDATORS"})
-_HELM_FIELDS = frozenset({"HELMCHARTS", "HELMGLOBALS", "HELMCHARTINFLATIONGENERATOR"})
-_BASE_FIELDS = frozenset({"RESOURCES", "BASES", "COMPONENTS"})
-_FILE_LIST_FIELDS = frozenset({"CRDS", "CONFIGURATIONS", "PATCHESSTRATEGICMERGE"})
-_ENTRY_PATH_FIELDS = frozenset({"PATCHES", "PATCHESJSON6902", "REPLACEMENTS"})
-_GENERATOR_FIELDS = frozenset({"CONFIGMAPGENERATOR", "SECRETGENERATOR"})
-
-# git.NewRepoSpecFromURL: optional `git::`, then a scheme, `user@host:`, or github.com.
-_SCHEME = re.compile(r"(?i)(https?|ssh|file):")
-_USER = re.compile(r"[A-Za-z][A-Za-z0-9-]*@")
-_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]+)?")
-_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+")
+# A pin: a tag like v1.2.3 (optionally under a path prefix) or a commit.
 _TAG = re.compile(
     r"(?:[A-Za-z0-9][A-Za-z0-9._-]*/)*v?[0-9]+\.[0-9]+\.[0-9]+"
     r"(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?"
 )
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 # File URLs (module docstring): what makes an http(s) value a file, and the route words
 # before the revision segment of a raw path.
 _FILE_SUFFIXES = (".yaml", ".yml", ".json")
 _RAW_HOSTS = frozenset({"raw.githubusercontent.com", "gist.githubusercontent.com"})
 _RAW_ROUTES = (("-", "raw"), ("-", "blob"), ("raw",), ("blob",), ("releases", "download"))
-
-
-@dataclass(frozen=True, slots=True)
-class Remote:
-    """A remote reference split as kustomize splits it.
-
-    `transport` is `secure` (https, ssh), `http` or `file`; `repo` holds the segments
-    kustomize clones, `subpath` those of the kustomization root inside the clone.
-    """
-
-    transport: str
-    host: str
-    repo: tuple[str, ...]
-    subpath: tuple[str, ...]
-    ref: str
-
-    @property
-    def display(self) -> str:
-        """`host/org/repo`, without scheme, user or query."""
-        return "/".join((self.host, *self.repo))
-
-    def within(self, allowed: Remote) -> bool:
-        """Whether this remote is at or below an allowed one (whole segments only)."""
-        if (self.transport, self.host) != (allowed.transport, allowed.host):
-            return False
-        if allowed.subpath:
-            return (
-                self.repo == allowed.repo
-                and self.subpath[: len(allowed.subpath)] == allowed.subpath
-            )
-        return self.repo[: len(allowed.repo)] == allowed.repo
-
-
-def looks_remote(value: str) -> bool:
-    """Whether kustomize would fetch this reference instead of reading a local path."""
-    s = value[5:] if value[:5].lower() == "git::" else value
-    if _SCHEME.match(s) or s.lower().startswith(("github.com/", "github.com:")):
-        return True
-    user = _USER.match(s)
-    return user is not None and any(c in s[user.end() :] for c in "/:")
-
-
-def _query_ref(query: str) -> str:
-    """The ref kustomize uses: `ref`, else `version`; "" when Go's ParseQuery fails."""
-    first: dict[str, str] = {}
-    for part in query.split("&"):
-        if not part:
-            continue
-        if ";" in part or _BAD_ESCAPE.search(part):
-            return ""  # url.ParseQuery errors and kustomize falls back to no ref at all
-        key, _, value = part.partition("=")
-        first.setdefault(unquote_plus(key), unquote_plus(value))
-    return first.get("ref") or first.get("version", "")
-
-
-def _segments(path: str) -> tuple[str, ...] | None:
-    parts = tuple(p for p in path.split("/") if p)
-    if any(p in (".", "..") or not _SEGMENT.fullmatch(p) for p in parts):
-        return None
-    return parts
-
-
-def parse_remote(value: str, *, allow_short: bool = False) -> Remote | None:
-    """Split a remote reference into transport, host, repo, subpath and ref.
-
-    None when it is not a git-like URL, or has a part we refuse to interpret (`..`,
-    percent-escapes, an odd host): such a remote is never allowed.
-    """
-    s, _, query = value.partition("?")
-    ref = _query_ref(query)
-    if s[:5].lower() == "git::":
-        s = s[5:]
-    scheme = _SCHEME.match(s)
-    if scheme:
-        name = scheme.group(1).lower()
-        rest = s[scheme.end() :]
-        if not rest.startswith("//"):
-            return None
-        rest = rest[2:]
-        if name == "file":
-            transport, authority, path = "file", "", rest
-        else:
-            transport = "http" if name == "http" else "secure"
-            authority, _, path = rest.partition("/")
-    else:
-        user = _USER.match(s)
-        rest = s[user.end() :] if user else s
-        if user is None and not rest.lower().startswith(("github.com/", "github.com:")):
-            return None
-        slash, colon = rest.find("/"), rest.find(":")
-        cut = colon if colon > 0 and (slash < 0 or colon < slash) else slash
-        if cut < 0:
-            return None
-        transport, authority, path = "secure", rest[:cut], rest[cut + 1 :]
-    host = authority.rpartition("@")[2].lower()  # git and curl connect after the last "@"
-    if transport != "file" and not _HOST.fullmatch(host):
-        return None
-    split = _split_repo(path, whole=transport == "file" or allow_short)
-    if split is None:
-        return None
-    repo_path, sub_path = split
-    repo = _segments(repo_path)
-    sub = posixpath.normpath(sub_path) if sub_path.strip("/") else ""
-    subpath = _segments(sub) if not sub.startswith("..") else None
-    if not repo or subpath is None:
-        return None
-    if repo[-1].endswith(".git"):
-        repo = (*repo[:-1], repo[-1][: -len(".git")])
-    return Remote(transport, host, repo, subpath, ref)
-
-
-def _split_repo(path: str, *, whole: bool) -> tuple[str, str] | None:
-    """Mirror kustomize's parsePathParts: `_git/`, then `//`, then `.git`, then org/repo."""
-    if "_git/" in path:
-        head, _, tail = path.partition("_git/")
-        first, _, sub = tail.partition("/")
-        return f"{head}_git/{first}", sub
-    if "//" in path:
-        repo, _, sub = path.partition("//")
-        return repo, sub
-    if ".git" in path:
-        i = path.index(".git") + len(".git")
-        return path[:i], path[i:]
-    parts = path.split("/")
-    if whole:
-        return path, ""
-    if len(parts) < 2:
-        return None
-    return "/".join(parts[:2]), "/".join(parts[2:])
 
 
 def parse_allowed(allowed_remotes: Sequence[str]) -> list[Remote]:
@@ -325,6 +198,7 @@ class _Scan:
     """Per-run state of one scan: the walk queue and what it has found."""
 
     root: Path
+    cache: RunCache
     allowed: list[Remote]
     allowed_text: str
     findings: list[Finding]
@@ -409,14 +283,14 @@ class _Scan:
             if base:
                 self.base_directory(real)
         elif os.path.lexists(real):
-            self.findings.extend(inputs.refused(real, self.rel(lexical)))
+            self.findings.extend(inputs.refused(real, self.rel(lexical), self.cache))
 
     def base_directory(self, directory: Path) -> None:
         """Walk into a base; a kustomization file that is a FIFO would hang kustomize."""
         for name in KUSTOMIZATION_FILES:
             candidate = directory / name
             if os.path.lexists(candidate) and not candidate.is_file():
-                self.findings.extend(inputs.refused(candidate, self.rel(candidate)))
+                self.findings.extend(inputs.refused(candidate, self.rel(candidate), self.cache))
         if kustomization_file(directory) is not None:
             self.enqueue(directory)
 
@@ -478,7 +352,7 @@ class _Scan:
         if not self.inside(real):
             return  # never read; the symlink scan of kdir reports it
         kfile = self.rel(kpath)
-        refused = inputs.refused(real, kfile)
+        refused = inputs.refused(real, kfile, self.cache)
         if refused:
             self.findings.extend(refused)
             return
@@ -488,7 +362,7 @@ class _Scan:
                 self.fields(kdir, kfile, doc)
 
     def load(self, path: Path, kfile: str) -> list[Any]:
-        loaded = _load(path)
+        loaded = documents(path, self.cache)
         if isinstance(loaded, tuple):
             line, message = loaded
             self.add(kfile, (line, None), AMBIGUOUS, message)
@@ -512,21 +386,21 @@ class _Scan:
                 )
                 continue
             folded = _fold(name)
-            if folded in _PLUGIN_FIELDS or folded in _HELM_FIELDS:
+            if folded in PLUGIN_FIELDS or folded in HELM_FIELDS:
                 self.plugins(kfile, doc, key, name, value)
-            elif folded in _BASE_FIELDS:
+            elif folded in BASE_FIELDS:
                 for i, raw, item_pos in _items(value):
                     self.reference(kdir, kfile, raw, item_pos, (name, i), base=True)
-            elif folded in _FILE_LIST_FIELDS:
+            elif folded in FILE_LIST_FIELDS:
                 for i, raw, item_pos in _items(value):
                     if "\n" not in raw and not raw.lstrip().startswith(("{", "[")):
                         self.reference(kdir, kfile, raw, item_pos, (name, i), base=False)
-            elif folded in _ENTRY_PATH_FIELDS:
-                self.entries(kdir, kfile, name, value, ("PATH",))
-            elif folded in _GENERATOR_FIELDS:
-                self.entries(kdir, kfile, name, value, ("FILES", "ENVS", "ENV"))
-            elif folded == "OPENAPI" and isinstance(value, CommentedMap):
-                for sub, raw, sub_pos in _map_paths(value, ("PATH",)):
+            elif folded in ENTRY_PATH_FIELDS:
+                self.entries(kdir, kfile, name, value, (PATH_KEY,))
+            elif folded in GENERATOR_FIELDS:
+                self.entries(kdir, kfile, name, value, GENERATOR_SOURCES)
+            elif folded == OPENAPI_FIELD and isinstance(value, CommentedMap):
+                for sub, raw, sub_pos in _map_paths(value, (PATH_KEY,)):
                     self.reference(kdir, kfile, raw, sub_pos, (name, *sub), base=False)
 
     def plugins(self, kfile: str, doc: CommentedMap, key: Any, name: str, value: Any) -> None:
@@ -603,35 +477,6 @@ class _Scan:
                     )
 
 
-_LOADED: FileMemo[list[Any] | tuple[int, str]] = FileMemo()
-
-
-def _load(path: Path) -> list[Any] | tuple[int, str]:
-    """A kustomization's documents, or (line, message) when it is not plain YAML.
-
-    Parsed once per file version per run (the round-trip parser is slow). Callers only
-    read the documents.
-    """
-    try:
-        return _LOADED.get(path, lambda p: _parse(p.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError) as exc:
-        return 1, f"kustomization cannot be read: {exc}"
-
-
-def _parse(text: str) -> list[Any] | tuple[int, str]:
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    try:
-        return [d for d in yaml.load_all(text) if d is not None]
-    except Exception as exc:  # any parser failure, warnings included: fail closed
-        mark = getattr(exc, "problem_mark", None) if isinstance(exc, MarkedYAMLError) else None
-        line = int(mark.line) + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        # ruamel quotes the duplicated values; they may be secretGenerator literals
-        problem = " ".join(str(problem).split()).split(" with value ", 1)[0]
-        return line, f"kustomization is not plain YAML ({problem})"
-
-
 def _items(value: Any) -> Iterator[tuple[int, str, tuple[int, int | None]]]:
     """String entries of a list field with their positions."""
     if not isinstance(value, CommentedSeq):
@@ -668,7 +513,9 @@ def blocking(findings: Sequence[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity is Severity.ERROR]
 
 
-def scan(repo_root: Path, targets: Sequence[str], allowed_remotes: Sequence[str]) -> list[Finding]:
+def scan(
+    repo_root: Path, targets: Sequence[str], allowed_remotes: Sequence[str], cache: RunCache
+) -> list[Finding]:
     """Hardening findings for every kustomization reachable from the targets.
 
     `targets` are repo-relative directories (RenderTarget.path); `allowed_remotes` are
@@ -679,6 +526,7 @@ def scan(repo_root: Path, targets: Sequence[str], allowed_remotes: Sequence[str]
     allowed = parse_allowed(allowed_remotes)
     state = _Scan(
         root=root,
+        cache=cache,
         allowed=allowed,
         allowed_text=", ".join(allowed_remotes),
         findings=[],

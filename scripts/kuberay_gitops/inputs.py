@@ -35,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-from kuberay_gitops.filememo import FileMemo
+from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import Finding, Location, Severity
 from kuberay_gitops.manifests import SAFE_LOADER
 
@@ -316,17 +316,14 @@ def inspect_all(root: Path, paths: Iterable[Path]) -> tuple[list[Finding], list[
     return findings, [(c.rel, c.text) for c in checked if c.text is not None]
 
 
-_REFUSED: FileMemo[list[Finding]] = FileMemo()
-
-
-def refused(path: Path, rel: str) -> list[Finding]:
+def refused(path: Path, rel: str, cache: RunCache) -> list[Finding]:
     """The findings that keep kustomize from reading a referenced file (resource limits).
 
     Every target that reaches a shared base asks about the same files: the answer is
-    worked out once per file version, then located at `rel`.
+    worked out once per file version per run, then located at `rel`.
     """
     try:
-        found = _REFUSED.get(path, lambda p: _refused(p, ""))
+        found = cache.refused.get(path, lambda p: _refused(p, ""))
     except OSError:  # a symlink loop or a vanished file: `unsafe` reports it, unmemoized
         found = _refused(path, "")
     return [replace(f, location=replace(f.location, file=rel)) for f in found]

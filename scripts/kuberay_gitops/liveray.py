@@ -105,6 +105,7 @@ from kuberay_gitops.checks._netpol import (
 )
 from kuberay_gitops.discover import discover
 from kuberay_gitops.exitcodes import ToolFailed
+from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import (
     FieldPath,
     Report,
@@ -1483,9 +1484,10 @@ def audit(settings: Settings, progress: Progress, use_cluster: bool = True) -> A
     """Render, run the cluster stage, start real Ray per distinct plan, compare, locate."""
     tools = toolchain.locate(settings)
     renderer = pipeline.make_renderer(settings, tools.kustomize)
-    all_targets = discover(settings.repo_root, settings.targets)
+    cache = RunCache()
+    all_targets = discover(settings.repo_root, settings.targets, cache)
     progress(f"rendering {len(all_targets)} targets")
-    rendered = pipeline.render_targets(settings, renderer, all_targets, True, progress)
+    rendered = pipeline.render_targets(settings, renderer, all_targets, True, progress, cache)
     ok = {rt.target.path: rt.objects for rt in rendered if rt.error is None}
     broken = [rt.target.path for rt in rendered if rt.error is not None]
     if broken:
@@ -1498,7 +1500,7 @@ def audit(settings: Settings, progress: Progress, use_cluster: bool = True) -> A
         progress("cluster stage: the KubeRay operator generates the Ray Pods")
         # The cluster stage of `validate`, reused as is (pipeline has no public entry yet).
         results, _ = pipeline._cluster_stage(
-            settings, renderer, all_targets, rendered, facts, True, progress
+            settings, renderer, all_targets, rendered, facts, True, progress, cache
         )
         for res in results:
             generated[res.name] = list(res.generated)

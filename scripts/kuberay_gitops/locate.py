@@ -20,8 +20,8 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from kuberay_gitops.discover import kustomization_file
 from kuberay_gitops.findings import FieldPath, Location, ObjectRef, parse_json_pointer
+from kuberay_gitops.kgraph import kustomization_file
 
 ORIGIN = "config.kubernetes.io/origin"
 TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"

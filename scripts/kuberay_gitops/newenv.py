@@ -40,6 +40,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.tokens import CommentToken
 
 from kuberay_gitops.exitcodes import ExitCode, ToolError
+from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import Report, Severity
 from kuberay_gitops.pipeline import Stages, validate
 from kuberay_gitops.reporters import REPORTERS
@@ -688,7 +689,8 @@ def run(settings: Settings, name: str, source: str, *, dry_run: bool = False) ->
             settings = dataclasses.replace(
                 settings, cluster_prerequisites={**pre, p.name: pre[p.source]}
             )
-        report = validate(settings, [str(root / t) for t in p.targets], STAGES)
+        # A run of its own, started after the writes: nothing read before them is reused.
+        report = validate(settings, [str(root / t) for t in p.targets], STAGES, cache=RunCache())
     except BaseException:
         journal.rollback()
         raise

@@ -21,10 +21,10 @@ import yaml
 
 from kuberay_gitops import checks as registry
 from kuberay_gitops import cluster, harden, inputs, policy, rendercache, ruleinfo, secretscan
-from kuberay_gitops.affected import dependencies
 from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
-from kuberay_gitops.discover import RenderTarget, discover, kustomization_file, select, skipped_dir
+from kuberay_gitops.discover import RenderTarget, discover, select
 from kuberay_gitops.exitcodes import ConfigError, ToolFailed
+from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import (
     ClusterSummary,
     FieldPath,
@@ -36,10 +36,12 @@ from kuberay_gitops.findings import (
     sorted_findings,
 )
 from kuberay_gitops.index import Generated, ObjectIndex
+from kuberay_gitops.kgraph import dependencies, kustomization_file
 from kuberay_gitops.locate import Locator, SourceCache, failed_test_op
 from kuberay_gitops.manifests import SAFE_LOADER, K8sObject, load_stream, objects_from_docs
 from kuberay_gitops.render import Renderer, culprit, tidy_error
 from kuberay_gitops.render import finding_id as render_finding_id
+from kuberay_gitops.repotree import skipped_dir
 from kuberay_gitops.settings import CONFIG_FILE, Settings
 from kuberay_gitops.tools import checkov, kubeconform, schemas, toolchain, twin, yamllint
 from kuberay_gitops.tools.mirror import git_env
@@ -370,13 +372,16 @@ def render_targets(
     targets: Sequence[RenderTarget],
     use_cache: bool,
     progress: Progress = _quiet,
+    cache: RunCache | None = None,
 ) -> list[RenderedTarget]:
     """Render and parse targets in parallel, each distinct build once.
 
     Targets whose inputs are the same bytes at the same relative places (every
     environment's CRD unit) share a render key: one of them is built, the others take
-    its documents. Across runs, the render cache serves unchanged keys.
+    its documents. Across runs, the render cache serves unchanged keys. `cache` is the
+    run's (a fresh one when the caller has none).
     """
+    run_cache = cache or RunCache()
     cacheable = use_cache and settings.render_cache and settings.use_mirrors
     done: list[str] = []
     parsed: dict[str, list[Any]] = {}
@@ -413,7 +418,7 @@ def render_targets(
     def keyed(target: RenderTarget) -> str:
         # The inputs of the tree being built: `diff --generated` builds a base tree too.
         return rendercache.key(
-            renderer.repo_root, target, settings.toolchain.kustomize, renderer.env
+            renderer.repo_root, target, settings.toolchain.kustomize, renderer.env, run_cache
         )
 
     jobs = settings.effective_jobs
@@ -446,6 +451,7 @@ def _file_findings(
     settings: Settings,
     stages: Stages,
     files: Sequence[str] | None,
+    cache: RunCache,
     targets: Sequence[RenderTarget] = (),
 ) -> list[Finding]:
     """Input limits, yamllint and the secret scan over repository files (all, or `files`)."""
@@ -458,7 +464,7 @@ def _file_findings(
     # What a target's build reads is linted and scanned wherever it lives.
     read = [
         root / d
-        for d in _read_files(root, targets)
+        for d in _read_files(root, targets, cache)
         if Path(d).suffix in _YAML_SUFFIXES and (root / d).is_file()
     ]
     wanted = None if files is None else {root / f for f in files}
@@ -468,14 +474,14 @@ def _file_findings(
         out.extend(yamllint.lint_texts(yamllint.load_config(settings.policy_dir), texts))
     if stages.secrets:
         out.extend(secretscan.scan_texts(texts))
-        out.extend(_plain_read_files(settings, targets, files))
+        out.extend(_plain_read_files(settings, targets, files, cache))
     return out
 
 
 _YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 
 
-def _read_files(root: Path, targets: Sequence[RenderTarget]) -> set[str]:
+def _read_files(root: Path, targets: Sequence[RenderTarget], cache: RunCache) -> set[str]:
     """Repository files the targets' builds read; never one that leads outside it.
 
     A symlink out of the repository is harden's finding and is never read here: its
@@ -483,7 +489,8 @@ def _read_files(root: Path, targets: Sequence[RenderTarget]) -> set[str]:
     """
     out: set[str] = set()
     real_root = root.resolve()
-    for rel in {d for t in targets for d in dependencies(root, t) if not d.endswith("/")}:
+    deps = {d for t in targets for d in dependencies(root, t.path, cache)}
+    for rel in {d for d in deps if not d.endswith("/")}:
         try:
             inside = (root / rel).resolve().is_relative_to(real_root)
         except (OSError, RuntimeError):
@@ -494,7 +501,10 @@ def _read_files(root: Path, targets: Sequence[RenderTarget]) -> set[str]:
 
 
 def _plain_read_files(
-    settings: Settings, targets: Sequence[RenderTarget], files: Sequence[str] | None
+    settings: Settings,
+    targets: Sequence[RenderTarget],
+    files: Sequence[str] | None,
+    cache: RunCache,
 ) -> list[Finding]:
     """The secret scan of the non-YAML files the targets' builds read (generator `.env`s).
 
@@ -502,7 +512,7 @@ def _plain_read_files(
     YAML value does, but no YAML scan ever sees it.
     """
     root = settings.repo_root
-    read = _read_files(root, targets)
+    read = _read_files(root, targets, cache)
     wanted = read if files is None else read & set(files)
     out: list[Finding] = []
     for rel in sorted(wanted):
@@ -543,7 +553,7 @@ def validate_files(settings: Settings, stages: Stages, files: Sequence[str]) -> 
     """
     _check_config(settings)
     present = [f for f in files if (settings.repo_root / f).is_file()]
-    findings = _file_findings(settings, stages, present)
+    findings = _file_findings(settings, stages, present, RunCache())
     if settings.policy_dir != settings.repo_root:
         findings.extend(policy.changes(settings.policy_dir, settings.repo_root))
     kept, suppressed = _apply_config(settings, dict.fromkeys(findings))
@@ -607,23 +617,35 @@ def validate(
     progress: Progress = _quiet,
     files: Sequence[str] | None = None,
     checkov_driver: Started | None = None,
+    cache: RunCache | None = None,
 ) -> Report:
     """The main job: every stage over the selected targets, one Report.
 
     `files` (repo-relative) narrows the per-file stages (input limits, yamllint, secret
     scan) to those files, as `--changed-since` does; None means every repository file.
     `checkov_driver` is what `start_checkov` gave the caller, started early; it is used
-    and cancelled here, never leaked.
+    and cancelled here, never leaked. `cache` is the run's, when the caller has read the
+    repository for it already (`--changed-since`); a fresh one otherwise.
     """
     _check_config(settings)
     tools = toolchain.locate(settings)
-    all_targets = discover(settings.repo_root, settings.targets)
+    run_cache = cache or RunCache()
+    all_targets = discover(settings.repo_root, settings.targets, run_cache)
     targets = select(all_targets, settings.repo_root, paths)
     # Started now (or by the caller, earlier): its ~1.5 s import runs meanwhile.
     driver = checkov_driver if checkov_driver is not None else start_checkov(settings, stages)
     try:
         return _validate(
-            settings, stages, use_cache, progress, files, tools, all_targets, targets, driver
+            settings,
+            stages,
+            use_cache,
+            progress,
+            files,
+            tools,
+            all_targets,
+            targets,
+            driver,
+            run_cache,
         )
     finally:
         if driver is not None:
@@ -640,6 +662,7 @@ def _validate(
     all_targets: Sequence[RenderTarget],
     targets: Sequence[RenderTarget],
     driver: Started | None,
+    cache: RunCache,
 ) -> Report:
     """`validate` once the targets are known and checkov is starting."""
     renderer = make_renderer(settings, tools.kustomize)
@@ -649,13 +672,13 @@ def _validate(
     if stages.harden:
         # Before kustomize runs: a target whose kustomizations are refused is never built.
         for t in targets:
-            scan = harden.scan(settings.repo_root, [t.path], settings.allowed_remotes)
+            scan = harden.scan(settings.repo_root, [t.path], settings.allowed_remotes, cache)
             findings.extend(scan)
             if harden.blocking(scan):
                 refused.add(t.path)
     to_render = [t for t in targets if t.path not in refused]
     progress(f"rendering {len(to_render)} targets")
-    rendered = render_targets(settings, renderer, to_render, use_cache, progress)
+    rendered = render_targets(settings, renderer, to_render, use_cache, progress, cache)
     rendered += [
         RenderedTarget(t, [], "not rendered: refused by harden-* or input-unsafe findings")
         for t in targets
@@ -672,7 +695,9 @@ def _validate(
                 Location(file, line)
                 if file
                 else failed_test_op(
-                    settings.repo_root, dependencies(settings.repo_root, rt.target), rt.error
+                    settings.repo_root,
+                    dependencies(settings.repo_root, rt.target.path, cache),
+                    rt.error,
                 )
                 or _target_location(settings, rt.target)
             )
@@ -705,7 +730,7 @@ def _validate(
     skipped = _cluster_skipped(settings, stages)
     if skipped is None:
         results, extra = _cluster_stage(
-            settings, renderer, all_targets, rendered, facts, use_cache, progress
+            settings, renderer, all_targets, rendered, facts, use_cache, progress, cache
         )
         for res in results:
             clusters.append(
@@ -742,7 +767,7 @@ def _validate(
             background.append(tools_pool.submit(_checkov_pending, settings, driver, rendered))
         if stages.lint or stages.secrets:
             progress("yamllint and secret scan")
-            findings.extend(_file_findings(settings, stages, files, targets))
+            findings.extend(_file_findings(settings, stages, files, cache, targets))
         if stages.checks:
             progress("project checks")
             pending.extend(_check_pending(settings, stages, facts, rendered, generated))
@@ -807,6 +832,7 @@ def _cluster_stage(
     facts: RepoFacts,
     use_cache: bool,
     progress: Progress,
+    cache: RunCache | None = None,
 ) -> tuple[list[cluster.EnvironmentResult], list[RenderedTarget]]:
     """Every environment that a selected target belongs to, applied to its own twin.
 
@@ -819,7 +845,11 @@ def _cluster_stage(
     if not any(o.ref.kind in _APP_KINDS for objs in ok.values() for o in objs):
         # A narrowed run: the Argo CD targets say which environments the selection is in.
         extra = render_targets(
-            settings, renderer, [t for t in all_targets if t.path not in selected], use_cache
+            settings,
+            renderer,
+            [t for t in all_targets if t.path not in selected],
+            use_cache,
+            cache=cache,
         )
         ok.update({rt.target.path: rt.objects for rt in extra if rt.error is None})
     argocd = [o for objs in ok.values() for o in objs if o.ref.kind in _APP_KINDS]
@@ -833,7 +863,7 @@ def _cluster_stage(
     missing = [
         t for t in all_targets if t.path not in ok and any(t.path in e.targets for e in envs)
     ]
-    extra += render_targets(settings, renderer, missing, use_cache) if missing else []
+    extra += render_targets(settings, renderer, missing, use_cache, cache=cache) if missing else []
     objects = {**ok, **{rt.target.path: rt.objects for rt in extra if rt.error is None}}
     binaries = twin.locate(
         settings.resolve(settings.tools_dir),
@@ -861,15 +891,21 @@ _APP_KINDS = frozenset({"Application", "ApplicationSet"})
 
 
 def generated_objects(
-    settings: Settings, renderer: Renderer, selected: Sequence[RenderTarget]
+    settings: Settings,
+    renderer: Renderer,
+    selected: Sequence[RenderTarget],
+    cache: RunCache | None = None,
 ) -> dict[str, list[K8sObject]]:
     """What the operator generates in each environment a selected target belongs to.
 
     The cluster stage of `validate` on the tree `renderer` builds (`diff --generated` runs
     it on both sides); an environment whose units are refused yields what was generated.
     """
-    all_targets = discover(renderer.repo_root, settings.targets)
-    rendered = render_targets(settings, renderer, selected, use_cache=True)
+    run_cache = cache or RunCache()
+    all_targets = discover(renderer.repo_root, settings.targets, run_cache)
+    rendered = render_targets(settings, renderer, selected, use_cache=True, cache=run_cache)
     facts = repo_facts(settings, all_targets, rendered, renderer.repo_root)
-    results, _ = _cluster_stage(settings, renderer, all_targets, rendered, facts, True, _quiet)
+    results, _ = _cluster_stage(
+        settings, renderer, all_targets, rendered, facts, True, _quiet, run_cache
+    )
     return {r.name: [g.obj for g in r.generated] for r in results}

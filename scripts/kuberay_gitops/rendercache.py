@@ -2,7 +2,7 @@
 
 The key covers the kustomize version, the git config that redirects remote bases to the
 content-addressed local mirrors, and the bytes of every repository file the target's
-kustomize graph can read (`affected.dependencies`: kustomizations, resources, patches,
+kustomize graph can read (`kgraph.dependencies`: kustomizations, resources, patches,
 components, generator inputs; a directory entry covers every file under it; a missing
 file counts as missing), each path relative to the target. Unchanged targets are then
 not rebuilt or re-parsed, and targets that build the same thing are built once. Without
@@ -20,8 +20,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kuberay_gitops.affected import dependencies
 from kuberay_gitops.discover import RenderTarget
+from kuberay_gitops.filememo import RunCache
+from kuberay_gitops.kgraph import dependencies
 
 DIR = "render"
 
@@ -37,7 +38,11 @@ def _hash_file(h: Any, root: Path, rel: str, target: str) -> None:
 
 
 def key(
-    repo_root: Path, target: RenderTarget, kustomize_version: str, env: Mapping[str, str]
+    repo_root: Path,
+    target: RenderTarget,
+    kustomize_version: str,
+    env: Mapping[str, str],
+    cache: RunCache,
 ) -> str:
     """The cache key of one target's render: what it reads, seen from the target.
 
@@ -50,7 +55,7 @@ def key(
     config = env.get("GIT_CONFIG_GLOBAL")
     if config:
         h.update(Path(config).read_bytes())
-    for dep in sorted(dependencies(repo_root, target)):
+    for dep in sorted(dependencies(repo_root, target.path, cache)):
         if dep.endswith("/"):
             base = repo_root / dep
             files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []

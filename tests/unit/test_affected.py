@@ -12,11 +12,12 @@ import pytest
 from kuberay_gitops.affected import (
     affected,
     changed_files,
-    dependencies,
     needs_base_tree,
     since,
 )
 from kuberay_gitops.discover import RenderTarget
+from kuberay_gitops.filememo import RunCache
+from kuberay_gitops.kgraph import dependencies
 from kuberay_gitops.settings import load
 from tests.conftest import KUSTOMIZATION, CliResult, WriteTree, config_text
 
@@ -124,7 +125,7 @@ def change(root: Path, files: Mapping[str, str], commit: bool = True) -> None:
 
 
 def affected_since_main(root: Path) -> list[str]:
-    return [t.path for t in since(load(root, env={}), "main").targets]
+    return [t.path for t in since(load(root, env={}), "main", RunCache()).targets]
 
 
 def test_base_change_marks_every_overlay_using_it(repo: Repo) -> None:
@@ -175,12 +176,12 @@ def test_deleted_dependency_marks_its_former_users(repo: Repo) -> None:
     ]
     targets = [RenderTarget("overlays/dev"), RenderTarget("overlays/prod")]
     gone = ["overlays/dev/patch-service.yaml"]
-    assert affected(root, targets, gone) == []
+    assert affected(root, targets, gone, RunCache()) == []
     base_deps = {
         "overlays/dev": frozenset({"overlays/dev/patch-service.yaml"}),
         "overlays/prod": frozenset(),
     }
-    assert affected(root, targets, gone, base_deps) == [RenderTarget("overlays/dev")]
+    assert affected(root, targets, gone, RunCache(), base_deps) == [RenderTarget("overlays/dev")]
 
 
 def test_changes_on_the_base_branch_after_the_fork_are_not_ours(repo: Repo) -> None:
@@ -231,9 +232,9 @@ def test_unparseable_kustomization_counts_its_whole_directory(write_tree: WriteT
             "lib/anything.yaml": "kind: X\n",
         }
     )
-    deps = dependencies(root, RenderTarget("overlays/dev"))
+    deps = dependencies(root, "overlays/dev", RunCache())
     assert {"lib/", "lib/anything.yaml", "lib/kustomization.yaml"} <= deps
-    hit = affected(root, [RenderTarget("overlays/dev")], ["lib/added-later.yaml"])
+    hit = affected(root, [RenderTarget("overlays/dev")], ["lib/added-later.yaml"], RunCache())
     assert hit == [RenderTarget("overlays/dev")]
 
 
@@ -247,7 +248,7 @@ def test_field_names_match_case_insensitively_as_kustomize_reads_them(
             "overlays/dev/p.yaml": PATCH.format(env="dev"),
         }
     )
-    deps = dependencies(root, RenderTarget("overlays/dev"))
+    deps = dependencies(root, "overlays/dev", RunCache())
     assert {"overlays/dev/svc.yaml", "overlays/dev/p.yaml"} <= deps
     assert "overlays/dev/" not in deps
 
@@ -260,7 +261,7 @@ def test_duplicate_keys_count_the_whole_directory(write_tree: WriteTree) -> None
             "overlays/dev/a.yaml": SERVICE,
         }
     )
-    deps = dependencies(root, RenderTarget("overlays/dev"))
+    deps = dependencies(root, "overlays/dev", RunCache())
     assert {"overlays/dev/", "overlays/dev/a.yaml"} <= deps
 
 
@@ -309,7 +310,7 @@ def test_dependencies_follow_every_file_field_and_skip_remote_urls(write_tree: W
     )
     deps = {
         d
-        for d in dependencies(root, RenderTarget("overlays/dev"))
+        for d in dependencies(root, "overlays/dev", RunCache())
         if not d.endswith(("kustomization.yml", "Kustomization"))
     }
     assert deps == {

@@ -9,6 +9,7 @@ import pytest
 
 from kuberay_gitops import bench, rendercache
 from kuberay_gitops.discover import RenderTarget
+from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.settings import load
 from tests.conftest import REPO_ROOT, require_setup
 
@@ -104,7 +105,9 @@ def test_synthetic_environments_are_distinct_builds_except_their_crds(tmp_path: 
     envs = repo.envs
 
     def key(unit: str, env: str) -> str:
-        return rendercache.key(repo.root, RenderTarget(f"overlays/{env}/{unit}"), "v", {})
+        return rendercache.key(
+            repo.root, RenderTarget(f"overlays/{env}/{unit}"), "v", {}, RunCache()
+        )
 
     assert key("crds", envs[0]) == key("crds", envs[1])
     for unit in ("operator", "raycluster"):

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from kuberay_gitops.exitcodes import ConfigError
+from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import Finding
 from kuberay_gitops.harden import scan
 from kuberay_gitops.tools.runner import run
@@ -34,7 +35,7 @@ def scan_overlay(
             **(extra or {}),
         }
     )
-    return rows(scan(root, ["t"], ALLOWED))
+    return rows(scan(root, ["t"], ALLOWED, RunCache()))
 
 
 def test_clean_tree_passes(write_tree: WriteTree) -> None:
@@ -114,7 +115,9 @@ def test_symlink_to_etc_is_refused(write_tree: WriteTree) -> None:
         }
     )
     os.symlink("/etc", root / "t" / "host-etc")
-    assert rows(scan(root, ["t"], ALLOWED)) == [("harden-path-escape", "t/host-etc", None, "")]
+    assert rows(scan(root, ["t"], ALLOWED, RunCache())) == [
+        ("harden-path-escape", "t/host-etc", None, "")
+    ]
 
 
 def test_resource_through_a_symlink_out_of_the_repository_is_refused(
@@ -122,7 +125,7 @@ def test_resource_through_a_symlink_out_of_the_repository_is_refused(
 ) -> None:
     root = write_tree({"t/kustomization.yaml": HEAD + "resources:\n  - passwd.yaml\n"})
     os.symlink("/etc/passwd", root / "t" / "passwd.yaml")
-    assert rows(scan(root, ["t"], ALLOWED)) == [
+    assert rows(scan(root, ["t"], ALLOWED, RunCache())) == [
         ("harden-path-escape", "t/kustomization.yaml", 4, ".resources[0]"),
         ("harden-path-escape", "t/passwd.yaml", None, ""),
     ]
@@ -136,7 +139,7 @@ def test_symlink_inside_the_repository_passes(write_tree: WriteTree) -> None:
         }
     )
     os.symlink("../shared/configmap.yaml", root / "t" / "link.yaml")
-    assert rows(scan(root, ["t"], ALLOWED)) == []
+    assert rows(scan(root, ["t"], ALLOWED, RunCache())) == []
 
 
 def test_escape_in_a_base_is_reported_in_the_base(write_tree: WriteTree) -> None:
@@ -146,7 +149,7 @@ def test_escape_in_a_base_is_reported_in_the_base(write_tree: WriteTree) -> None
             "t/kustomization.yaml": HEAD + "resources:\n  - ../base\n",
         }
     )
-    assert rows(scan(root, ["t"], ALLOWED)) == [
+    assert rows(scan(root, ["t"], ALLOWED, RunCache())) == [
         ("harden-path-escape", "base/kustomization.yaml", 4, ".resources[0]")
     ]
 
@@ -215,12 +218,12 @@ def test_non_ascii_field_name_is_ambiguous(write_tree: WriteTree) -> None:
 def test_invalid_allowed_remote_is_a_config_error(write_tree: WriteTree) -> None:
     root = write_tree({"t/kustomization.yaml": HEAD})
     with pytest.raises(ConfigError, match="not a git URL"):
-        scan(root, ["t"], ["ray-project"])
+        scan(root, ["t"], ["ray-project"], RunCache())
 
 
 def test_messages_name_the_offending_value(write_tree: WriteTree) -> None:
     root = write_tree({"t/kustomization.yaml": HEAD + "resources: [../../../etc/passwd]\n"})
-    [finding] = scan(root, ["t"], ALLOWED)
+    [finding] = scan(root, ["t"], ALLOWED, RunCache())
     assert finding.message == (
         'path "../../../etc/passwd" resolves outside the repository; expected a path inside it'
     )
@@ -235,7 +238,7 @@ def test_escape_in_a_component_is_reported_in_the_component(write_tree: WriteTre
             "t/kustomization.yaml": HEAD + "components:\n  - ../components/x\n",
         }
     )
-    assert rows(scan(root, ["t"], ALLOWED)) == [
+    assert rows(scan(root, ["t"], ALLOWED, RunCache())) == [
         ("harden-path-escape", "components/x/kustomization.yaml", 4, ".patches[0].path")
     ]
 
@@ -269,7 +272,7 @@ def test_raw_host_file_url_on_a_branch_is_refused(write_tree: WriteTree) -> None
     url = "https://raw.githubusercontent.com/ray-project/kuberay/master/crd.yaml?ref=v1.7.0"
     root = write_tree({"t/kustomization.yaml": HEAD + f"resources:\n  - {url}\n"})
     allowed = [*ALLOWED, "https://raw.githubusercontent.com/ray-project/kuberay"]
-    assert rows(scan(root, ["t"], allowed)) == [
+    assert rows(scan(root, ["t"], allowed, RunCache())) == [
         ("harden-remote-base[file-url]", "t/kustomization.yaml", 4, ".resources[0]")
     ]
 
@@ -277,7 +280,7 @@ def test_raw_host_file_url_on_a_branch_is_refused(write_tree: WriteTree) -> None
 def test_file_url_message_names_the_segment_kustomize_fetches(write_tree: WriteTree) -> None:
     url = "https://github.com/ray-project/kuberay/raw/master/crd.yaml?ref=v1.7.0"
     root = write_tree({"t/kustomization.yaml": HEAD + f"resources:\n  - {url}\n"})
-    [finding] = scan(root, ["t"], ALLOWED)
+    [finding] = scan(root, ["t"], ALLOWED, RunCache())
     assert finding.message == (
         f'remote "{url}" is a file URL: kustomize fetches it with a plain HTTP GET and ignores '
         'ref=, so its path must carry the pin, and "master" (the segment after the repository) '
@@ -332,7 +335,7 @@ def test_kustomize_fetches_a_file_url_over_http_ignoring_ref(write_tree: WriteTr
         url = f"{base}/raw/master/cm.yaml?ref=v1.7.0"
         root = write_tree({"t/kustomization.yaml": HEAD + f"resources:\n  - {url}\n"})
         built = run([str(TOOLS_DIR / "kustomize"), "build", str(root / "t")], timeout=60)
-        findings = rows(scan(root, ["t"], [base]))
+        findings = rows(scan(root, ["t"], [base], RunCache()))
     finally:
         server.shutdown()
         server.server_close()

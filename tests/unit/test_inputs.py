@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from kuberay_gitops import inputs
+from kuberay_gitops.filememo import RunCache
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
 
@@ -141,7 +142,7 @@ def test_list_elsewhere_than_the_top_level_kind_passes(tmp_path: Path, text: str
 
 def test_refused_reports_only_what_would_harm_kustomize(tmp_path: Path) -> None:
     (tmp_path / "f.yaml").write_text("\ufeff" + CM + "---\n---\n" + CM)
-    assert inputs.refused(tmp_path / "f.yaml", "f.yaml") == []
+    assert inputs.refused(tmp_path / "f.yaml", "f.yaml", RunCache()) == []
 
 
 def test_a_key_twice_in_one_mapping_is_found_whatever_yamllint_is_told(tmp_path: Path) -> None:

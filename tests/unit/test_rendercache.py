@@ -4,6 +4,7 @@ from pathlib import Path
 
 from kuberay_gitops import rendercache
 from kuberay_gitops.discover import RenderTarget
+from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.pipeline import Stages, make_renderer, render_targets, validate
 from kuberay_gitops.settings import Settings, load
 from kuberay_gitops.tools.toolchain import locate
@@ -24,7 +25,7 @@ def _tree(value: str = "1") -> dict[str, str]:
 
 
 def _key(root: Path) -> str:
-    return rendercache.key(root, RenderTarget("t"), "v5.8.1", {})
+    return rendercache.key(root, RenderTarget("t"), "v5.8.1", {}, RunCache())
 
 
 def test_key_changes_when_a_file_of_the_kustomize_graph_changes(write_tree: WriteTree) -> None:
@@ -61,7 +62,9 @@ def test_a_cached_render_is_never_stale(write_tree: WriteTree, tmp_path: Path) -
 
 def _key_for(root: Path, settings: Settings) -> str:
     renderer = make_renderer(settings, locate(settings).kustomize)
-    return rendercache.key(root, RenderTarget("t"), settings.toolchain.kustomize, renderer.env)
+    return rendercache.key(
+        root, RenderTarget("t"), settings.toolchain.kustomize, renderer.env, RunCache()
+    )
 
 
 def test_targets_reading_the_same_bytes_from_the_same_places_share_a_key(
@@ -70,7 +73,7 @@ def test_targets_reading_the_same_bytes_from_the_same_places_share_a_key(
     root = write_tree(
         {**_tree(), "u/kustomization.yaml": KUSTOMIZATION.format(resources="  - ../base")}
     )
-    assert rendercache.key(root, RenderTarget("u"), "v5.8.1", {}) == _key(root)
+    assert rendercache.key(root, RenderTarget("u"), "v5.8.1", {}, RunCache()) == _key(root)
 
 
 def test_the_same_files_seen_from_another_depth_are_another_key(write_tree: WriteTree) -> None:
@@ -80,7 +83,7 @@ def test_the_same_files_seen_from_another_depth_are_another_key(write_tree: Writ
             "deep/u/kustomization.yaml": KUSTOMIZATION.format(resources="  - ../../base"),
         }
     )
-    assert rendercache.key(root, RenderTarget("deep/u"), "v5.8.1", {}) != _key(root)
+    assert rendercache.key(root, RenderTarget("deep/u"), "v5.8.1", {}, RunCache()) != _key(root)
 
 
 def test_identical_targets_are_built_once_and_each_gets_the_objects(

@@ -9,9 +9,9 @@ from pathlib import Path
 from yamllint import linter
 from yamllint.config import YamlLintConfig, YamlLintConfigError
 
-from kuberay_gitops.discover import skipped_dir
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import Finding, Location, Severity
+from kuberay_gitops.repotree import skipped_dir
 
 CONFIG = ".yamllint"
 
