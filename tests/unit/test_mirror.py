@@ -10,6 +10,11 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
+from kuberay_gitops.exitcodes import ConfigError
+from kuberay_gitops.settings import Mirror, Settings, Toolchain
+from kuberay_gitops.tools.mirror import git_env
 from kuberay_gitops.tools.runner import run, start
 from tests.conftest import TOOLS_DIR, require_setup
 
@@ -92,3 +97,32 @@ def test_concurrent_runs_building_one_mirror_both_get_a_usable_mirror(tmp_path: 
     )
     assert (built.returncode, built.stderr) == (0, "")
     assert "name: mirrored\n" in built.stdout
+
+
+def _settings(shared: Path, cache: Path, source: str) -> Settings:
+    mirror = Mirror(url=UPSTREAM, ref="v1.0.0", source=source, path="deploy")
+    return Settings(
+        repo_root=shared,
+        toolchain=Toolchain("", ""),
+        shared_dir=str(shared),
+        cache_dir=str(cache),
+        mirrors=(mirror,),
+    )
+
+
+def test_a_mirror_source_outside_the_shared_dir_is_a_config_error(tmp_path: Path) -> None:
+    shared = _shared(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    settings = _settings(shared, tmp_path / "cache", "../elsewhere")
+    with pytest.raises(ConfigError, match=r"source \.\./elsewhere is not a directory inside"):
+        git_env(settings)
+
+
+def test_a_mirror_source_holding_a_symlink_is_never_copied(tmp_path: Path) -> None:
+    shared = _shared(tmp_path)
+    canary = tmp_path / "canary.yaml"
+    canary.write_text("CANARY-mirror-5c1e\n")
+    (shared / "base" / "environ.yaml").symlink_to(canary)
+    with pytest.raises(ConfigError, match=r"source base holds a symlink \(environ\.yaml\)"):
+        git_env(_settings(shared, tmp_path / "cache", "base"))
+    assert not (tmp_path / "cache" / "mirrors").exists()

@@ -75,6 +75,25 @@ def _build(mirror: Mirror, source: Path, dest: Path) -> None:
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def _check_source(mirror: Mirror, source: Path, shared: Path) -> None:
+    """A mirror's source is shared material, copied into every build that uses it.
+
+    So it must lie inside `shared_dir` and hold no symlink: the copy follows symlinks, and
+    one pointing at `/proc/self/environ` or a key file would put this machine's secrets in
+    rendered output and finding messages.
+    """
+    where = f"mirrors: {mirror.url}@{mirror.ref}: source {mirror.source}"
+    if not source.resolve().is_relative_to(shared.resolve()):
+        raise ConfigError(f"{where} is not a directory inside shared_dir")
+    for dirpath, dirnames, filenames in os.walk(source):
+        for name in [*dirnames, *filenames]:
+            if (Path(dirpath) / name).is_symlink():
+                link = (Path(dirpath) / name).relative_to(source).as_posix()
+                raise ConfigError(
+                    f"{where} holds a symlink ({link}); a mirror is never built through one"
+                )
+
+
 def git_env(settings: Settings) -> dict[str, str]:
     """Environment for kustomize: private git config redirecting mirrored remotes."""
     if not settings.use_mirrors or not settings.mirrors:
@@ -88,6 +107,7 @@ def git_env(settings: Settings) -> dict[str, str]:
                 f"mirrors: {mirror.url}@{mirror.ref}: source {source} is not a directory "
                 "(is ../shared beside the repository? set shared_dir or KUBERAY_GITOPS_SHARED_DIR)"
             )
+        _check_source(mirror, source, settings.shared_path)
         key = hashlib.sha256(f"{mirror.url}\0{mirror.ref}\0{mirror.path}".encode()).hexdigest()[:8]
         dest = root / f"{key}-{_tree_hash(source)}"
         if not (dest / ".git").is_dir():
