@@ -22,8 +22,10 @@ from typing import Any
 import yaml
 
 from kuberay_gitops import checks as registry
+from kuberay_gitops import inputs
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import Finding, Location, Severity
+from kuberay_gitops.repotree import skipped_dir
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, CheckConfig, Settings, load
 
 CHECK_ID = "policy-change"
@@ -252,9 +254,92 @@ _CONFIG_KEYS = {
 _NOT_POLICY = frozenset({"repo_root", "policy_root", "toolchain"})
 
 
+# checkov skips a check on an object whose annotation key contains one of these
+# (checkov.kubernetes.kubernetes_utils.SKIP_ANNOTATION_PREFIXES, a substring test).
+SKIP_ANNOTATIONS = ("checkov.io/skip", "bridgecrew.io/skip", "cortex.io/skip")
+
+
+def _mentions_skip(text: str) -> bool:
+    """Whether a string names a skip annotation, also as a JSON pointer (`~1`) or escaped."""
+    plain = text.replace("\\", "").replace("~1", "/")
+    return any(prefix in plain for prefix in SKIP_ANNOTATIONS)
+
+
+def _skip_annotations(root: Path) -> dict[tuple[str, str], list[int]]:
+    """(file, text) of every checkov skip annotation in the content, and its lines.
+
+    A skip annotation is policy written into content: it switches a check off for one
+    object. Every content file is read (kustomize reads resources of any name), never a
+    policy file, a symlink or a file the input limits refuse; YAML is read by scalar (so
+    escapes, flow style and inline patches are seen as kustomize sees them), anything else
+    line by line.
+    """
+    out: dict[tuple[str, str], list[int]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        rel_dir = here.relative_to(root)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".")
+            and not (here / d).is_symlink()
+            and not skipped_dir((*rel_dir.parts, d))
+            and (rel_dir / d).as_posix() not in POLICY_DIRS
+        )
+        for name in sorted(filenames):
+            rel = (rel_dir / name).as_posix()
+            if rel in POLICY_FILES or rel == CONFIG_FILE or (here / name).is_symlink():
+                continue
+            text = inputs.inspect(root, here / name).text
+            if text is None or not _mentions_skip(text):
+                continue
+            for line, shown in _skip_lines(text):
+                out.setdefault((rel, shown), []).append(line)
+    return out
+
+
+def _skip_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(line, what it says) of each skip annotation in one file."""
+    try:
+        nodes = [n for n in yaml.compose_all(text, Loader=yaml.SafeLoader) if n is not None]
+    except yaml.YAMLError:
+        nodes = None
+    if nodes is None:
+        for i, line in enumerate(text.splitlines(), 1):
+            if _mentions_skip(line):
+                yield i, line.strip()
+        return
+    stack: list[yaml.Node] = list(reversed(nodes))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and _mentions_skip(str(key.value)):
+                    said = value.value if isinstance(value, yaml.ScalarNode) else "..."
+                    yield key.start_mark.line + 1, f"{key.value}: {said}"
+                else:
+                    stack.extend((value, key))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, yaml.ScalarNode) and _mentions_skip(str(node.value)):
+            lines = str(node.value).splitlines() or [""]
+            i, said = next((i, s) for i, s in enumerate(lines) if _mentions_skip(s))
+            block = node.style in ("|", ">")  # its content starts on the line after the indicator
+            yield node.start_mark.line + 1 + i + (1 if block else 0), said.strip()
+
+
+def _skip_changes(base_root: Path, head_root: Path) -> Iterator[Finding]:
+    """Skip annotations the pull request adds (a copy of one the base has counts too)."""
+    base = _skip_annotations(base_root)
+    for (rel, shown), lines in sorted(_skip_annotations(head_root).items()):
+        for line in lines[len(base.get((rel, shown), [])) :]:
+            yield _finding(rel, line, f"checkov skip added by annotation ({shown})")
+
+
 def changes(base_root: Path, head_root: Path) -> list[Finding]:
     """Every policy change from the base checkout to the pull request's, as findings."""
     out = list(_config_changes(_config(base_root), _config(head_root)))
+    out.extend(_skip_changes(base_root, head_root))
     base_files, head_files = _files(base_root), _files(head_root)
     for path in sorted(set(base_files) | set(head_files)):
         if path not in head_files:

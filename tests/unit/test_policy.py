@@ -68,3 +68,64 @@ def test_a_raised_render_memory_cap_is_named_at_its_key(tmp_path: Path) -> None:
     assert _messages(tmp_path, "render: {}\n", head) == [
         (2, "warning", "render.memory_limit_mib changes from 2048 to 65536")
     ]
+
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations:
+    checkov.io/skip1: CKV_K8S_43=digest pin follows the mirror
+"""
+
+
+def _skips(tmp_path: Path, base: dict[str, str], head: dict[str, str]) -> list[tuple[str, int]]:
+    roots = []
+    for side, files in (("b", base), ("h", head)):
+        root = _checkout(tmp_path / side, "checks: {}\n")
+        for rel, text in files.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text)
+        roots.append(root)
+    found = policy.changes(*roots)
+    return [(f.location.file, f.location.line or 0, f.message) for f in found]
+
+
+def test_a_checkov_skip_annotation_the_pr_adds_is_named_at_its_line(tmp_path: Path) -> None:
+    head = DEPLOYMENT + "    bridgecrew.io/skip2: CKV_K8S_21=trust me\n"
+    assert _skips(tmp_path, {"app/web.yaml": DEPLOYMENT}, {"app/web.yaml": head}) == [
+        (
+            "app/web.yaml",
+            7,
+            "checkov skip added by annotation (bridgecrew.io/skip2: CKV_K8S_21=trust me)",
+        )
+    ]
+
+
+def test_a_checkov_skip_the_base_already_has_is_no_change(tmp_path: Path) -> None:
+    files = {"app/web.yaml": DEPLOYMENT}
+    assert _skips(tmp_path, files, files) == []
+
+
+def test_a_checkov_skip_set_by_a_json_patch_in_a_kustomization_is_named(tmp_path: Path) -> None:
+    kustomization = (
+        "resources: [web.yaml]\npatches:\n  - target: {kind: Deployment}\n    patch: |-\n"
+        "      - op: add\n        path: /metadata/annotations/checkov.io~1skip3\n"
+        "        value: CKV_K8S_8=later\n"
+    )
+    head = {"app/web.yaml": DEPLOYMENT, "app/kustomization.yaml": kustomization}
+    assert _skips(tmp_path, {"app/web.yaml": DEPLOYMENT}, head) == [
+        (
+            "app/kustomization.yaml",
+            6,
+            "checkov skip added by annotation (path: /metadata/annotations/checkov.io~1skip3)",
+        )
+    ]
+
+
+def test_a_copy_of_an_existing_checkov_skip_in_the_same_file_is_named(tmp_path: Path) -> None:
+    head = DEPLOYMENT + "---\n" + DEPLOYMENT.replace("name: web", "name: api")
+    assert [
+        r[:2] for r in _skips(tmp_path, {"app/web.yaml": DEPLOYMENT}, {"app/web.yaml": head})
+    ] == [("app/web.yaml", 13)]
