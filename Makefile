@@ -79,17 +79,18 @@ docs: setup
 diff: setup
 	$(RUN) $(PR_ARGS) diff --base $(BASE) --format markdown
 
-## bench: performance figures (never part of test)
+## bench: performance figures (never part of test; a development tool, not in the wheel)
 bench: setup
-	$(VENV)/bin/python -m kuberay_gitops.bench
+	$(VENV)/bin/python -m kuberay_gitops_dev.bench
 
 ## audit-ports: start the real Ray of every cluster and audit its ports; regenerates docs/ports.md's table
 audit-ports: setup
 	$(RUN) audit-ports --update-doc docs/ports.md
 
-## mutation: self-test; every catalogued defect must be caught by its check (never part of test)
+## mutation: self-test; every catalogued defect must be caught by its check (never part of test;
+## a development tool, not in the wheel)
 mutation: setup
-	$(VENV)/bin/python -m kuberay_gitops.mutation
+	$(VENV)/bin/python -m kuberay_gitops_dev.mutation
 
 clean:
 	rm -rf $(VENV) .tools .cache

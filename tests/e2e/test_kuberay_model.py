@@ -20,7 +20,7 @@ import yaml
 from kuberay_gitops import kuberay
 from kuberay_gitops.cluster import CACHE_DIR
 from kuberay_gitops.diff import normalised
-from kuberay_gitops.mutation import copy_repository
+from kuberay_gitops_dev.mutation import copy_repository
 from tests.conftest import REPO_ROOT, TOOLS_DIR, CliResult, cli, require_setup, shared_dir
 
 Run = Callable[..., CliResult]

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from kuberay_gitops.liveray import DOC_BEGIN, DOC_END
-from kuberay_gitops.mutation import copy_repository
 from kuberay_gitops.tools.rayenv import pinned_version
+from kuberay_gitops_dev.mutation import copy_repository
 from tests.conftest import REPO_ROOT, TEST_CACHE, TOOLS_DIR, CliResult, require_setup, shared_dir
 
 Run = Callable[..., CliResult]

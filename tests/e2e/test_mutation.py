@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kuberay_gitops.mutation import (
+from kuberay_gitops_dev.mutation import (
     CATALOGUE,
     CatalogueError,
     Mutation,

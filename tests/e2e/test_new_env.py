@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kuberay_gitops.mutation import copy_repository
+from kuberay_gitops_dev.mutation import copy_repository
 from tests.conftest import REPO_ROOT, CliResult, config_text, require_setup
 
 Run = Callable[..., CliResult]

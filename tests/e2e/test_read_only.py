@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kuberay_gitops.mutation import copy_repository
 from kuberay_gitops.settings import default_cache_dir, load
+from kuberay_gitops_dev.mutation import copy_repository
 from tests.conftest import REPO_ROOT, TOOLS_DIR, CliResult, require_setup, shared_dir
 
 Run = Callable[..., CliResult]

@@ -12,10 +12,10 @@ import pytest
 
 from kuberay_gitops.discover import discover
 from kuberay_gitops.manifests import K8sObject, load_stream
-from kuberay_gitops.mutation import copy_repository
 from kuberay_gitops.pipeline import make_renderer
 from kuberay_gitops.settings import load
 from kuberay_gitops.tools.toolchain import locate
+from kuberay_gitops_dev.mutation import copy_repository
 from tests.conftest import REPO_ROOT, TEST_CACHE, TOOLS_DIR, CliResult, require_setup, shared_dir
 
 Run = Callable[..., CliResult]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kuberay_gitops.mutation import copy_repository
+from kuberay_gitops_dev.mutation import copy_repository
 from tests.conftest import REPO_ROOT, TEST_CACHE, TOOLS_DIR, CliResult, require_setup, shared_dir
 
 Run = Callable[..., CliResult]

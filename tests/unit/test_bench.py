@@ -1,4 +1,5 @@
-"""`python -m kuberay_gitops.bench`: a smoke run of the cheapest pipelines, no timing assertions."""
+"""`python -m kuberay_gitops_dev.bench`: a smoke run of the cheapest pipelines, no timing
+assertions."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from kuberay_gitops import bench, rendercache
+from kuberay_gitops import rendercache
 from kuberay_gitops.discover import RenderTarget
 from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.settings import load
+from kuberay_gitops_dev import bench
 from tests.conftest import REPO_ROOT, require_setup
 
 

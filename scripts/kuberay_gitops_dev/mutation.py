@@ -1282,7 +1282,7 @@ def catalogue_markdown(catalogue: Sequence[Mutation] = CATALOGUE) -> str:
 
 def _parse(argv: Sequence[str] | None, catalogue: Sequence[Mutation]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m kuberay_gitops.mutation",
+        prog="python -m kuberay_gitops_dev.mutation",
         description="Mutation self-test: each catalogued defect must be caught by its check.",
         epilog="Exit codes: 0 all detected and clean, 1 a miss or a dirty baseline, "
         "2 usage, 3 catalogue error or tool failure.",
@@ -1304,7 +1304,7 @@ def _parse(argv: Sequence[str] | None, catalogue: Sequence[Mutation]) -> argpars
 
 
 def main(argv: Sequence[str] | None = None, catalogue: Sequence[Mutation] = CATALOGUE) -> int:
-    """`python -m kuberay_gitops.mutation [--only ID ...] [--json FILE]`."""
+    """`python -m kuberay_gitops_dev.mutation [--only ID ...] [--json FILE]`."""
     opts = _parse(argv, catalogue)
     if opts.list:
         sys.stdout.write(catalogue_markdown(catalogue))
