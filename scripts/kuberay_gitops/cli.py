@@ -13,6 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import click
@@ -144,7 +145,7 @@ def _use_color(mode: str) -> bool:
     return "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-_COLORS = {" error [": "\033[31m", " warning [": "\033[33m"}
+_COLORS = MappingProxyType({" error [": "\033[31m", " warning [": "\033[33m"})
 
 
 def colorize(text: str) -> str:
@@ -382,13 +383,15 @@ def targets_cmd(state: _State) -> None:
 
 
 # Repository scans that run before rendering (not per-object checks): id → module.
-SCANS = {
-    **{i.split("[", 1)[0]: inputs for i in inputs.CHECK_IDS},
-    **{i.split("[", 1)[0]: harden for i in harden.CHECK_IDS},
-    **{i.split("[", 1)[0]: secretscan for i in secretscan.CHECK_IDS},
-    **dict.fromkeys(cluster.CHECK_IDS, cluster),
-    **dict.fromkeys(policy.CHECK_IDS, policy),
-}
+SCANS = MappingProxyType(
+    {
+        **{i.split("[", 1)[0]: inputs for i in inputs.CHECK_IDS},
+        **{i.split("[", 1)[0]: harden for i in harden.CHECK_IDS},
+        **{i.split("[", 1)[0]: secretscan for i in secretscan.CHECK_IDS},
+        **dict.fromkeys(cluster.CHECK_IDS, cluster),
+        **dict.fromkeys(policy.CHECK_IDS, policy),
+    }
+)
 
 
 def checks_markdown() -> str:

@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from kuberay_gitops.checks import _argocd
@@ -61,16 +62,18 @@ CEL = "cluster-cel"
 ADMISSION = "cluster-admission"
 OPERATOR = "cluster-operator"
 CHECK_IDS = (APPLY, CEL, ADMISSION, OPERATOR)
-HINTS: Mapping[str, str] = {
-    APPLY: "the API server refused the object as Argo CD would apply it; fix the field it "
-    "names (run `kuberay-gitops validate` again to see the object in the twin)",
-    CEL: "the object breaks a validation rule (x-kubernetes-validations) of its CRD; change "
-    "the fields the rule's message names",
-    ADMISSION: "an admission controller (Pod Security admission, a webhook) refused the "
-    "object; harden the pod template or relabel the namespace deliberately",
-    OPERATOR: "the KubeRay operator could not reconcile the object as written; fix the "
-    "field its event names, or the operator's RBAC and flags",
-}
+HINTS: Mapping[str, str] = MappingProxyType(
+    {
+        APPLY: "the API server refused the object as Argo CD would apply it; fix the field it "
+        "names (run `kuberay-gitops validate` again to see the object in the twin)",
+        CEL: "the object breaks a validation rule (x-kubernetes-validations) of its CRD; change "
+        "the fields the rule's message names",
+        ADMISSION: "an admission controller (Pod Security admission, a webhook) refused the "
+        "object; harden the pod template or relabel the namespace deliberately",
+        OPERATOR: "the KubeRay operator could not reconcile the object as written; fix the "
+        "field its event names, or the operator's RBAC and flags",
+    }
+)
 FIELD_MANAGER = "argocd-controller"
 PREREQUISITE_MANAGER = "cluster-prerequisites"
 ESTABLISHED_SECONDS = 20.0
@@ -103,8 +106,10 @@ ARGOCD_KIND_ORDER: tuple[str, ...] = (
     "ReplicationController", "ReplicaSet", "Deployment", "HorizontalPodAutoscaler",
     "StatefulSet", "Job", "CronJob", "IngressClass", "Ingress", "APIService",
 )  # fmt: skip
-_KIND_RANK = {k: i - len(ARGOCD_KIND_ORDER) for i, k in enumerate(ARGOCD_KIND_ORDER)}
-_PHASE_RANK = {"PreSync": -1, "Sync": 0, "PostSync": 1, "SyncFail": 2}
+_KIND_RANK = MappingProxyType(
+    {k: i - len(ARGOCD_KIND_ORDER) for i, k in enumerate(ARGOCD_KIND_ORDER)}
+)
+_PHASE_RANK = MappingProxyType({"PreSync": -1, "Sync": 0, "PostSync": 1, "SyncFail": 2})
 _SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 _HOOK = "argocd.argoproj.io/hook"
 

@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from kuberay_gitops import harden, kuberay
@@ -50,7 +51,9 @@ _WORKING_TREE = "working tree"
 _REFUSED = "refused: "  # marks a Rendered error that is a hardened-rendering refusal
 
 Change = Literal["added", "removed", "changed", "reordered"]
-_MARK: Mapping[str, str] = {"added": "+", "removed": "-", "changed": "~", "reordered": "~"}
+_MARK: Mapping[str, str] = MappingProxyType(
+    {"added": "+", "removed": "-", "changed": "~", "reordered": "~"}
+)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -499,7 +502,9 @@ def render_markdown(report: DiffReport) -> str:
     return "\n".join(out)
 
 
-FORMATS: Mapping[str, Callable[[DiffReport], str]] = {
-    "text": render_text,
-    "markdown": render_markdown,
-}
+FORMATS: Mapping[str, Callable[[DiffReport], str]] = MappingProxyType(
+    {
+        "text": render_text,
+        "markdown": render_markdown,
+    }
+)

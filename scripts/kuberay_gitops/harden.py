@@ -54,6 +54,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
@@ -90,21 +91,23 @@ FILE_URL = "harden-remote-base[file-url]"
 AMBIGUOUS = "harden-ambiguous"
 CHECK_IDS = (PLUGINS, PATH_ESCAPE, REMOTE_BASE, UNPINNED, FILE_URL, AMBIGUOUS)
 
-HINTS = {
-    PLUGINS: "kustomize plugins and Helm run code or fetch charts at build time: use patches, "
-    "images, replacements or a Component instead; render charts outside the pull request",
-    PATH_ESCAPE: "keep every referenced path relative and inside the repository (Argo CD only "
-    "has the checkout); move the file in, or replace the symlink with the file",
-    REMOTE_BASE: "vendor the base through the shared directory mirror, or add its repository "
-    "to allowed_remotes after review",
-    UNPINNED: "pin the remote with ?ref=<tag like v1.2.3> or ?ref=<40-hex commit>; a commit "
-    "cannot move, a branch moves with every push",
-    FILE_URL: "kustomize fetches a file URL with a plain HTTP GET and ignores ref=: put the "
-    "tag like v1.2.3 or the 40-hex commit in the path (.../raw/v1.2.3/x.yaml), or use a pinned "
-    "remote base",
-    AMBIGUOUS: "make the kustomization plain YAML: unique keys, ASCII field names, no "
-    "tags; the scan cannot vouch for what it cannot read as kustomize does",
-}
+HINTS = MappingProxyType(
+    {
+        PLUGINS: "kustomize plugins and Helm run code or fetch charts at build time: use patches, "
+        "images, replacements or a Component instead; render charts outside the pull request",
+        PATH_ESCAPE: "keep every referenced path relative and inside the repository (Argo CD only "
+        "has the checkout); move the file in, or replace the symlink with the file",
+        REMOTE_BASE: "vendor the base through the shared directory mirror, or add its repository "
+        "to allowed_remotes after review",
+        UNPINNED: "pin the remote with ?ref=<tag like v1.2.3> or ?ref=<40-hex commit>; a commit "
+        "cannot move, a branch moves with every push",
+        FILE_URL: "kustomize fetches a file URL with a plain HTTP GET and ignores ref=: put the "
+        "tag like v1.2.3 or the 40-hex commit in the path (.../raw/v1.2.3/x.yaml), or use a pinned "
+        "remote base",
+        AMBIGUOUS: "make the kustomization plain YAML: unique keys, ASCII field names, no "
+        "tags; the scan cannot vouch for what it cannot read as kustomize does",
+    }
+)
 
 
 # A pin: a tag like v1.2.3 (optionally under a path prefix) or a commit.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
 from kuberay_gitops import kuberay
@@ -19,18 +20,20 @@ from kuberay_gitops.findings import FieldPath
 from kuberay_gitops.kuberay import RAY_CLUSTER_SPEC, RAY_KINDS, SUBMITTER_TEMPLATES, template_labels
 from kuberay_gitops.manifests import K8sObject
 
-__all__ = ["RAY_CLUSTER_SPEC", "RAY_KINDS", "SUBMITTER_TEMPLATES"]
+__all__ = ("RAY_CLUSTER_SPEC", "RAY_KINDS", "SUBMITTER_TEMPLATES")
 
-WORKLOAD_TEMPLATE: Mapping[str, FieldPath] = {
-    "Deployment": ("spec", "template"),
-    "StatefulSet": ("spec", "template"),
-    "DaemonSet": ("spec", "template"),
-    "ReplicaSet": ("spec", "template"),
-    "ReplicationController": ("spec", "template"),
-    "Job": ("spec", "template"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template"),
-    "PodTemplate": ("template",),
-}
+WORKLOAD_TEMPLATE: Mapping[str, FieldPath] = MappingProxyType(
+    {
+        "Deployment": ("spec", "template"),
+        "StatefulSet": ("spec", "template"),
+        "DaemonSet": ("spec", "template"),
+        "ReplicaSet": ("spec", "template"),
+        "ReplicationController": ("spec", "template"),
+        "Job": ("spec", "template"),
+        "CronJob": ("spec", "jobTemplate", "spec", "template"),
+        "PodTemplate": ("template",),
+    }
+)
 
 
 def get_path(node: Any, path: FieldPath) -> Any:

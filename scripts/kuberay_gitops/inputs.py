@@ -32,6 +32,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 
 import yaml
 
@@ -51,14 +52,16 @@ MAX_DEPTH = 100
 # Nodes after alias expansion; a 20,000-line manifest has about 40,000.
 MAX_EXPANDED = 200_000
 
-HINTS = {
-    UNSAFE: "commit a plain file of reasonable size and shape; split generated data or "
-    "move it out of the manifests",
-    ENCODING: "save the file as UTF-8 without a byte order mark, with printable characters "
-    "only (escape binary data or use binaryData)",
-    DOCUMENT: "remove the stray `---`, the custom tag or the List wrapper: one plain object "
-    "per document, one object per file",
-}
+HINTS = MappingProxyType(
+    {
+        UNSAFE: "commit a plain file of reasonable size and shape; split generated data or "
+        "move it out of the manifests",
+        ENCODING: "save the file as UTF-8 without a byte order mark, with printable characters "
+        "only (escape binary data or use binaryData)",
+        DOCUMENT: "remove the stray `---`, the custom tag or the List wrapper: one plain object "
+        "per document, one object per file",
+    }
+)
 
 _CORE_TAGS = frozenset(
     f"tag:yaml.org,2002:{t}"

@@ -18,26 +18,33 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from kuberay_gitops.findings import FieldPath
 
 # apis/ray/v1: where each Ray kind holds its RayClusterSpec. A RayCronJob's is in its
 # RayJob template (raycronjob_types.go `JobTemplate`).
-RAY_CLUSTER_SPEC: Mapping[str, FieldPath] = {
-    "RayCluster": ("spec",),
-    "RayJob": ("spec", "rayClusterSpec"),
-    "RayService": ("spec", "rayClusterConfig"),
-}
-RAY_KINDS: Mapping[str, FieldPath] = {
-    **RAY_CLUSTER_SPEC,
-    "RayCronJob": ("spec", "jobTemplate", "rayClusterSpec"),
-}
+RAY_CLUSTER_SPEC: Mapping[str, FieldPath] = MappingProxyType(
+    {
+        "RayCluster": ("spec",),
+        "RayJob": ("spec", "rayClusterSpec"),
+        "RayService": ("spec", "rayClusterConfig"),
+    }
+)
+RAY_KINDS: Mapping[str, FieldPath] = MappingProxyType(
+    {
+        **RAY_CLUSTER_SPEC,
+        "RayCronJob": ("spec", "jobTemplate", "rayClusterSpec"),
+    }
+)
 # rayjob_types.go `SubmitterPodTemplate` (RayCronJob: the same field of its job template).
-SUBMITTER_TEMPLATES: Mapping[str, FieldPath] = {
-    "RayJob": ("spec", "submitterPodTemplate"),
-    "RayCronJob": ("spec", "jobTemplate", "submitterPodTemplate"),
-}
+SUBMITTER_TEMPLATES: Mapping[str, FieldPath] = MappingProxyType(
+    {
+        "RayJob": ("spec", "submitterPodTemplate"),
+        "RayCronJob": ("spec", "jobTemplate", "submitterPodTemplate"),
+    }
+)
 
 # utils/constant.go `RayContainerIndex`: KubeRay treats container 0 as the Ray container.
 RAY_CONTAINER_INDEX = 0
@@ -92,13 +99,15 @@ PORT_PARAMS: tuple[PortParam, ...] = (
 
 # common/service.go `getDefaultPorts`: the head Service's ports when the head's Ray
 # container declares none.
-DEFAULT_SERVICE_PORTS: Mapping[str, int] = {
-    CLIENT_PORT_NAME: DEFAULT_CLIENT_PORT,
-    GCS_PORT_NAME: DEFAULT_GCS_PORT,
-    DASHBOARD_PORT_NAME: DEFAULT_DASHBOARD_PORT,
-    METRICS_PORT_NAME: DEFAULT_METRICS_PORT,
-    SERVE_PORT_NAME: DEFAULT_SERVE_PORT,
-}
+DEFAULT_SERVICE_PORTS: Mapping[str, int] = MappingProxyType(
+    {
+        CLIENT_PORT_NAME: DEFAULT_CLIENT_PORT,
+        GCS_PORT_NAME: DEFAULT_GCS_PORT,
+        DASHBOARD_PORT_NAME: DEFAULT_DASHBOARD_PORT,
+        METRICS_PORT_NAME: DEFAULT_METRICS_PORT,
+        SERVE_PORT_NAME: DEFAULT_SERVE_PORT,
+    }
+)
 
 
 def head_service_ports(declared: Sequence[tuple[str | None, int]]) -> dict[str, int]:

@@ -80,6 +80,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -127,20 +128,22 @@ BLOCKED = "live-netpol-blocked"
 UNUSED = "live-netpol-unused"
 PROBE = "live-probe-fails"
 CHECK_IDS = (UNDECLARED, NOT_LISTENING, RANDOM, BLOCKED, UNUSED, PROBE)
-HINTS: Mapping[str, str] = {
-    UNDECLARED: "declare the port on the Ray container (first container) under a name, so "
-    "the head Service and NetworkPolicies can name it, or pin the rayStartParams key to a "
-    "declared port",
-    NOT_LISTENING: "make the container port and the rayStartParams key that sets it agree "
-    "(rayStartParams values are strings), or drop the port nothing listens on",
-    RANDOM: "pin the port with the rayStartParams key named (a string), declare it on the "
-    "Ray container and allow it in the NetworkPolicies",
-    BLOCKED: "widen the NetworkPolicy rule (or add one) so the peer reaches the port Ray "
-    "really listens on; endPort covers ranges",
-    UNUSED: "remove the port from the rule, or make Ray listen there (rayStartParams)",
-    PROBE: "keep GCS on 6379 with in-tree autoscaling, and the probe ports equal to the "
-    "rayStartParams KubeRay reads (dashboard-agent-listen-port, Serve's port)",
-}
+HINTS: Mapping[str, str] = MappingProxyType(
+    {
+        UNDECLARED: "declare the port on the Ray container (first container) under a name, so "
+        "the head Service and NetworkPolicies can name it, or pin the rayStartParams key to a "
+        "declared port",
+        NOT_LISTENING: "make the container port and the rayStartParams key that sets it agree "
+        "(rayStartParams values are strings), or drop the port nothing listens on",
+        RANDOM: "pin the port with the rayStartParams key named (a string), declare it on the "
+        "Ray container and allow it in the NetworkPolicies",
+        BLOCKED: "widen the NetworkPolicy rule (or add one) so the peer reaches the port Ray "
+        "really listens on; endPort covers ranges",
+        UNUSED: "remove the port from the rule, or make Ray listen there (rayStartParams)",
+        PROBE: "keep GCS on 6379 with in-tree autoscaling, and the probe ports equal to the "
+        "rayStartParams KubeRay reads (dashboard-agent-listen-port, Serve's port)",
+    }
+)
 
 HEAD_IP = "127.0.0.2"
 WORKER_IP_BASE = 3  # workers: 127.0.0.3, 127.0.0.4, ...
@@ -196,70 +199,82 @@ PORT_KEYS: tuple[str, ...] = (
     "max-worker-port",
 )
 # Which process listens on the port a key pins.
-KEY_PROCESS: Mapping[str, str] = {
-    "port": "gcs_server",
-    "dashboard-port": "dashboard",
-    "ray-client-server-port": "ray-client-server",
-    "node-manager-port": "raylet",
-    "object-manager-port": "raylet",
-    "runtime-env-agent-port": "runtime-env-agent",
-    "dashboard-agent-grpc-port": "dashboard-agent",
-    "dashboard-agent-listen-port": "dashboard-agent",
-    "metrics-export-port": "dashboard-agent",
-}
-_DEFAULT_KEYS: Mapping[int, tuple[str, str]] = {
-    AUTOSCALER_METRIC_PORT: ("AUTOSCALER_METRIC_PORT", "monitor"),
-    DASHBOARD_METRIC_PORT: ("DASHBOARD_METRIC_PORT", "dashboard"),
-}
-_DEFAULT_PROCESSES: Mapping[int, frozenset[str]] = {
-    AUTOSCALER_METRIC_PORT: frozenset({"monitor"}),
-    DASHBOARD_METRIC_PORT: frozenset({"dashboard"}),
-}
+KEY_PROCESS: Mapping[str, str] = MappingProxyType(
+    {
+        "port": "gcs_server",
+        "dashboard-port": "dashboard",
+        "ray-client-server-port": "ray-client-server",
+        "node-manager-port": "raylet",
+        "object-manager-port": "raylet",
+        "runtime-env-agent-port": "runtime-env-agent",
+        "dashboard-agent-grpc-port": "dashboard-agent",
+        "dashboard-agent-listen-port": "dashboard-agent",
+        "metrics-export-port": "dashboard-agent",
+    }
+)
+_DEFAULT_KEYS: Mapping[int, tuple[str, str]] = MappingProxyType(
+    {
+        AUTOSCALER_METRIC_PORT: ("AUTOSCALER_METRIC_PORT", "monitor"),
+        DASHBOARD_METRIC_PORT: ("DASHBOARD_METRIC_PORT", "dashboard"),
+    }
+)
+_DEFAULT_PROCESSES: Mapping[int, frozenset[str]] = MappingProxyType(
+    {
+        AUTOSCALER_METRIC_PORT: frozenset({"monitor"}),
+        DASHBOARD_METRIC_PORT: frozenset({"dashboard"}),
+    }
+)
 # Ray's defaults where a key is unset (gcs 6379 and dashboard 8265 and client 10001 on the
 # head; the rest are random ports), used only to tell a default from a random port.
-_KEY_DEFAULTS: Mapping[str, int] = {
-    "port": 6379,
-    "dashboard-port": 8265,
-    "ray-client-server-port": 10001,
-}
+_KEY_DEFAULTS: Mapping[str, int] = MappingProxyType(
+    {
+        "port": 6379,
+        "dashboard-port": 8265,
+        "ray-client-server-port": 10001,
+    }
+)
 
 RAY_NODES = "Ray nodes"
 PROMETHEUS = "Prometheus"
 OPERATOR = "operator"
 CLIENTS = "clients"
 # Who connects to a port, by what pinned it.
-PEERS: Mapping[str, tuple[str, ...]] = {
-    "port": (RAY_NODES,),
-    "node-manager-port": (RAY_NODES,),
-    "object-manager-port": (RAY_NODES,),
-    "dashboard-agent-grpc-port": (RAY_NODES,),
-    "dashboard-agent-listen-port": (RAY_NODES,),
-    WORKER_RANGE: (RAY_NODES,),
-    "runtime-env-agent-port": (),  # only its own node's raylet
-    REPLICA_GRPC: (),
-    "metrics-export-port": (PROMETHEUS,),
-    "AUTOSCALER_METRIC_PORT": (PROMETHEUS,),
-    "DASHBOARD_METRIC_PORT": (PROMETHEUS,),
-    "dashboard-port": (OPERATOR, CLIENTS),
-    "ray-client-server-port": (CLIENTS,),
-    SERVE: (CLIENTS,),
-}
+PEERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "port": (RAY_NODES,),
+        "node-manager-port": (RAY_NODES,),
+        "object-manager-port": (RAY_NODES,),
+        "dashboard-agent-grpc-port": (RAY_NODES,),
+        "dashboard-agent-listen-port": (RAY_NODES,),
+        WORKER_RANGE: (RAY_NODES,),
+        "runtime-env-agent-port": (),  # only its own node's raylet
+        REPLICA_GRPC: (),
+        "metrics-export-port": (PROMETHEUS,),
+        "AUTOSCALER_METRIC_PORT": (PROMETHEUS,),
+        "DASHBOARD_METRIC_PORT": (PROMETHEUS,),
+        "dashboard-port": (OPERATOR, CLIENTS),
+        "ray-client-server-port": (CLIENTS,),
+        SERVE: (CLIENTS,),
+    }
+)
 # Peers outside the Ray pods, as NetworkPolicy peers see them (docs/architecture.md).
-FIXED_PEERS: Mapping[str, Endpoint] = {
-    PROMETHEUS: Endpoint(
-        "monitoring",
-        {"app.kubernetes.io/name": "prometheus"},
-        {"kubernetes.io/metadata.name": "monitoring"},
-    ),
-    OPERATOR: Endpoint(
-        "kuberay-system", OPERATOR_LABELS, {"kubernetes.io/metadata.name": "kuberay-system"}
-    ),
-    CLIENTS: Endpoint(
-        "ray-clients",
-        {},
-        {"kubernetes.io/metadata.name": "ray-clients", "kuberay.io/ray-client": "true"},
-    ),
-}
+FIXED_PEERS: Mapping[str, Endpoint] = MappingProxyType(
+    {
+        PROMETHEUS: Endpoint(
+            "monitoring",
+            {"app.kubernetes.io/name": "prometheus"},
+            {"kubernetes.io/metadata.name": "monitoring"},
+        ),
+        OPERATOR: Endpoint(
+            "kuberay-system", OPERATOR_LABELS, {"kubernetes.io/metadata.name": "kuberay-system"}
+        ),
+        CLIENTS: Endpoint(
+            "ray-clients",
+            {},
+            {"kubernetes.io/metadata.name": "ray-clients", "kuberay.io/ray-client": "true"},
+        ),
+    }
+)
 
 DOC_BEGIN = "<!-- BEGIN audit-ports: generated by `make audit-ports`; do not edit -->"
 DOC_END = "<!-- END audit-ports -->"

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -26,7 +27,9 @@ from kuberay_gitops.kgraph import kustomization_file
 ORIGIN = "config.kubernetes.io/origin"
 TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
 _MERGE_KEYS = ("name", "groupName", "containerPort", "port", "mountPath", "key", "ip")
-_PATCH_KINDS = {"PatchTransformer", "PatchStrategicMergeTransformer", "PatchJson6902Transformer"}
+_PATCH_KINDS = frozenset(
+    {"PatchTransformer", "PatchStrategicMergeTransformer", "PatchJson6902Transformer"}
+)
 
 
 def _touches_labels(field: FieldPath) -> bool:
@@ -34,13 +37,16 @@ def _touches_labels(field: FieldPath) -> bool:
 
 
 # Built-in transformers configured by a kustomization field: which fields they set.
-_FIELD_TRANSFORMERS: dict[str, tuple[tuple[str, ...], Callable[[FieldPath], bool]]] = {
-    "ImageTagTransformer": (("images",), lambda f: f[-1] == "image"),
-    "LabelTransformer": (("labels", "commonLabels"), _touches_labels),
-    "AnnotationsTransformer": (("commonAnnotations",), lambda f: "annotations" in f),
-    "NamespaceTransformer": (("namespace",), lambda f: f[-1] == "namespace"),
-    "ReplicaCountTransformer": (("replicas",), lambda f: f[-1] == "replicas"),
-}
+_FieldTransformer = tuple[tuple[str, ...], Callable[[FieldPath], bool]]
+_FIELD_TRANSFORMERS: Mapping[str, _FieldTransformer] = MappingProxyType(
+    {
+        "ImageTagTransformer": (("images",), lambda f: f[-1] == "image"),
+        "LabelTransformer": (("labels", "commonLabels"), _touches_labels),
+        "AnnotationsTransformer": (("commonAnnotations",), lambda f: "annotations" in f),
+        "NamespaceTransformer": (("namespace",), lambda f: f[-1] == "namespace"),
+        "ReplicaCountTransformer": (("replicas",), lambda f: f[-1] == "replicas"),
+    }
+)
 
 
 def _image_repo(image: str) -> str:
@@ -247,7 +253,7 @@ class Locator:
             if not isinstance(tr.get("configuredIn"), str):
                 continue
             kpath = self._resolve(tr["configuredIn"])
-            if kind in _FIELD_TRANSFORMERS:
+            if isinstance(kind, str) and kind in _FIELD_TRANSFORMERS:
                 at = self._field_transformer(kind, kpath, field, rendered)
                 if at is not None:
                     return at

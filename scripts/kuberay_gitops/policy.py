@@ -17,6 +17,7 @@ import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -237,19 +238,21 @@ def _show(value: Any) -> str:
 
 
 # Settings fields and the config key that sets them (where the names differ).
-_CONFIG_KEYS = {
-    "render_timeout": "render.timeout_seconds",
-    "schema_timeout": "schema.timeout_seconds",
-    "checkov_timeout": "checkov.timeout_seconds",
-    "cluster_timeout": "cluster.timeout_seconds",
-    "cluster_prerequisites": "cluster.prerequisites",
-    "render_cache": "render.cache",
-    "render_output_mib": "render.output_limit_mib",
-    "render_memory_mib": "render.memory_limit_mib",
-    "use_mirrors": "render.mirrors",
-    "jobs": "render.jobs",
-    "repo_url": "argocd.repo_url",
-}
+_CONFIG_KEYS = MappingProxyType(
+    {
+        "render_timeout": "render.timeout_seconds",
+        "schema_timeout": "schema.timeout_seconds",
+        "checkov_timeout": "checkov.timeout_seconds",
+        "cluster_timeout": "cluster.timeout_seconds",
+        "cluster_prerequisites": "cluster.prerequisites",
+        "render_cache": "render.cache",
+        "render_output_mib": "render.output_limit_mib",
+        "render_memory_mib": "render.memory_limit_mib",
+        "use_mirrors": "render.mirrors",
+        "jobs": "render.jobs",
+        "repo_url": "argocd.repo_url",
+    }
+)
 # Where the run happens, not what it judges.
 _NOT_POLICY = frozenset({"repo_root", "policy_root", "toolchain"})
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
@@ -36,7 +37,7 @@ from kuberay_gitops.findings import Finding, Report, RuleInfo, Severity
 from kuberay_gitops.reporters._common import headline
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.0"}
+SECURITY_SEVERITY = MappingProxyType({Severity.ERROR: "8.0", Severity.WARNING: "5.0"})
 
 
 def _info(rules: Mapping[str, RuleInfo], f: Finding) -> tuple[RuleInfo | None, bool]:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from ecdsa import NIST256p, SigningKey  # type: ignore[import-untyped]
 
@@ -46,7 +47,7 @@ OPERATOR_OWN_FLAGS = frozenset(
 FREEZE_SECONDS = 10.0  # a clean stop before a store is kept
 # A soft memory limit per API server: megabyte-sized CRDs make its heap grow fast, and two
 # twins run side by side within the stage's memory budget.
-GO_RUNTIME: Mapping[str, str] = {"GOMEMLIMIT": "400MiB"}
+GO_RUNTIME: Mapping[str, str] = MappingProxyType({"GOMEMLIMIT": "400MiB"})
 
 
 @dataclass(frozen=True, slots=True)

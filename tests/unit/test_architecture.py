@@ -1,0 +1,164 @@
+"""Rules of the package's shape, read from its source (AST): nothing is imported to check it.
+
+- No module-level mutable state: what a run learns lives in objects the run creates
+  (`filememo.RunCache`), so a second run in one process (`new-env`, tests) starts clean.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+
+PACKAGE = REPO_ROOT / "scripts" / "kuberay_gitops"
+
+# Calls that build a mutable container or carry state between calls.
+MUTABLE_FACTORIES = frozenset(
+    {
+        "dict", "list", "set", "bytearray", "defaultdict", "OrderedDict", "Counter", "deque",
+        "ChainMap", "SimpleNamespace", "Queue", "Lock", "RLock", "local", "FileMemo", "RunCache",
+    }
+)  # fmt: skip
+CACHE_DECORATORS = frozenset({"lru_cache", "cache", "cached"})
+# Module-level mutable values in files other helpers owned while issue 19 was done; each
+# becomes a MappingProxyType or frozenset there, and its entry goes (a stale one fails).
+PENDING_STATE = {
+    ("checks._argocd", "UNIT_RANK"): "checks/ belonged to another change",
+    ("checks._argocd", "UNIT_BY_DIRNAME"): "checks/ belonged to another change",
+    ("checks._netpol", "OPERATOR_LABELS"): "checks/ belonged to another change",
+    ("checks._pod", "ROLE_LABELS"): "checks/ belonged to another change",
+    ("checks._pod", "PORT_NAME_ROLES"): "checks/ belonged to another change",
+    ("checks._pod", "_PARAM_ROLES"): "checks/ belonged to another change",
+    ("checks._pod", "DEFAULT_PORTS"): "checks/ belonged to another change",
+    ("checks.argocd_sync_options", "_ANNOTATION_ONLY"): "checks/ belonged to another change",
+    ("checks.netpol_egress_broad", "LARGE"): "checks/ belonged to another change",
+    ("checks.netpol_egress_broad", "BROAD"): "checks/ belonged to another change",
+    ("checks.netpol_uncovered_pod", "_DNS_NAMES"): "checks/ belonged to another change",
+    ("checks.pod_security_label", "LEVELS"): "checks/ belonged to another change",
+    ("checks.ray_control_plane", "_SUFFIX"): "checks/ belonged to another change",
+    ("checks.ray_name_length", "MAX_LENGTH"): "checks/ belonged to another change",
+    ("checks.rbac_broad_subject", "BROAD"): "checks/ belonged to another change",
+    ("checks.selector_operator_and_ray", "_RAY_HEAD_SERVICE"): "checks/ belonged to another change",
+    ("render", "_LIMITS"): "render.py belonged to another change",
+    ("settings", "_TOP_KEYS"): "settings.py belonged to another change",
+    ("settings", "_ENV_KEYS"): "settings.py belonged to another change",
+    ("tools.mirror", "_GIT_ENV"): "tools/mirror.py belonged to another change",
+}
+
+
+def modules() -> dict[str, Path]:
+    """Every module of the package by dotted name below `kuberay_gitops` ("" for itself)."""
+    out: dict[str, Path] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def _name(node: ast.expr) -> str:
+    if isinstance(node, ast.Call):
+        return _name(node.func)
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _mutable(value: ast.expr) -> bool:
+    """Whether a value expression builds something a caller could change."""
+    if isinstance(value, ast.Dict | ast.List | ast.Set | ast.DictComp | ast.ListComp):
+        return True
+    if isinstance(value, ast.SetComp | ast.GeneratorExp):
+        return True
+    if isinstance(value, ast.Tuple):
+        return any(_mutable(e) for e in value.elts)
+    if isinstance(value, ast.Call):
+        name = _name(value)
+        if name in MUTABLE_FACTORIES:
+            return True
+        if name == "MappingProxyType" and value.args and isinstance(value.args[0], ast.Dict):
+            inner = value.args[0]
+            # `**other` entries have no key; what they spread is judged where it is defined
+            return any(_mutable(v) for k, v in zip(inner.keys, inner.values, strict=True) if k)
+    return False
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Statements run at import time, through `if`/`try` blocks, and class bodies."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.If | ast.Try):
+            yield from _statements(stmt.body)
+            yield from _statements(stmt.orelse)
+            for handler in getattr(stmt, "handlers", []):
+                yield from _statements(handler.body)
+        elif isinstance(stmt, ast.ClassDef):
+            yield from _statements(stmt.body)
+
+
+def mutable_state(tree: ast.Module) -> Iterator[tuple[str, int]]:
+    """(name, line) of every module-level mutable value, cache decorator and `global`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            yield f"global {', '.join(node.names)}", node.lineno
+    for stmt in _statements(tree.body):
+        if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
+            if _mutable(stmt.value):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for target in targets:
+                    yield ast.unparse(target), stmt.lineno
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            for deco in stmt.decorator_list:
+                if _name(deco) in CACHE_DECORATORS:
+                    yield f"@{_name(deco)} {stmt.name}", stmt.lineno
+
+
+def test_no_module_level_mutable_state() -> None:
+    found = {
+        (module, name): line
+        for module, path in modules().items()
+        for name, line in mutable_state(ast.parse(path.read_text(encoding="utf-8")))
+    }
+    unexpected = sorted(
+        f"{modules()[m].relative_to(REPO_ROOT)}:{line}: {name}"
+        for (m, name), line in found.items()
+        if (m, name) not in PENDING_STATE
+    )
+    assert unexpected == [], (
+        "module-level mutable state; make a constant a MappingProxyType, frozenset or "
+        "tuple, and pass run state in an object the run creates (filememo.RunCache)"
+    )
+    assert sorted(set(PENDING_STATE) - set(found)) == [], "stale PENDING_STATE entries"
+
+
+def test_the_state_scan_sees_each_kind_of_state() -> None:
+    source = """
+import functools
+from types import MappingProxyType
+A = {}
+B: list[int] = []
+C = frozenset({1})
+D = MappingProxyType({"k": (1, 2)})
+E = MappingProxyType({"k": [1]})
+F = FileMemo()
+G = (1, [2])
+H = re.compile("x")
+class K:
+    L = set()
+@functools.lru_cache(maxsize=1)
+def f() -> None:
+    global M
+"""
+    assert sorted(mutable_state(ast.parse(source))) == [
+        ("@lru_cache f", 15),
+        ("A", 4),
+        ("B", 5),
+        ("E", 8),
+        ("F", 9),
+        ("G", 10),
+        ("L", 13),
+        ("global M", 16),
+    ]
