@@ -197,3 +197,24 @@ def test_missing_or_empty_revision_is_an_error(
     assert result.findings[0].message == (
         'Application "app" has a source without targetRevision: it follows HEAD'
     )
+
+
+def test_a_template_field_finding_is_at_the_applicationsets_own_line_under_transformers(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    """Issue 18 edge: a kustomization that sets the namespace and labels of the ApplicationSet
+    (as argocd/ does) must not pull a template field's finding to the kustomization file."""
+    files = appset("dev", "refs/pull/1/head")
+    files["t/applicationset.yaml"] = files["t/applicationset.yaml"].replace(
+        '        targetRevision: "{{.revision}}"\n', "        targetRevision: refs/pull/7/head\n"
+    )
+    files["t/kustomization.yaml"] = (
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: argocd\n"
+        "resources:\n  - applicationset.yaml\n"
+        "labels:\n  - pairs:\n      app.kubernetes.io/part-of: kuberay-platform\n"
+    )
+    field = ".spec.template.spec.source.targetRevision"
+    assert run_check(CHECK, files).rows() == [
+        (f"{CHECK}[disallowed]", "dev", field, "t/applicationset.yaml", 24),
+        (f"{CHECK}[disallowed]", "dev", field, "t/applicationset.yaml", 24),
+    ]
