@@ -3,8 +3,9 @@
 Uses the annotated render: `config.kubernetes.io/origin` names the file an object came
 from and `alpha.config.kubernetes.io/transformations` the kustomizations whose patches
 ran over it. The latest patch that sets the field wins (the patch, not the base, when a
-patch set it); otherwise the origin file; a remote base falls back to the repository
-kustomization that pulls it in.
+patch set it); otherwise the origin file; an object a `configMapGenerator` or
+`secretGenerator` made is located at the entry that made it; a remote base falls back to
+the repository kustomization that pulls it in.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
 _MERGE_KEYS = ("name", "groupName", "containerPort", "port", "mountPath", "key", "ip")
 _PATCH_KINDS = frozenset(
     {"PatchTransformer", "PatchStrategicMergeTransformer", "PatchJson6902Transformer"}
+)
+# Generator kinds of an origin annotation, and their kustomization fields.
+_GENERATORS = MappingProxyType(
+    {"ConfigMapGenerator": "configMapGenerator", "SecretGenerator": "secretGenerator"}
 )
 
 
@@ -285,6 +290,10 @@ class Locator:
                         if rank > best_rank:
                             best, best_rank = _Hit(rel, line, depth), rank
                 hits.append(best)
+        if origin_file is None and not hits:
+            generated = self._generated(origin, ref.name)
+            if generated is not None:
+                return generated
         if hits:
             best_hit = max(
                 hits, key=lambda h: h.depth
@@ -400,6 +409,32 @@ class Locator:
         if depth == 0:
             return None
         return _Hit(rel, _shift(line, pdoc.offset), depth)
+
+    def _generated(self, origin: Any, name: str) -> Location | None:
+        """The generator entry that made object `name` (its origin names no file).
+
+        kustomize's origin of a generated object is the kustomization and the generator
+        kind; the entry is the one whose name the object's name contains (prefixes, suffixes
+        and the content hash around it).
+        """
+        if not isinstance(origin, dict) or "repo" in origin:
+            return None
+        key = _GENERATORS.get(str((origin.get("configuredBy") or {}).get("kind")))
+        configured = origin.get("configuredIn")
+        if key is None or not isinstance(configured, str):
+            return None
+        kpath = self._resolve(configured)
+        rel, docs = self.cache.rel(kpath), self.cache.docs(kpath)
+        if rel is None or not docs or not isinstance(docs[0], CommentedMap):
+            return None
+        entries = docs[0].get(key)
+        if not isinstance(entries, CommentedSeq):
+            return None
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, CommentedMap) or str(entry.get("name") or "\0") not in name:
+                continue
+            return Location(rel, _line_of(entries, i) or 1)
+        return None
 
     def _remote_fallback(self, origin: Any, transformations: Any) -> Location:
         repo = origin.get("repo") if isinstance(origin, dict) else None
