@@ -71,9 +71,10 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check scripts tests && $(VENV)/bin/ruff format --check scripts tests && $(VENV)/bin/mypy && $(VENV)/bin/yamllint --strict -c .yamllint .
 
-## docs: regenerate docs/checks.md from the check registry
+## docs: regenerate docs/checks.md from the check registry and the layer table of
+## docs/architecture.md from the import graph
 docs: setup
-	$(RUN) list-checks --format markdown > docs/checks.md
+	$(RUN) list-checks --format markdown > docs/checks.md && $(VENV)/bin/python -m kuberay_gitops_dev.layers --write docs/architecture.md
 
 ## diff: rendered, per-object diff against BASE as markdown (the PR job summary)
 diff: setup

@@ -2,14 +2,17 @@
 
 - No module-level mutable state: what a run learns lives in objects the run creates
   (`filememo.RunCache`), so a second run in one process (`new-env`, tests) starts clean.
+- Layers (`kuberay_gitops_dev.layers`): no import cycle, no module importing a layer above
+  its own, every module in a layer, and docs/architecture.md showing the generated table.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from kuberay_gitops_dev import layers
 from tests.conftest import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "scripts" / "kuberay_gitops"
@@ -162,3 +165,83 @@ def f() -> None:
         ("L", 13),
         ("global M", 16),
     ]
+
+
+def test_every_module_is_in_exactly_the_layers_that_name_it() -> None:
+    graph = layers.import_graph()
+    unplaced = sorted(m for m in graph if layers.layer_of(m) is None)
+    assert unplaced == [], "place these modules in kuberay_gitops_dev/layers.py LAYERS"
+    named = [m for layer in layers.LAYERS for m in layer.modules]
+    assert len(named) == len(set(named)), "a module named in two layers"
+    stale = [m for m in named if m not in graph and not any(g.startswith(m + ".") for g in graph)]
+    assert stale == [], "LAYERS names modules that do not exist"
+
+
+def test_imports_have_no_cycle_and_no_back_edge() -> None:
+    graph = layers.import_graph()
+    assert layers.cycles(graph) == []
+    back = layers.back_edges(graph)
+    assert [e for e in back if e not in layers.ALLOWED_BACK_EDGES] == [], (
+        "a module imports a higher layer: move the shared part down, or the importer up"
+    )
+    assert sorted(set(layers.ALLOWED_BACK_EDGES) - set(back)) == [], "stale ALLOWED_BACK_EDGES"
+
+
+def _names(node: ast.Import | ast.ImportFrom) -> list[str]:
+    return [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+
+
+def test_the_shipped_package_never_imports_the_development_tools() -> None:
+    found = [
+        f"{path.relative_to(REPO_ROOT)}:{node.lineno}"
+        for path in modules().values()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and any(n.startswith("kuberay_gitops_dev") for n in _names(node))
+    ]
+    assert found == []
+
+
+def test_docs_architecture_shows_the_generated_layers() -> None:
+    doc = (REPO_ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert layers.markdown(layers.import_graph()) in doc, (
+        "regenerate: make docs (python -m kuberay_gitops_dev.layers --write docs/architecture.md)"
+    )
+
+
+def _package(tmp_path: Path, files: Mapping[str, str]) -> Path:
+    root = tmp_path / "kuberay_gitops"
+    for rel, text in {"__init__.py": "", **files}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_the_graph_sees_function_local_and_relative_imports_and_finds_a_cycle(
+    tmp_path: Path,
+) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "a.py": "def f():\n    from kuberay_gitops import b\n",
+            "b.py": "from .sub import c\n",
+            "sub/__init__.py": "",
+            "sub/c.py": "import kuberay_gitops.a\nfrom kuberay_gitops import __version__\n",
+        },
+    )
+    graph = layers.import_graph(root)
+    assert graph == {
+        "": frozenset(),
+        "a": frozenset({"b"}),
+        "b": frozenset({"sub.c"}),
+        "sub": frozenset(),
+        "sub.c": frozenset({"a", ""}),
+    }
+    assert layers.cycles(graph) == [["a", "b", "sub.c"]]
+
+
+def test_a_lower_layer_importing_a_higher_one_is_a_back_edge() -> None:
+    assert layers.layer_of("tools.runner") == 0  # a subpackage's pattern
+    assert layers.layer_of("checks._api") == layers.layer_of("index")  # a name beats it
+    graph = {"render": frozenset({"cluster"}), "cluster": frozenset({"render"})}
+    assert layers.back_edges(graph) == [("render", "cluster")]
