@@ -5,7 +5,6 @@ include toolchain.env
 
 PYTHON ?= python3
 VENV := .venv
-BIN := .tools/bin
 RUN := $(VENV)/bin/kuberay-gitops
 # A pull request's checkout to judge with this checkout's tool and policy (the PR gate:
 # `make -C base validate PR=../pr`); unset, the repository judges itself.
@@ -21,14 +20,10 @@ BASE ?= origin/main
 
 # Where the read-only upstream material is (the KubeRay operator source among it).
 SHARED_DIR ?= ../shared
-# kube-apiserver reports the version it was built as (the operator and Pod Security read it).
-K8S_VERSION_PKG := k8s.io/component-base/version
-KUBE_APISERVER_LDFLAGS := -X $(K8S_VERSION_PKG).gitVersion=$(KUBE_APISERVER_VERSION) \
-	-X $(K8S_VERSION_PKG).gitMajor=$(word 1,$(subst ., ,$(KUBE_APISERVER_VERSION:v%=%))) \
-	-X $(K8S_VERSION_PKG).gitMinor=$(word 2,$(subst ., ,$(KUBE_APISERVER_VERSION:v%=%)))
 
 ## setup: idempotent; a pinned .venv, pinned kustomize + kubeconform, and the control-plane
 ## twin (etcd, kube-apiserver, the KubeRay operator) built from pinned sources, in .tools/bin
+## (tools_dir of kuberay-gitops.yaml), by the tool's own `kuberay-gitops setup`
 setup: $(VENV)/.installed tools twin ray
 
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -37,17 +32,14 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-tools:
-	@./scripts/install-go-tool.sh $(BIN) kustomize $(KUSTOMIZE_MODULE) $(KUSTOMIZE_VERSION)
-	@./scripts/install-go-tool.sh $(BIN) kubeconform $(KUBECONFORM_MODULE) $(KUBECONFORM_VERSION)
+tools: $(VENV)/.installed
+	@$(RUN) setup --quiet --no-cluster
 	@./scripts/fetch-npm-file.sh $(SARIF_SCHEMA_NPM) $(SARIF_SCHEMA_FILE) $(SARIF_SCHEMA_SHA256) .tools/schemas/sarif-2.1.0.json
 
 ## twin: etcd, kube-apiserver and the KubeRay operator for the cluster stage of validate
-twin:
+twin: $(VENV)/.installed
 	@./scripts/check-pins.sh toolchain.env toolchain $(SHARED_DIR)/$(KUBERAY_OPERATOR_SOURCE)
-	@./scripts/build-go-main.sh $(BIN) etcd toolchain/etcd
-	@./scripts/build-go-main.sh $(BIN) kube-apiserver toolchain/kube-apiserver "$(KUBE_APISERVER_LDFLAGS)"
-	@./scripts/build-go-main.sh $(BIN) kuberay-operator $(SHARED_DIR)/$(KUBERAY_OPERATOR_SOURCE)
+	@$(RUN) setup --quiet --operator-source '$(SHARED_DIR)/$(KUBERAY_OPERATOR_SOURCE)'
 
 # The live Ray audit's own venv, at the Ray version of the images (toolchain/ray/requirements.txt).
 RAY_VERSION := $(shell sed -n 's/^ray==//p' toolchain/ray/requirements.txt)

@@ -10,6 +10,7 @@ import dataclasses
 import os
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -52,12 +53,19 @@ EPILOG = "Exit codes: 0 clean, 1 findings, 2 usage error, 3 tool or configuratio
 
 
 def find_repo_root(start: Path) -> Path:
-    """The nearest directory upwards holding toolchain.env (the repository root)."""
+    """The repository root: the nearest directory upwards with a config or toolchain.env.
+
+    Else the Git work tree around `start`: a repository that has not run `init` yet.
+    """
     for d in [start, *start.parents]:
-        if (d / TOOLCHAIN_FILE).is_file():
+        if (d / CONFIG_FILE).is_file() or (d / TOOLCHAIN_FILE).is_file():
+            return d
+    for d in [start, *start.parents]:
+        if (d / ".git").exists():
             return d
     raise ToolError(
-        f"no {TOOLCHAIN_FILE} in {start} or above: run inside the repository or pass --repo"
+        f"no {CONFIG_FILE} in {start} or above and no Git work tree: run inside the "
+        "repository, pass --repo, or run `kuberay-gitops init` at its root"
     )
 
 
@@ -65,9 +73,19 @@ class _State:
     def __init__(self, params: dict[str, Any]) -> None:
         self.params = params
 
-    def settings(self) -> Settings:
+    def settings(self, anywhere: bool = False) -> Settings:
+        """The run's settings; `anywhere`: outside a repository too, from the cwd."""
         repo = self.params.get("repo")
-        root = Path(repo).resolve() if repo else find_repo_root(Path.cwd().resolve())
+        cwd = Path.cwd().resolve()
+        if repo:
+            root = Path(repo).resolve()
+        elif anywhere:
+            try:
+                root = find_repo_root(cwd)
+            except ToolError:
+                root = cwd
+        else:
+            root = find_repo_root(cwd)
         cli = {
             "shared_dir": self.params.get("shared_dir"),
             "kubernetes_version": self.params.get("kubernetes_version"),
@@ -539,6 +557,74 @@ def audit_ports_cmd(
         click.echo(REPORTERS[resolved](result.report), nl=False)
     if result.report.findings:
         raise SystemExit(ExitCode.FINDINGS)
+
+
+@cli.command("setup", epilog=EPILOG)
+@click.option(
+    "--no-cluster",
+    is_flag=True,
+    help="Only kustomize and kubeconform (and the KubeRay CRDs, given a source): no twin.",
+)
+@click.option(
+    "--operator-source",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The ray-operator directory of a KubeRay source tree of the pinned release "
+    "(default: the one under shared_dir, when it is there).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Say only what was built.")
+@click.pass_obj
+def setup_cmd(state: _State, no_cluster: bool, operator_source: Path | None, quiet: bool) -> None:
+    """Find or build the pinned binaries into the tools directory (Go from PATH).
+
+    kustomize and kubeconform by `go install`; the control-plane twin (etcd, kube-apiserver,
+    the KubeRay operator) by `go build` from pinned sources. Idempotent: a second run only
+    verifies. Where: tools_dir, else the cache's tools/<pins> directory.
+    """
+    from kuberay_gitops import provision  # noqa: PLC0415  (only this command builds)
+
+    settings = state.settings(anywhere=True)
+    source = provision.operator_source(settings, operator_source)
+    started = time.monotonic()
+    outcomes = provision.setup(
+        settings, twin_too=not no_cluster, source=source, progress=_progress_sink(quiet)
+    )
+    _end_progress(quiet)
+    for o in outcomes:
+        if o.built or not quiet:
+            how = f"built in {o.seconds:.1f}s" if o.built else "up to date"
+            click.echo(f"{o.name}: {how} ({o.path})")
+    if quiet:
+        return
+    if source is None:
+        click.echo(
+            "KubeRay CRDs and operator: not set up (no --operator-source): ray.io kinds get "
+            "a schema from crd_dirs or a target that renders their CRDs"
+        )
+    if no_cluster:
+        click.echo("control-plane twin: not set up (--no-cluster): validate skips its stage")
+    click.echo(f"setup done in {time.monotonic() - started:.1f}s")
+
+
+@cli.command("init", epilog=EPILOG)
+@click.pass_obj
+def init_cmd(state: _State) -> None:
+    """Write a starting kuberay-gitops.yaml for the repository (never overwrites one).
+
+    Targets are discovered from the kustomizations, the GitOps engine (Argo CD, Flux) is
+    detected, the profile is correctness. Review the file, then commit it.
+    """
+    from kuberay_gitops import initconf  # noqa: PLC0415  (only this command writes a config)
+
+    repo = state.params.get("repo")
+    root = Path(repo) if repo else _git_root(Path.cwd().resolve())
+    path, engine, patterns = initconf.init(root)
+    click.echo(f"wrote {path}: engine {engine.display}, targets {', '.join(patterns)}")
+    click.echo("next: `kuberay-gitops setup`, then `kuberay-gitops validate`")
+
+
+def _git_root(start: Path) -> Path:
+    """Where init writes without --repo: the Git work tree's root, else the cwd."""
+    return next((d for d in [start, *start.parents] if (d / ".git").exists()), start)
 
 
 def _terminated(signum: int, frame: object) -> None:

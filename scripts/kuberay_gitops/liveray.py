@@ -1511,7 +1511,7 @@ def audit(settings: Settings, progress: Progress, use_cluster: bool = True) -> A
     argocd = [o for objs in ok.values() for o in objs if o.ref.kind in _APP_KINDS]
     envs = cluster.environments(ObjectIndex(argocd, "argocd"), facts)
     generated: dict[str, list[Generated]] = {}
-    if use_cluster and settings.cluster_enabled:
+    if use_cluster and settings.cluster_enabled is not False:
         progress("cluster stage: the KubeRay operator generates the Ray Pods")
         # The cluster stage of `validate`, reused as is (pipeline has no public entry yet).
         results, _ = pipeline._cluster_stage(

@@ -20,7 +20,16 @@ from typing import Any
 import yaml
 
 from kuberay_gitops import checks as registry
-from kuberay_gitops import cluster, harden, inputs, policy, rendercache, ruleinfo, secretscan
+from kuberay_gitops import (
+    cluster,
+    gitops,
+    harden,
+    inputs,
+    policy,
+    rendercache,
+    ruleinfo,
+    secretscan,
+)
 from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
 from kuberay_gitops.discover import RenderTarget, discover, select
 from kuberay_gitops.exitcodes import ConfigError, ToolFailed
@@ -471,7 +480,10 @@ def _file_findings(
     lint_paths = sorted({*lint_paths, *(p for p in read if wanted is None or p in wanted)})
     out, texts = inputs.inspect_all(root, lint_paths)
     if stages.lint:
-        out.extend(yamllint.lint_texts(yamllint.load_config(settings.policy_dir), texts))
+        own = [CONFIG_FILE, *(p.relative_to(root).as_posix() for p in read)]
+        scope = yamllint.scope(settings.policy_dir, own)
+        linted = texts if scope is None else [(rel, text) for rel, text in texts if rel in scope]
+        out.extend(yamllint.lint_texts(yamllint.load_config(settings.policy_dir), linted))
     if stages.secrets:
         out.extend(secretscan.scan_texts(texts))
         out.extend(_plain_read_files(settings, targets, files, cache))
@@ -629,6 +641,8 @@ def validate(
     """
     _check_config(settings)
     tools = toolchain.locate(settings)
+    # Once per run: every message that names the engine reads it from the settings.
+    settings = dataclasses.replace(settings, engine=gitops.detect(settings.repo_root))
     run_cache = cache or RunCache()
     all_targets = discover(settings.repo_root, settings.targets, run_cache)
     targets = select(all_targets, settings.repo_root, paths)
@@ -719,7 +733,8 @@ def _validate(
                     _target_location(settings, rt.target),
                     "render",
                     Severity.ERROR,
-                    f"{rt.target.path} renders no objects: Argo CD would sync nothing",
+                    f"{rt.target.path} renders no objects: {settings.engine.display} would sync "
+                    "nothing",
                     hint="add resources to the kustomization, or remove the directory",
                     target=rt.target.path,
                 )
@@ -754,6 +769,8 @@ def _validate(
         by_target.update({rt.target.path: rt.target for rt in extra})
         if not results:
             skipped = "no Argo CD Application syncs the selected targets to a cluster"
+            if settings.engine is gitops.Engine.FLUX:
+                skipped += " (Flux syncs this repository; the twin replays Argo CD only)"
     # kubeconform and checkov are processes: they run while this one lints and checks.
     with ThreadPoolExecutor(max_workers=2) as tools_pool:
         background: list[Future[list[Pending]]] = []
@@ -803,8 +820,14 @@ def _cluster_skipped(settings: Settings, stages: Stages) -> str | None:
     """Why the cluster stage does not run this time, or None when it runs."""
     if not stages.cluster:
         return "--no-cluster"
-    if not settings.cluster_enabled:
+    if settings.cluster_enabled is False:
         return "cluster.enabled is false in the config"
+    bindir = settings.resolve(settings.tools_dir)
+    names = (twin.ETCD, twin.KUBE_APISERVER, twin.KUBERAY_OPERATOR)
+    if settings.cluster_enabled is None and not all((bindir / n).exists() for n in names):
+        # Not configured either way: a twin never set up is a stated skip, not a failure
+        # (`cluster.enabled: true` makes it one). A binary that is there is verified.
+        return "the control-plane twin is not set up: `kuberay-gitops setup` builds it"
     return None
 
 
@@ -869,6 +892,7 @@ def _cluster_stage(
         settings.resolve(settings.tools_dir),
         settings.toolchain.etcd,
         settings.toolchain.kube_apiserver,
+        settings.toolchain.operator_module,
     )
     progress(
         f"cluster: {len(envs)} environment(s) ({', '.join(e.name for e in envs)}), "

@@ -208,8 +208,12 @@ def _config_changes(base: _Config, head: _Config) -> Iterator[Finding]:
         yield _finding(CONFIG_FILE, at("allowed_remotes"), f"remote base {remote} is allowed")
     if b.checkov_enabled and not h.checkov_enabled:
         yield _finding(CONFIG_FILE, at("checkov"), "checkov is disabled")
-    if b.cluster_enabled and not h.cluster_enabled:
+    if b.cluster_enabled is not False and h.cluster_enabled is False:
         yield _finding(CONFIG_FILE, at("cluster"), "the cluster stage is disabled")
+    elif b.cluster_enabled and h.cluster_enabled is None:
+        yield _finding(
+            CONFIG_FILE, at("cluster"), "the cluster stage is no longer required (cluster.enabled)"
+        )
     compared = {"checks", "suppressions", "checkov_skips", "allow_missing_schemas"}
     compared |= {"allowed_remotes", "checkov_enabled", "cluster_enabled"}
     for attr in sorted(f.name for f in fields(Settings)):

@@ -16,8 +16,10 @@ from typing import Any
 
 import yaml
 
+from kuberay_gitops import bundle
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import Severity
+from kuberay_gitops.gitops import Engine
 
 CONFIG_FILE = "kuberay-gitops.yaml"
 TOOLCHAIN_FILE = "toolchain.env"
@@ -83,12 +85,29 @@ class Prerequisites:
 
 @dataclass(frozen=True, slots=True)
 class Toolchain:
-    """Pinned versions from toolchain.env."""
+    """Pinned versions (and the Go modules they are versions of) from toolchain.env."""
 
     kustomize: str
     kubeconform: str
     etcd: str = ""
     kube_apiserver: str = ""
+    kustomize_module: str = ""
+    kubeconform_module: str = ""
+    operator: str = ""
+    operator_module: str = ""
+    operator_source: str = ""  # the operator's source tree, relative to shared_dir
+
+    @property
+    def key(self) -> str:
+        """The name of the cache directory holding binaries of exactly these pins."""
+        pins = (
+            ("kustomize", self.kustomize),
+            ("kubeconform", self.kubeconform),
+            ("etcd", self.etcd),
+            ("kube-apiserver", self.kube_apiserver),
+            ("kuberay", self.operator),
+        )
+        return "_".join(f"{name}-{version}" for name, version in pins if version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +132,9 @@ class Settings:
     checkov_timeout: float = 480.0  # the one checkov run
     render_cache: bool = True
     jobs: int = 0
-    tools_dir: str = ".tools/bin"
+    # Where the pinned binaries are; `load` fills it: the config's, else the cache's
+    # `tools/<pins>` directory that `kuberay-gitops setup` builds into.
+    tools_dir: str = ""
     cache_dir: str = "~/.cache/kuberay-gitops"
     allow_missing_schemas: tuple[AllowedKind, ...] = ()
     checks: Mapping[str, CheckConfig] = field(default_factory=dict)
@@ -122,10 +143,15 @@ class Settings:
     checkov_enabled: bool = True
     checkov_skips: tuple[CheckovSkip, ...] = ()
     allowed_remotes: tuple[str, ...] = ("https://github.com/ray-project/kuberay",)
-    cluster_enabled: bool = True
+    # True: the cluster stage must run (a twin not set up is exit 3); None (not configured):
+    # it runs when the twin is set up and is a stated skip otherwise; False: never.
+    cluster_enabled: bool | None = None
     cluster_timeout: float = 90.0
     cluster_prerequisites: Mapping[str, Prerequisites] = field(default_factory=dict)
     policy_root: Path | None = None
+    # Who syncs the repository, as messages name it: detected once per run by `validate`
+    # (`gitops.detect`), never configured.
+    engine: Engine = Engine.NONE
 
     @property
     def policy_dir(self) -> Path:
@@ -159,8 +185,20 @@ class Settings:
         """Temporary files of a run (objects handed to tools, base trees), inside the cache."""
         return self.cache_path / "tmp"
 
+    @property
+    def kuberay_crd_path(self) -> Path:
+        """The KubeRay CRDs of the pinned operator module, fetched by `kuberay-gitops setup`."""
+        return self.cache_path / "crds" / f"kuberay-{self.toolchain.operator}"
+
     def crd_paths(self) -> list[Path]:
-        """CRD directories; relative entries are relative to the shared dir."""
+        """CRD directories; relative entries are relative to the shared dir.
+
+        A config naming none gets the KubeRay CRDs `setup` fetched (when it has run), so
+        a RayCluster has a schema in any repository.
+        """
+        if not self.crd_dirs:
+            crds = self.kuberay_crd_path
+            return [crds] if self.toolchain.operator and crds.is_dir() else []
         out = []
         for entry in self.crd_dirs:
             p = Path(os.path.expanduser(entry))
@@ -259,8 +297,14 @@ def _normalize_k8s_version(value: str, key: str) -> str:
 
 
 def read_toolchain(repo_root: Path) -> Toolchain:
-    """Parse toolchain.env, the single place versions are pinned."""
+    """Parse toolchain.env, the single place versions are pinned.
+
+    The repository's own when it has one (this repository, whose `make setup` builds from
+    it), else the copy the installed package carries (`bundle`): the same file.
+    """
     path = repo_root / TOOLCHAIN_FILE
+    if not path.is_file():
+        path = bundle.toolchain_file()
     try:
         text = path.read_text()
     except OSError as exc:
@@ -277,6 +321,11 @@ def read_toolchain(repo_root: Path) -> Toolchain:
             kubeconform=values["KUBECONFORM_VERSION"],
             etcd=values.get("ETCD_VERSION", ""),
             kube_apiserver=values.get("KUBE_APISERVER_VERSION", ""),
+            kustomize_module=values.get("KUSTOMIZE_MODULE", ""),
+            kubeconform_module=values.get("KUBECONFORM_MODULE", ""),
+            operator=values.get("KUBERAY_OPERATOR_VERSION", ""),
+            operator_module=values.get("KUBERAY_OPERATOR_MODULE", ""),
+            operator_source=values.get("KUBERAY_OPERATOR_SOURCE", ""),
         )
     except KeyError as exc:
         raise ConfigError(f"{TOOLCHAIN_FILE}: missing {exc.args[0]}") from exc
@@ -522,4 +571,7 @@ def load(
         raise ConfigError(f"config file {config_file} does not exist")
     env_over = {attr: environ.get(ENV_PREFIX + name) for name, attr in _ENV_KEYS.items()}
     s = _apply_overrides(s, env_over, "environment")
-    return _apply_overrides(s, dict(cli or {}), "option")
+    s = _apply_overrides(s, dict(cli or {}), "option")
+    if not s.tools_dir:  # one directory per set of pins: a new pin never reuses an old build
+        s = replace(s, tools_dir=os.path.join(s.cache_dir, "tools", s.toolchain.key))
+    return s

@@ -319,7 +319,7 @@ def test_missing_tool_exits_3_with_the_setup_instruction(
     assert result.exit_code == 3
     assert result.stdout == ""
     assert result.stderr.startswith("kuberay-gitops: error: kustomize v")
-    assert "run `make setup`" in result.stderr
+    assert "run `kuberay-gitops setup` (`make setup` in" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
 
@@ -455,7 +455,7 @@ def test_kubeconform_removed_from_tools_exits_3_with_the_setup_instruction(
     assert result.exit_code == 3
     assert result.stderr == (
         f"kuberay-gitops: error: kubeconform v0.7.0 not found at {tools / 'kubeconform'}; "
-        "run `make setup`\n"
+        "run `kuberay-gitops setup` (`make setup` in the kuberay-gitops repository)\n"
     )
 
 

@@ -7,6 +7,7 @@ import pytest
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.settings import load
 
+from tests.conftest import REPO_ROOT
 
 def _repo(tmp_path: Path, config: str) -> Path:
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -110,5 +111,35 @@ def test_policy_comes_from_the_policy_root(tmp_path: Path) -> None:
     base = _repo(tmp_path / "base", "kubernetes_version: '1.31'\n")
     s = load(repo, env={}, policy_root=base)
     assert s.kubernetes_version == "1.31.0"
-    assert s.resolve(s.tools_dir) == base.resolve() / ".tools/bin"
+    # The base names no tools_dir: the cache's, never the pull request's `evil`.
+    assert s.tools_dir == "~/.cache/kuberay-gitops/tools/kustomize-v5.8.1_kubeconform-v0.7.0"
     assert s.repo_root == repo.resolve()
+
+
+def test_without_tools_dir_the_binaries_live_in_the_cache_under_their_pins(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    s = load(root, env={"KUBERAY_GITOPS_CACHE_DIR": str(tmp_path / "cache")})
+    pins = "kustomize-v5.8.1_kubeconform-v0.7.0_etcd-v3.6.16_kube-apiserver-v1.32.13_kuberay-v1.7.0"
+    assert s.resolve(s.tools_dir) == tmp_path / "cache" / "tools" / pins
+
+
+def test_a_repository_without_toolchain_env_gets_the_installed_pins(tmp_path: Path) -> None:
+    s = load(tmp_path, env={})
+    assert s.toolchain == load(REPO_ROOT, env={}).toolchain
+    assert s.toolchain.operator_module == "github.com/ray-project/kuberay/ray-operator"
+
+
+def test_this_repository_uses_its_own_tools_dir_and_requires_the_twin() -> None:
+    s = load(REPO_ROOT, env={})
+    assert (s.resolve(s.tools_dir), s.cluster_enabled) == (REPO_ROOT / ".tools/bin", True)
+
+
+def test_without_crd_dirs_the_kuberay_crds_of_setup_are_used_once_there(tmp_path: Path) -> None:
+    s = load(tmp_path, env={"KUBERAY_GITOPS_CACHE_DIR": str(tmp_path / "cache")})
+    assert s.crd_paths() == []
+    crds = tmp_path / "cache" / "crds" / "kuberay-v1.7.0"
+    crds.mkdir(parents=True)
+    assert s.crd_paths() == [crds]

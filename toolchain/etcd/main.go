@@ -1,5 +1,5 @@
 // etcd for the control-plane twin: upstream etcdmain, nothing added. Built by
-// scripts/build-go-main.sh at the version pinned in go.mod (see toolchain.env).
+// `kuberay-gitops setup` (provision.py) at the version pinned in go.mod (see toolchain.env).
 package main
 
 import (

@@ -1,5 +1,5 @@
 // kube-apiserver for the control-plane twin: upstream app.NewAPIServerCommand, nothing added.
-// Built by scripts/build-go-main.sh at the k8s.io/kubernetes version pinned in go.mod, whose
+// Built by `kuberay-gitops setup` at the k8s.io/kubernetes version pinned in go.mod, whose
 // staging modules are pinned to the matching k8s.io/* releases by the replace directives.
 package main
 

@@ -15,6 +15,8 @@ from kuberay_gitops.exitcodes import ToolNotFound
 from kuberay_gitops.settings import Settings
 
 _MOD_RE = re.compile(rb"\nmod\t([^\t\n]+)\t(v[^\t\n]+)")
+# How a missing or wrong binary is fixed, by an installed tool and in this repository.
+SETUP_HINT = "run `kuberay-gitops setup` (`make setup` in the kuberay-gitops repository)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +39,10 @@ def module_version(path: Path) -> str | None:
 
 def _check(path: Path, want: str, name: str) -> Path:
     if not path.is_file():
-        raise ToolNotFound(f"{name} {want} not found at {path}; run `make setup`")
+        raise ToolNotFound(f"{name} {want} not found at {path}; {SETUP_HINT}")
     found = module_version(path) or "an unknown version"
     if found != want:
-        raise ToolNotFound(f"{name} {want} required, found {found} at {path}; run `make setup`")
+        raise ToolNotFound(f"{name} {want} required, found {found} at {path}; {SETUP_HINT}")
     return path
 
 

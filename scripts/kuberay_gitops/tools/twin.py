@@ -30,6 +30,7 @@ from ecdsa import NIST256p, SigningKey  # type: ignore[import-untyped]
 from kuberay_gitops.exitcodes import ToolFailed, ToolNotFound
 from kuberay_gitops.tools.kubeapi import ApiError, KubeAPI
 from kuberay_gitops.tools.runner import Service, spawn
+from kuberay_gitops.tools.toolchain import SETUP_HINT
 
 # The twin's binaries, their pins and how each is recognised: the Go build information
 # names the module that fixes its version (a dependency for the wrappers in toolchain/).
@@ -68,10 +69,10 @@ def _build_module(data: bytes, module: str) -> str | None:
 def _verify(path: Path, module: str, version: str | None) -> Path:
     """The binary is the pinned build: build info names the pin, the stamp its content hash.
 
-    The stamp (written by scripts/build-go-main.sh at set-up) holds the source digest and
-    the sha256 of the binary it built; a binary replaced afterwards no longer matches.
+    The stamp (written by `provision` at set-up) holds the source digest and the sha256
+    of the binary it built; a binary replaced afterwards no longer matches.
     """
-    hint = "run `make setup`"
+    hint = SETUP_HINT
     if not path.is_file():
         raise ToolNotFound(f"{path.name} not found at {path}; {hint}")
     data = path.read_bytes()

@@ -46,6 +46,17 @@ def only_yaml(paths: Iterable[Path], repo_root: Path) -> list[Path]:
     return sorted(out)
 
 
+def scope(policy_dir: Path, wanted: Iterable[str]) -> set[str] | None:
+    """The files yamllint judges (repo-relative), or None for every YAML file.
+
+    A repository with its own `.yamllint` chose yamllint for its YAML: every file its
+    `ignore` leaves in, as its own yamllint run sees them. Any other repository (another
+    team's, where Helm templates are no YAML until rendered) gets `wanted`, the files its
+    targets read and the config: what the tool renders, nothing it was not asked about.
+    """
+    return None if (policy_dir / CONFIG).is_file() else set(wanted)
+
+
 def load_config(repo_root: Path) -> YamlLintConfig:
     """The repository's .yamllint, else yamllint's default."""
     cfg_path = repo_root / CONFIG
