@@ -7,6 +7,7 @@ set-up instruction: a skipped test would hide a broken set-up.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 from kuberay_gitops.findings import Finding
 from kuberay_gitops.pipeline import Stages, validate
 from kuberay_gitops.settings import load
+from kuberay_gitops_dev.mutation import copy_repository
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TOOLS_DIR = REPO_ROOT / ".tools" / "bin"
@@ -226,3 +228,56 @@ def exponential_tree(levels: int, leaf_kib: int, target: str = "t") -> dict[str,
             )
         tree[f"{here}/kustomization.yaml"] = head + "resources:\n  - a\n  - b\n"
     return tree
+
+
+# -- pull requests judged by the base branch (tests/e2e/test_trust_boundary.py, test_hostile_pr.py)
+
+Row = tuple[str, str, int | None, str]
+
+
+@pytest.fixture
+def copies(tmp_path: Path) -> tuple[Path, Path]:
+    """Two copies of the repository: the base branch's checkout and the pull request's."""
+    require_setup()
+    base, pr = tmp_path / "base", tmp_path / "pr"
+    copy_repository(REPO_ROOT, base)
+    copy_repository(REPO_ROOT, pr)
+    return base, pr
+
+
+def pr_env(cache: bool = True) -> dict[str, str]:
+    """The CI job's own environment (trusted): where the base's set-up put the tools.
+
+    `cache=False` leaves the cache directory to the config, as on a CI runner.
+    """
+    env = {
+        "KUBERAY_GITOPS_SHARED_DIR": str(shared_dir()),
+        "KUBERAY_GITOPS_TOOLS_DIR": str(TOOLS_DIR),
+    }
+    if cache:
+        env["KUBERAY_GITOPS_CACHE_DIR"] = str(TEST_CACHE)
+    return env
+
+
+def validate_pr(
+    pr: Path, base: Path | None, *targets: str, cache: bool = True
+) -> tuple[int, list[Row], str]:
+    """`validate` of the `pr` checkout as the PR workflow runs it (`--policy-from base`).
+
+    Static stages only (`--skip-checkov --no-cluster`); returns the exit code, one
+    (check, file, line, message) row per finding, and stdout + stderr.
+    """
+    policy = ("--policy-from", str(base)) if base is not None else ()
+    args = ("validate", "--skip-checkov", "--no-cluster", "--format", "json", *targets)
+    result = cli("--repo", str(pr), *policy, *args, env=pr_env(cache))
+    assert result.exit_code in (0, 1), result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    rows = [(f["check"], f["file"], f["line"], f["message"]) for f in data["findings"]]
+    return result.exit_code, rows, result.stdout + result.stderr
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the one occurrence of `old` in a file (an attack, a seeded defect)."""
+    text = path.read_text()
+    assert text.count(old) == 1, f"{path}: {old!r} found {text.count(old)} times"
+    path.write_text(text.replace(old, new))

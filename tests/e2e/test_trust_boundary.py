@@ -10,59 +10,25 @@ Without `--policy-from`, the same attack would have worked: shown where it is ch
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from kuberay_gitops_dev.mutation import copy_repository
-from tests.conftest import REPO_ROOT, TEST_CACHE, TOOLS_DIR, CliResult, require_setup, shared_dir
+from tests.conftest import CliResult, Row, edit, pr_env, shared_dir, validate_pr
 
 Run = Callable[..., CliResult]
-Row = tuple[str, str, int | None, str]
 TARGET = "overlays/dev/raycluster"
 GCS_PORT = (
     '      port: "6379"  # GCS: the autoscaler sidecar only looks here (ray-project/ray#41072)'
 )
 
 
-@pytest.fixture
-def copies(tmp_path: Path) -> tuple[Path, Path]:
-    require_setup()
-    base, pr = tmp_path / "base", tmp_path / "pr"
-    copy_repository(REPO_ROOT, base)
-    copy_repository(REPO_ROOT, pr)
-    return base, pr
-
-
-def _env() -> dict[str, str]:
-    # The CI job's own environment (trusted): where the base's set-up put the tools.
-    return {
-        "KUBERAY_GITOPS_SHARED_DIR": str(shared_dir()),
-        "KUBERAY_GITOPS_TOOLS_DIR": str(TOOLS_DIR),
-        "KUBERAY_GITOPS_CACHE_DIR": str(TEST_CACHE),
-    }
-
-
 def _validate(run_cli: Run, pr: Path, base: Path | None) -> tuple[int, list[Row], str]:
-    policy = ("--policy-from", str(base)) if base is not None else ()
-    args = ("validate", "--skip-checkov", "--no-cluster", "--format", "json", TARGET)
-    result = run_cli("--repo", str(pr), *policy, *args, env=_env())
-    assert result.exit_code in (0, 1), result.stdout + result.stderr
-    data = json.loads(result.stdout)
-    rows = [(f["check"], f["file"], f["line"], f["message"]) for f in data["findings"]]
-    return result.exit_code, rows, result.stdout + result.stderr
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert text.count(old) == 1, f"{path}: {old!r} found {text.count(old)} times"
-    path.write_text(text.replace(old, new))
+    """`validate_pr` (tests/conftest.py) of this file's one target; `run_cli` is what it runs."""
+    return validate_pr(pr, base, TARGET)
 
 
 def _gcs_off_default(pr: Path) -> None:
-    _edit(pr / "base/raycluster/raycluster.yaml", GCS_PORT, '      port: "6380"')
+    edit(pr / "base/raycluster/raycluster.yaml", GCS_PORT, '      port: "6380"')
 
 
 def test_a_check_disabled_by_the_pr_still_runs_and_the_change_is_shown(
@@ -125,7 +91,7 @@ def test_a_tool_the_pr_commits_is_never_run(
         script.chmod(0o755)
     config = pr / "kuberay-gitops.yaml"
     config.write_text(config.read_text() + "tools_dir: evil\n")
-    env = _env()
+    env = pr_env()
     del env["KUBERAY_GITOPS_TOOLS_DIR"]  # let the config decide where the tools are
     result = run_cli(
         "--repo", str(pr), "--policy-from", str(base), "--shared-dir", str(shared_dir()),
