@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from types import MappingProxyType
 
-from kuberay_gitops.inputs import MAX_BYTES
 from kuberay_gitops.tools.yamllint import yaml_files
 
 
@@ -33,18 +33,30 @@ class Engine(StrEnum):
         return _DISPLAY[self]
 
 
-_DISPLAY = {Engine.ARGOCD: "Argo CD", Engine.FLUX: "Flux", Engine.NONE: "the GitOps engine"}
+_DISPLAY = MappingProxyType(
+    {Engine.ARGOCD: "Argo CD", Engine.FLUX: "Flux", Engine.NONE: "the GitOps engine"}
+)
 
 # The objects that say who syncs: Argo CD's Applications, and Flux's source and
 # reconciler kinds (a Flux `Kustomization` is kustomize.toolkit.fluxcd.io, never the
 # kustomize.config.k8s.io file kind).
-_KINDS = {
-    Engine.ARGOCD: (re.compile(r"argoproj\.io/"), {"Application", "ApplicationSet", "AppProject"}),
-    Engine.FLUX: (
-        re.compile(r"(kustomize|source|helm)\.toolkit\.fluxcd\.io/"),
-        {"Kustomization", "GitRepository", "OCIRepository", "HelmRelease", "HelmRepository"},
-    ),
-}
+_KINDS = MappingProxyType(
+    {
+        Engine.ARGOCD: (
+            re.compile(r"argoproj\.io/"),
+            frozenset({"Application", "ApplicationSet", "AppProject"}),
+        ),
+        Engine.FLUX: (
+            re.compile(r"(kustomize|source|helm)\.toolkit\.fluxcd\.io/"),
+            frozenset(
+                {"Kustomization", "GitRepository", "OCIRepository", "HelmRelease", "HelmRepository"}
+            ),
+        ),
+    }
+)
+# What is read of a file: an engine's objects sit in files far smaller, and a huge or
+# endless file (a FIFO is skipped, a 1 GB file is not read whole) costs no more.
+_READ_BYTES = 1 << 20
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _API = re.compile(r"^apiVersion:[ \t]*['\"]?([^'\"\s#]+)", re.MULTILINE)
 _KIND = re.compile(r"^kind:[ \t]*['\"]?([A-Za-z]+)", re.MULTILINE)
@@ -64,9 +76,10 @@ def objects(repo_root: Path) -> Iterator[EngineObject]:
     root = repo_root.resolve()
     for path in yaml_files(root):
         try:
-            if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_BYTES:
+            if path.is_symlink() or not path.is_file():
                 continue
-            text = path.read_bytes().decode("utf-8", errors="replace")
+            with path.open("rb") as f:
+                text = f.read(_READ_BYTES).decode("utf-8", errors="replace")
         except OSError:
             continue
         rel = path.relative_to(root).as_posix()

@@ -47,7 +47,18 @@ LAYERS = (
     Layer(
         "foundation",
         "values, settings, the per-run cache and the adapters that start processes; no stage",
-        ("", "exitcodes", "findings", "settings", "repotree", "filememo", "manifests", "tools"),
+        (
+            "",
+            "exitcodes",
+            "findings",
+            "settings",
+            "repotree",
+            "filememo",
+            "manifests",
+            "tools",
+            "bundle",
+            "gitops",
+        ),
     ),
     Layer(
         "discover",
@@ -71,8 +82,8 @@ LAYERS = (
     Layer("report", "reporters and the rule descriptions they carry", ("reporters", "ruleinfo")),
     Layer(
         "commands",
-        "what a command runs: validate's pipeline, diff, audit-ports, new-env",
-        ("pipeline", "diff", "liveray", "newenv"),
+        "what a command runs: validate's pipeline, diff, audit-ports, new-env, setup, init",
+        ("pipeline", "diff", "liveray", "newenv", "provision", "initconf"),
     ),
     Layer("cli", "the command line", ("cli", "__main__")),
 )
