@@ -6,8 +6,8 @@ import pytest
 
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.settings import load
-
 from tests.conftest import REPO_ROOT
+
 
 def _repo(tmp_path: Path, config: str) -> Path:
     tmp_path.mkdir(parents=True, exist_ok=True)
