@@ -49,10 +49,17 @@ def require_setup() -> None:
         )
 
 
-def config_text(targets: Iterable[str] = ("t",), extra: str = "") -> str:
-    """A kuberay-gitops.yaml for a temporary repository using the real tools and shared dir."""
+def config_text(
+    targets: Iterable[str] = ("t",), extra: str = "", profile: str | None = "platform"
+) -> str:
+    """A kuberay-gitops.yaml for a temporary repository using the real tools and shared dir.
+
+    `profile` platform by default (every check, so tests of platform checks need nothing
+    else); None leaves the key out, as a repository that never chose one.
+    """
     lines = [
         "version: 1",
+        *([f"profile: {profile}"] if profile else []),
         f"shared_dir: {shared_dir()}",
         f"tools_dir: {TOOLS_DIR}",
         f"cache_dir: {TEST_CACHE}",
@@ -139,7 +146,7 @@ def run_check(write_tree: WriteTree) -> Callable[..., CheckRun]:
 
     `files` maps repo-relative paths to YAML; files under `t/` are listed as resources
     of the target `t` unless `t/kustomization.yaml` is given. `targets` replaces the
-    config's render target globs (default `["t"]`).
+    config's render target globs (default `["t"]`); `profile` the config's profile.
     """
 
     def run(
@@ -147,11 +154,14 @@ def run_check(write_tree: WriteTree) -> Callable[..., CheckRun]:
         files: Mapping[str, str],
         config_extra: str = "",
         targets: Iterable[str] | None = None,
+        profile: str = "platform",
     ) -> CheckRun:
         tree = target_tree(files)
-        if config_extra or targets is not None:
+        if config_extra or targets is not None or profile != "platform":
             tree["kuberay-gitops.yaml"] = config_text(
-                targets=("t",) if targets is None else targets, extra=config_extra
+                targets=("t",) if targets is None else targets,
+                extra=config_extra,
+                profile=profile,
             )
         root = write_tree(tree)
         settings = load(root, env={})

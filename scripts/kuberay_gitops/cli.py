@@ -43,6 +43,7 @@ from kuberay_gitops.pipeline import (
     start_checkov,
     validate,
     validate_files,
+    validate_manifests,
 )
 from kuberay_gitops.render import Renderer
 from kuberay_gitops.reporters import REPORTERS
@@ -227,6 +228,12 @@ def _resolve_format(fmt: str) -> str:
     metavar="REF",
     help="Only the targets a change since the merge base with REF can affect.",
 )
+@click.option(
+    "--manifests",
+    is_flag=True,
+    help="PATHS are files or directories of plain manifests (no kustomization): each file, "
+    "and each directory's own files, is checked as one unit; no cluster stage.",
+)
 @click.pass_obj
 def validate_cmd(
     state: _State,
@@ -243,8 +250,9 @@ def validate_cmd(
     quiet: bool,
     color: str,
     changed_since: str | None,
+    manifests: bool,
 ) -> None:
-    """Validate every render target (or those at or under PATHS)."""
+    """Validate every render target (or those at or under PATHS), or plain manifests."""
     extra: list[tuple[str, Path]] = []
     for spec_ in reports:
         name, sep, dest = spec_.partition("=")
@@ -264,6 +272,8 @@ def validate_cmd(
         checkov=not skip_checkov,
         cluster=not no_cluster,
     )
+    if manifests and changed_since is not None:
+        raise click.UsageError("--manifests and --changed-since cannot be combined")
     # checkov's import takes longer than finding the affected targets: start it first.
     driver = start_checkov(settings, stages)
     cache = RunCache()  # what this run reads of the repository, for --changed-since and validate
@@ -277,7 +287,11 @@ def validate_cmd(
             note = change.note()
             if not set(change.changed) & affected_mod.GLOBAL_INPUTS:
                 files = list(change.changed)  # unchanged files were linted on their way in
-        if changed_since is not None and not change.targets:
+        if manifests:
+            report = validate_manifests(
+                settings, paths, stages, _progress_sink(quiet), checkov_driver=driver
+            )
+        elif changed_since is not None and not change.targets:
             report = validate_files(settings, stages, change.changed)
         else:
             report = validate(
@@ -421,10 +435,21 @@ def checks_markdown() -> str:
         "Configure each check under `checks:` in `kuberay-gitops.yaml`"
         " (enabled, severity, options).",
         "",
-        "| id | severity | summary |",
-        "| --- | --- | --- |",
+        "Profile: `correctness` checks find what is wrong for any KubeRay or Kubernetes user;"
+        " `platform` checks apply this platform's policy (port plan, registries, placement,"
+        " hardening). A run applies the config's `profile` (`correctness` without one;"
+        " `platform` = both); `checks.<id>.enabled: true` turns one check on above it."
+        " Wrapped tools: checkov and yamllint's style rules are `platform`; schema, input,"
+        " harden, secret-scan, cluster and policy-change findings and yamllint's `syntax`"
+        " and `key-duplicates` are `correctness`.",
+        "",
+        "| id | profile | severity | summary |",
+        "| --- | --- | --- | --- |",
     ]
-    out += [f"| `{s.id}` | {s.severity.value} | {s.summary} |" for s in registry.all_specs()]
+    out += [
+        f"| `{s.id}` | {s.profile.value} | {s.severity.value} | {s.summary} |"
+        for s in registry.all_specs()
+    ]
     for s in registry.all_specs():
         module = registry.REGISTRY[s.id]
         out += [
@@ -433,6 +458,7 @@ def checks_markdown() -> str:
             "",
             (module.__doc__ or "").strip(),
             "",
+            f"- Profile: {s.profile.value}",
             f"- Severity: {s.severity.value}",
         ]
         out.append(f"- Fix: {s.hint}")
@@ -462,7 +488,7 @@ def list_checks_cmd(fmt: str) -> None:
         click.echo(checks_markdown(), nl=False)
         return
     for s in registry.all_specs():
-        click.echo(f"{s.id:<34} {s.severity.value:<8} {s.summary}")
+        click.echo(f"{s.id:<34} {s.profile.value:<12} {s.severity.value:<8} {s.summary}")
 
 
 @cli.command("explain")
@@ -490,6 +516,7 @@ def explain_cmd(check_id: str) -> None:
     click.echo(f"{s.id} ({s.severity.value}): {s.summary}\n")
     click.echo((module.__doc__ or "").strip())
     click.echo(f"\nFix: {s.hint}")
+    click.echo(f"Profile: {s.profile.value}")
     if s.options:
         click.echo("Options: " + ", ".join(f"{k}={v!r}" for k, v in s.options.items()))
 

@@ -25,6 +25,23 @@ class Severity(StrEnum):
         return 2 if self is Severity.ERROR else 1
 
 
+class Profile(StrEnum):
+    """Which rules a run applies: what is wrong for anyone, or also this platform's policy.
+
+    `correctness`: wrong for any KubeRay or Kubernetes user (a port KubeRay cannot find,
+    a selector that selects nothing, a schema error). `platform`: a platform's own
+    decisions on top (its port plan, registries, placement, hardening level). A run at
+    `platform` applies both; a repository without a `profile` key gets `correctness`.
+    """
+
+    CORRECTNESS = "correctness"
+    PLATFORM = "platform"
+
+    def includes(self, other: Profile) -> bool:
+        """Whether a run at this profile applies a rule of profile `other`."""
+        return self is Profile.PLATFORM or other is Profile.CORRECTNESS
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
     """A place in the repository: repo-relative POSIX path, 1-based line and column."""

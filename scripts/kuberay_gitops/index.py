@@ -163,6 +163,20 @@ def operator_container(obj: K8sObject) -> tuple[int, Mapping[str, Any]] | None:
     return None
 
 
+def _embedded_templates(node: Any) -> Iterator[Mapping[str, Any]]:
+    """Mappings under `node` shaped like a pod template (a `spec` with `containers`)."""
+    if isinstance(node, Mapping):
+        spec = node.get("spec")
+        if isinstance(spec, Mapping) and isinstance(spec.get("containers"), list):
+            yield node
+            return
+        for value in node.values():
+            yield from _embedded_templates(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _embedded_templates(value)
+
+
 def _ray_pods(obj: K8sObject, ns: str) -> Iterator[PodView]:
     for g in kuberay.ray_groups(obj.ref.kind, obj.ref.name, obj.body):
         yield PodView(
@@ -304,6 +318,22 @@ class ObjectIndex:
         RayJob/RayCronJob submitters.
         """
         return list(self._pods)
+
+    def foreign_pod_labels(self) -> list[tuple[str, Mapping[str, str]]]:
+        """(namespace, labels) of pod templates inside kinds the pod view does not model.
+
+        A SandboxTemplate's `podTemplate`, a training job's replica templates: their pods
+        exist, with those labels, though no check can judge them, so a selector matching
+        them does select pods. A template is any mapping whose `spec` has `containers`.
+        """
+        out: list[tuple[str, Mapping[str, str]]] = []
+        for obj in self.objects:
+            kind = obj.ref.kind
+            if kind in RAY_KINDS or kind in WORKLOAD_TEMPLATE or kind == "Pod":
+                continue
+            ns = obj.ref.namespace or "default"
+            out.extend((ns, template_labels(t)) for t in _embedded_templates(obj.body.get("spec")))
+        return out
 
     def ray_pods(self) -> list[PodView]:
         """Pod templates of Ray head and worker groups."""

@@ -56,6 +56,12 @@ DASHBOARD_PORT_NAME, DEFAULT_DASHBOARD_PORT = "dashboard", 8265
 METRICS_PORT_NAME, DEFAULT_METRICS_PORT = "metrics", 8080
 SERVE_PORT_NAME, DEFAULT_SERVE_PORT = "serve", 8000
 DEFAULT_DASHBOARD_AGENT_LISTEN_PORT = 52365
+# The container port names the operator itself looks up (`utils.FindContainerPort`,
+# `utils.FetchHeadServiceURL`): `dashboard` (rayjob_controller.go, rayservice_controller.go,
+# common/job.go), `serve` (rayservice_controller.go, common/pod.go's Serve readiness probe)
+# and `metrics` (common/pod.go adds one when it is missing). It never looks up `gcs-server`
+# or `client`: those are only the names of its default head Service ports.
+LOOKED_UP_PORT_NAMES = frozenset({DASHBOARD_PORT_NAME, SERVE_PORT_NAME, METRICS_PORT_NAME})
 # Ray, python/ray/scripts/scripts.py (`ray start --min-worker-port/--max-worker-port`).
 DEFAULT_WORKER_PORT_RANGE = (10002, 19999)
 # Ray, python/ray/serve/_private/constants.py `DEFAULT_HTTP_PORT`: Serve's proxy listens on

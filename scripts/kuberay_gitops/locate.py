@@ -532,3 +532,26 @@ def failed_test_op(repo_root: Path, files: Iterable[str], error: str) -> Locatio
                     if is_op and op.get("path") == wanted:
                         return Location(rel, _shift(_line_of(node, i), offset))
     return None
+
+
+def in_document(
+    cache: SourceCache,
+    path: Path,
+    shown: str,
+    document: int,
+    line: int,
+    rendered: Mapping[str, Any],
+    field: FieldPath,
+) -> Location:
+    """The line of `field` in one document of a plain manifest file (`--manifests`).
+
+    No kustomize ran, so the file is the source itself: the object is document number
+    `document` (non-empty documents, counted as `manifests.documents` counts them), and
+    list items are matched by position. `line` (the document's first) when the document
+    cannot be read back.
+    """
+    docs = cache.docs(path)
+    if document < len(docs):
+        _, found = walk(docs[document], rendered, field, by_index=True)
+        return Location(shown, found or line)
+    return Location(shown, line)

@@ -62,13 +62,18 @@ class K8sObject:
 
 
 def ref_of(body: Mapping[str, Any]) -> ObjectRef:
-    """ObjectRef of a parsed object body."""
+    """ObjectRef of a parsed object body.
+
+    An object without a name is known by its `generateName` (`kubectl create` of a plain
+    manifest: the API server appends five random characters); kustomize output always
+    has names.
+    """
     meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
     assert isinstance(meta, dict)
     ns = meta.get("namespace")
     return ObjectRef(
         kind=str(body.get("kind", "")),
-        name=str(meta.get("name", "")),
+        name=str(meta.get("name") or meta.get("generateName") or ""),
         namespace=str(ns) if ns else None,
         api_version=str(body.get("apiVersion", "")),
     )
@@ -82,6 +87,25 @@ def objects_from_docs(docs: Sequence[Any], target: str) -> list[K8sObject]:
             raise ToolFailed(f"{target}: kustomize output document {i + 1} is not a mapping")
         objects.append(K8sObject(ref_of(doc), doc, target, i))
     return objects
+
+
+def documents(text: str) -> list[tuple[int, Any]]:
+    """(1-based line, value) of each non-empty document of a YAML stream.
+
+    Read as the API server reads YAML (`_Loader`: no timestamps). Raises what PyYAML
+    raises on bad input (YAMLError, and the ValueError of a bad `!!int x`).
+    """
+    loader = _Loader(text)
+    out: list[tuple[int, Any]] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            value = loader.construct_document(node)
+            if value is not None:
+                out.append((node.start_mark.line + 1, value))
+    finally:
+        loader.dispose()
+    return out
 
 
 def load_stream(text: str, target: str) -> list[K8sObject]:

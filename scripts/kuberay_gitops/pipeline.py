@@ -25,6 +25,7 @@ from kuberay_gitops import (
     gitops,
     harden,
     inputs,
+    plain,
     policy,
     rendercache,
     ruleinfo,
@@ -39,6 +40,7 @@ from kuberay_gitops.findings import (
     FieldPath,
     Finding,
     Location,
+    Profile,
     Report,
     Severity,
     TargetSummary,
@@ -46,7 +48,7 @@ from kuberay_gitops.findings import (
 )
 from kuberay_gitops.index import Generated, ObjectIndex
 from kuberay_gitops.kgraph import dependencies, kustomization_file
-from kuberay_gitops.locate import Locator, SourceCache, failed_test_op
+from kuberay_gitops.locate import Locator, SourceCache, failed_test_op, in_document
 from kuberay_gitops.manifests import SAFE_LOADER, K8sObject, load_stream, objects_from_docs
 from kuberay_gitops.render import Renderer, culprit, tidy_error
 from kuberay_gitops.render import finding_id as render_finding_id
@@ -169,6 +171,38 @@ def _conf_for(settings: Settings, qualified_id: str) -> tuple[bool, Severity | N
             if conf.severity is not None:
                 severity = conf.severity
     return enabled, severity
+
+
+def _explicitly_enabled(settings: Settings, qualified_id: str) -> bool:
+    """Whether the config turns this check (or variant) on by name: above the profile."""
+    base = qualified_id.split("[", 1)[0]
+    return any(
+        (conf := settings.checks.get(key)) is not None and conf.enabled is True
+        for key in (base, qualified_id)
+    )
+
+
+def in_profile(settings: Settings, qualified_id: str, profile: Profile) -> bool:
+    """Whether a rule of `profile` applies in this run.
+
+    It does when the run's profile includes it, or when the config enables it by name
+    (`checks.<id>.enabled: true`): one platform check can be adopted on its own.
+    """
+    return settings.profile.includes(profile) or _explicitly_enabled(settings, qualified_id)
+
+
+def _tool_profile(finding: Finding) -> Profile:
+    """The profile of a wrapped tool's finding (the project's own checks declare theirs).
+
+    checkov is a hardening benchmark and yamllint's style rules are `.yamllint`'s taste:
+    both are a platform's choices. A file that does not parse, a duplicate key, a schema
+    error, an unsafe input or a committed secret is wrong for everyone.
+    """
+    if finding.source == "checkov":
+        return Profile.PLATFORM
+    if finding.source == "yamllint" and finding.check_id not in yamllint.CORRECTNESS_RULES:
+        return Profile.PLATFORM
+    return Profile.CORRECTNESS
 
 
 def run_checks(
@@ -356,7 +390,7 @@ def _apply_config(settings: Settings, findings: Iterable[Finding]) -> tuple[list
     suppressed = 0
     for f in findings:
         enabled, severity = _conf_for(settings, f.qualified_id)
-        if not enabled:
+        if not enabled or not in_profile(settings, f.qualified_id, _tool_profile(f)):
             continue
         if _suppressed(settings, f):
             suppressed += 1
@@ -599,12 +633,15 @@ def _check_pending(
         )
         for cid, issue in run_checks(settings, index, facts, stages.only_checks):
             spec = registry.spec(registry.REGISTRY[cid])
+            qualified = f"{cid}[{issue.variant}]" if issue.variant else cid
+            if not in_profile(settings, qualified, issue.profile or spec.profile):
+                continue
             out.append(
                 Pending(
                     rt.target.path,
                     issue.obj,
                     issue.field,
-                    f"{cid}[{issue.variant}]" if issue.variant else cid,
+                    qualified,
                     issue.severity or spec.severity,
                     issue.message,
                     issue.hint or spec.hint,
@@ -618,6 +655,11 @@ def start_checkov(settings: Settings, stages: Stages) -> Started | None:
     """The checkov driver, started ahead of its input (`tools.checkov.start`), if it runs."""
     if not (stages.checkov and settings.checkov_enabled):
         return None
+    wanted = settings.profile.includes(Profile.PLATFORM) or any(
+        cid.startswith("checkov/") and conf.enabled is True for cid, conf in settings.checks.items()
+    )
+    if not wanted:
+        return None  # every finding of it would be dropped (`_tool_profile`)
     return checkov.start([s.id for s in settings.checkov_skips])
 
 
@@ -771,25 +813,19 @@ def _validate(
             skipped = "no Argo CD Application syncs the selected targets to a cluster"
             if settings.engine is gitops.Engine.FLUX:
                 skipped += " (Flux syncs this repository; the twin replays Argo CD only)"
-    # kubeconform and checkov are processes: they run while this one lints and checks.
-    with ThreadPoolExecutor(max_workers=2) as tools_pool:
-        background: list[Future[list[Pending]]] = []
-        if stages.schema:
-            progress("kubeconform (one run over every object)")
-            background.append(
-                tools_pool.submit(_schema_pending, settings, tools.kubeconform, rendered)
-            )
-        if driver is not None:
-            progress("checkov (one run)")
-            background.append(tools_pool.submit(_checkov_pending, settings, driver, rendered))
-        if stages.lint or stages.secrets:
-            progress("yamllint and secret scan")
-            findings.extend(_file_findings(settings, stages, files, cache, targets))
-        if stages.checks:
-            progress("project checks")
-            pending.extend(_check_pending(settings, stages, facts, rendered, generated))
-        for job in background:
-            pending.extend(job.result())
+    judged, more = _judge(
+        settings,
+        stages,
+        tools,
+        driver,
+        rendered,
+        facts,
+        generated,
+        progress,
+        lambda: _file_findings(settings, stages, files, cache, targets),
+    )
+    findings.extend(judged)
+    pending.extend(more)
     if pending:
         progress(f"locating {len(pending)} findings")
     findings.extend(locate_all(settings, renderer, pending, by_target))
@@ -813,6 +849,121 @@ def _validate(
         ruleinfo.rules(settings.repo_url),
         clusters=tuple(clusters),
         cluster_skipped=skipped,
+    )
+
+
+def _judge(
+    settings: Settings,
+    stages: Stages,
+    tools: toolchain.Tools,
+    driver: Started | None,
+    rendered: Sequence[RenderedTarget],
+    facts: RepoFacts,
+    generated: Mapping[str, Sequence[Generated]],
+    progress: Progress,
+    file_stage: Callable[[], list[Finding]],
+) -> tuple[list[Finding], list[Pending]]:
+    """Schema, checkov, the per-file stages and the checks over rendered targets.
+
+    The one judging step of render targets and plain manifests alike; `file_stage` is
+    the source's own lint and secret scan of the files it read. kubeconform and checkov
+    are processes: they run while this one lints and checks.
+    """
+    findings: list[Finding] = []
+    pending: list[Pending] = []
+    with ThreadPoolExecutor(max_workers=2) as tools_pool:
+        background: list[Future[list[Pending]]] = []
+        if stages.schema:
+            progress("kubeconform (one run over every object)")
+            background.append(
+                tools_pool.submit(_schema_pending, settings, tools.kubeconform, rendered)
+            )
+        if driver is not None:
+            progress("checkov (one run)")
+            background.append(tools_pool.submit(_checkov_pending, settings, driver, rendered))
+        if stages.lint or stages.secrets:
+            progress("yamllint and secret scan")
+            findings.extend(file_stage())
+        if stages.checks:
+            progress("project checks")
+            pending.extend(_check_pending(settings, stages, facts, rendered, generated))
+        for job in background:
+            pending.extend(job.result())
+    return findings, pending
+
+
+def validate_manifests(
+    settings: Settings,
+    paths: Sequence[str],
+    stages: Stages = Stages(),
+    progress: Progress = _quiet,
+    checkov_driver: Started | None = None,
+    cwd: Path | None = None,
+) -> Report:
+    """`validate --manifests`: the same stages over files of plain manifests (`plain`).
+
+    discover = the units of the paths (relative to `cwd`), render = reading their files;
+    then the same judging, locating and report as render targets. No harden stage
+    (kustomize never runs) and no cluster stage (no Argo CD environment to apply to).
+    """
+    _check_config(settings)
+    tools = toolchain.locate(settings)
+    units = plain.units(settings.repo_root, paths, cwd or Path.cwd())
+    driver = checkov_driver if checkov_driver is not None else start_checkov(settings, stages)
+    try:
+        progress(f"reading {len(units)} manifest units")
+        reads = {u.target.path: plain.read(settings.repo_root, u) for u in units}
+        rendered = [RenderedTarget(r.unit.target, r.objects, r.error) for r in reads.values()]
+        findings = [f for r in reads.values() for f in r.findings]
+        texts = [t for r in reads.values() for t in r.texts]
+
+        def file_stage() -> list[Finding]:
+            out: list[Finding] = []
+            if stages.lint:
+                conf = yamllint.load_config(settings.policy_dir)
+                out.extend(yamllint.lint_texts(conf, texts))
+            if stages.secrets:
+                out.extend(secretscan.scan_texts(texts))
+            return out
+
+        facts = dataclasses.replace(
+            repo_facts(settings, [u.target for u in units], rendered), argocd_synced=False
+        )
+        judged, pending = _judge(
+            settings, stages, tools, driver, rendered, facts, {}, progress, file_stage
+        )
+        findings.extend(judged)
+    finally:
+        if driver is not None:
+            driver.cancel()
+    cache = SourceCache(settings.repo_root)
+
+    def located(p: Pending) -> Location:
+        o = reads[p.target].origins[p.obj.position]
+        return in_document(cache, o.path, o.shown, o.document, o.line, p.obj.body, p.field)
+
+    findings.extend(
+        Finding(
+            located(p),
+            p.check_id,
+            p.severity,
+            p.message,
+            obj=p.obj.ref,
+            field=p.field,
+            hint=p.hint,
+            source=p.source,
+            target=p.target,
+        )
+        for p in pending
+    )
+    kept, suppressed = _apply_config(settings, dict.fromkeys(findings))
+    notes = [f"{suppressed} finding(s) suppressed by the config"] if suppressed else []
+    return Report(
+        sorted_findings(kept),
+        [TargetSummary(rt.target.path, len(rt.objects), rt.error is None) for rt in rendered],
+        tuple(notes),
+        ruleinfo.rules(settings.repo_url),
+        cluster_skipped=plain.NO_CLUSTER,
     )
 
 

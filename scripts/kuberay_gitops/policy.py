@@ -214,7 +214,15 @@ def _config_changes(base: _Config, head: _Config) -> Iterator[Finding]:
         yield _finding(
             CONFIG_FILE, at("cluster"), "the cluster stage is no longer required (cluster.enabled)"
         )
-    compared = {"checks", "suppressions", "checkov_skips", "allow_missing_schemas"}
+    if b.profile is not h.profile:
+        change = "downgraded" if b.profile.includes(h.profile) else "changed"
+        yield _finding(
+            CONFIG_FILE,
+            at("profile"),
+            f"profile is {change} from {b.profile.value} to {h.profile.value}"
+            + (": the platform checks no longer run" if change == "downgraded" else ""),
+        )
+    compared = {"checks", "suppressions", "checkov_skips", "allow_missing_schemas", "profile"}
     compared |= {"allowed_remotes", "checkov_enabled", "cluster_enabled"}
     for attr in sorted(f.name for f in fields(Settings)):
         if attr in compared or attr in _NOT_POLICY:

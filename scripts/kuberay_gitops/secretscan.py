@@ -16,7 +16,9 @@ scalar of the given YAML files, and on every line of the other files a kustomiza
   secret); hex under such a key needs only 3.0 bits/char, as hex carries at most 4.
 `secret-high-entropy[secret-object]`: any other non-empty value of a `kind: Secret`'s
 `data`/`stringData`, or of a kustomization `secretGenerator` literal: plain text in git
-whatever its entropy.
+whatever its entropy, except a certificate or public key (a TLS Secret's `ca.crt` is
+public by design; its `tls.key` is not) and a template placeholder a user replaces before
+applying (`<your-token>`, `{{ .token }}`, `${TOKEN}`): no value is in Git yet.
 
 Near-zero false positives on real Kubernetes YAML (none on the shared CRDs, KubeRay
 operator manifests or this repository): the character-class rule excludes UUIDs,
@@ -221,10 +223,24 @@ def _ref(doc: yaml.Node) -> ObjectRef | None:
     )
     if not kind or not isinstance(meta, yaml.MappingNode):
         return None
-    name = _get(meta, "name")
+    name = _get(meta, "name") or _get(meta, "generateName")
     if not name:
         return None
     return ObjectRef(kind, name, _get(meta, "namespace") or None, api_version or "")
+
+
+_TEMPLATE = re.compile(r"^(?:<[^<>\n]+>|\{\{.*\}\}|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)$")
+
+
+def placeholder(text: str) -> bool:
+    """A template placeholder (`<your-token>`, `{{ x }}`, `${X}`), never a real value."""
+    return bool(_TEMPLATE.match(text.strip()))
+
+
+def _public(text: str) -> bool:
+    """A certificate or public key, in PEM or base64-encoded PEM: nothing to keep secret."""
+    value = text.strip()
+    return value.encode().startswith(_PUBLIC_PEM) or _b64_prefix(value).startswith(_PUBLIC_PEM)
 
 
 def _plain_secret(kind: str, path: FieldPath) -> bool:
@@ -250,7 +266,13 @@ def _scan_text(rel: str, text: str) -> Iterator[Finding]:
             reason = classify(s.text, s.key)
             if reason is not None:
                 check, message = CHECK_ID, f"value {reason}"
-            elif _plain_secret(kind, s.path) and s.text.strip() and not s.null:
+            elif (
+                _plain_secret(kind, s.path)
+                and s.text.strip()
+                and not s.null
+                and not _public(s.text)
+                and not placeholder(s.text)
+            ):
                 check, message = (
                     SECRET_OBJECT,
                     f"{kind or 'kustomization'} holds a plain-text secret value",

@@ -18,7 +18,7 @@ import yaml
 
 from kuberay_gitops import bundle
 from kuberay_gitops.exitcodes import ConfigError
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.gitops import Engine
 
 CONFIG_FILE = "kuberay-gitops.yaml"
@@ -149,6 +149,9 @@ class Settings:
     cluster_timeout: float = 90.0
     cluster_prerequisites: Mapping[str, Prerequisites] = field(default_factory=dict)
     policy_root: Path | None = None
+    # Correctness unless the config says otherwise: a repository that never chose this
+    # platform's policy is judged only by what is wrong for everyone.
+    profile: Profile = Profile.CORRECTNESS
     # Who syncs the repository, as messages name it: detected once per run by `validate`
     # (`gitops.detect`), never configured.
     engine: Engine = Engine.NONE
@@ -245,6 +248,7 @@ _TOP_KEYS = {
     "cluster",
     "cache_dir",
     "tools_dir",
+    "profile",
 }
 
 _ENV_KEYS = {
@@ -339,6 +343,12 @@ def _parse_file(data: Mapping[str, Any], base: Settings) -> Settings:
     if "kubernetes_version" in data:
         v = _expect(data["kubernetes_version"], (str, int, float), "kubernetes_version")
         s = replace(s, kubernetes_version=_normalize_k8s_version(str(v), "kubernetes_version"))
+    if "profile" in data:
+        p = _expect(data["profile"], str, "profile")
+        if p not in {x.value for x in Profile}:
+            names = " or ".join(x.value for x in Profile)
+            raise ConfigError(f"config: profile: expected {names}, got {p!r}")
+        s = replace(s, profile=Profile(p))
     if "shared_dir" in data:
         s = replace(s, shared_dir=_expect(data["shared_dir"], str, "shared_dir"))
     if "cache_dir" in data:

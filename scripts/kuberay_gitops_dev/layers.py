@@ -66,7 +66,11 @@ LAYERS = (
         "`--changed-since`",
         ("kgraph", "discover", "inputs", "harden", "affected"),
     ),
-    Layer("render", "pinned kustomize, the render cache", ("render", "rendercache")),
+    Layer(
+        "render",
+        "pinned kustomize, the render cache, reading plain manifests (`--manifests`)",
+        ("render", "rendercache", "plain"),
+    ),
     Layer(
         "index",
         "the object index and the KubeRay and Argo CD models it is read through",

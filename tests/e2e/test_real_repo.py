@@ -199,8 +199,8 @@ def test_renaming_a_head_port_in_a_patch_is_reported_at_the_patch(
     patch = repo_copy / "overlays/dev/raycluster/patch-raycluster-size.yaml"
     patch.write_text(
         patch.read_text()
-        + "- op: replace\n  path: /spec/headGroupSpec/template/spec/containers/0/ports/1/name\n"
-        "  value: ray-client\n"
+        + "- op: replace\n  path: /spec/headGroupSpec/template/spec/containers/0/ports/2/name\n"
+        "  value: ray-dashboard\n"
     )
     line = len(patch.read_text().splitlines())
     rows = _validate(run_cli, repo_copy, "overlays/dev/raycluster")

@@ -207,8 +207,7 @@ metadata:
   name: s
   namespace: kuberay
 spec:
-  selector:
-    matchLabels: {app: s}
+  serviceName: s
   template:
     metadata:
       labels: {app: s}
@@ -225,7 +224,7 @@ def test_a_schema_error_keeps_kubeconforms_own_words(write_tree: WriteTree, run_
     root = write_tree(tree)
     result = run_cli("--repo", str(root), "validate", *FOUNDATION, "--format", "json")
     found = [(f["field"], f["message"]) for f in _findings(result) if f["kind"] == "StatefulSet"]
-    assert found == [(".spec", "missing property 'serviceName'")]
+    assert found == [(".spec", "missing property 'selector'")]
 
 
 def test_a_credential_in_an_env_file_a_generator_reads_is_found(

@@ -71,3 +71,28 @@ def test_bad_check_config_is_a_config_error(
     with pytest.raises(ConfigError) as info:
         validate(load(root, env={}), (), stages)
     assert str(info.value).startswith(message)
+
+
+def _ids(write_tree: WriteTree, config: str) -> set[str]:
+    root = write_tree(target_tree({**BAD, "kuberay-gitops.yaml": config}))
+    stages = Stages(lint=False, schema=False, checkov=False, cluster=False)
+    return {f.check_id.split("[", 1)[0] for f in validate(load(root, env={}), (), stages).findings}
+
+
+def test_without_a_profile_only_correctness_checks_report(write_tree: WriteTree) -> None:
+    ids = _ids(write_tree, config_text(profile=None))
+    assert "ray-replicas-range" in ids  # correctness
+    assert "pod-run-as-non-root" not in ids  # platform: the fixture sets no securityContext
+
+
+def test_the_platform_profile_adds_the_platform_checks(write_tree: WriteTree) -> None:
+    assert {"ray-replicas-range", "pod-run-as-non-root"} <= _ids(write_tree, config_text())
+
+
+def test_enabling_a_platform_check_by_name_runs_it_under_correctness(
+    write_tree: WriteTree,
+) -> None:
+    extra = "checks:\n  pod-run-as-non-root:\n    enabled: true\n"
+    ids = _ids(write_tree, config_text(profile=None, extra=extra))
+    assert "pod-run-as-non-root" in ids
+    assert "pod-seccomp" not in ids

@@ -63,6 +63,28 @@ def test_a_fifo_and_an_executable_bit_under_the_tool_are_named(tmp_path: Path) -
     assert found == {(".ci/run", ".ci/run changes"), ("scripts/fifo", "scripts/fifo is added")}
 
 
+def test_a_profile_downgrade_is_named_at_its_line(tmp_path: Path) -> None:
+    base = "version: 1\nprofile: platform\n"
+    head = "version: 1\nprofile: correctness\n"
+    assert _messages(tmp_path, base, head) == [
+        (
+            2,
+            "warning",
+            "profile is downgraded from platform to correctness: the platform checks no longer run",
+        )
+    ]
+
+
+def test_dropping_the_profile_key_is_a_downgrade_too(tmp_path: Path) -> None:
+    assert _messages(tmp_path, "profile: platform\n", "version: 1\n") == [
+        (
+            1,
+            "warning",
+            "profile is downgraded from platform to correctness: the platform checks no longer run",
+        )
+    ]
+
+
 def test_a_raised_render_memory_cap_is_named_at_its_key(tmp_path: Path) -> None:
     head = "render:\n  memory_limit_mib: 65536\n"
     assert _messages(tmp_path, "render: {}\n", head) == [

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 from kuberay_gitops import checks as registry
+from kuberay_gitops.checks._api import CheckSpec
 from kuberay_gitops.cli import checks_markdown
+from kuberay_gitops.findings import Profile
 
 REPO = Path(__file__).resolve().parents[2]
 ID_RE = re.compile(r"^[a-z][a-z0-9-]{3,40}$")
@@ -41,3 +44,15 @@ def test_docs_checks_md_is_generated_from_the_registry() -> None:
     assert (REPO / "docs" / "checks.md").read_text() == checks_markdown(), (
         "docs/checks.md is stale: run `make docs`"
     )
+
+
+def test_every_check_declares_its_profile_and_none_is_defaulted() -> None:
+    # No default: a new check cannot forget to say whether it is correctness or policy.
+    profile = next(f for f in fields(CheckSpec) if f.name == "profile")
+    assert (profile.default, profile.default_factory) == (MISSING, MISSING)
+    undeclared = [
+        cid
+        for cid, module in registry.REGISTRY.items()
+        if not isinstance(registry.spec(module).profile, Profile)
+    ]
+    assert undeclared == []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,26 @@ def test_plain_secret_object_is_reported_whatever_its_entropy(write_tree: WriteT
     assert scan_tree(write_tree, {"t/secret.yaml": secret}) == [
         ("secret-high-entropy[secret-object]", "db", ".stringData.password", 6, "t/secret.yaml")
     ]
+
+
+def test_a_certificate_in_a_secret_passes_and_its_key_does_not(write_tree: WriteTree) -> None:
+    # Fake PEM bodies: what decides is the header, which a CA bundle Secret has in clear.
+    cert = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nMIIBfake\n").decode()
+    key = base64.b64encode(b"-----BEGIN EC PARAMETERS-----\nBggqfake\n").decode()
+    secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ca-tls\n"
+        f"data:\n  ca.crt: {cert}\n  ca.key: {key}\n"
+    )
+    found = scan_tree(write_tree, {"t/secret.yaml": secret})
+    assert [(field, line) for _, _, field, line, _ in found] == [(".data.ca.key", 7)]
+
+
+def test_a_template_placeholder_in_a_secret_passes(write_tree: WriteTree) -> None:
+    secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: hf\n"
+        "stringData:\n  hf_token: <your-hf-access-token-value>\n"
+    )
+    assert scan_tree(write_tree, {"t/secret.yaml": secret}) == []
 
 
 def test_secret_generator_literal_is_reported(write_tree: WriteTree) -> None:

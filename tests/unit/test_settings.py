@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from kuberay_gitops.exitcodes import ConfigError
+from kuberay_gitops.findings import Profile
 from kuberay_gitops.settings import load
 from tests.conftest import REPO_ROOT
 
@@ -41,6 +42,21 @@ def test_command_line_overrides_environment(tmp_path: Path) -> None:
     assert s.kubernetes_version == "1.29.0"
 
 
+def test_a_repository_without_a_config_gets_the_correctness_profile(tmp_path: Path) -> None:
+    (tmp_path / "toolchain.env").write_text(
+        "KUSTOMIZE_VERSION=v5.8.1\nKUBECONFORM_VERSION=v0.7.0\n"
+    )
+    assert load(tmp_path, env={}).profile is Profile.CORRECTNESS
+
+
+def test_the_config_turns_the_platform_profile_on(tmp_path: Path) -> None:
+    assert load(_repo(tmp_path, "profile: platform\n"), env={}).profile is Profile.PLATFORM
+
+
+def test_this_repository_runs_the_platform_profile() -> None:
+    assert load(REPO_ROOT, env={}).profile is Profile.PLATFORM
+
+
 def test_toolchain_versions_come_from_toolchain_env(tmp_path: Path) -> None:
     s = load(_repo(tmp_path, "{}\n"), env={})
     assert (s.toolchain.kustomize, s.toolchain.kubeconform) == ("v5.8.1", "v0.7.0")
@@ -68,6 +84,10 @@ def test_toolchain_versions_come_from_toolchain_env(tmp_path: Path) -> None:
             "checks:\n  x:\n    severity: fatal\n",
             'kuberay-gitops.yaml: checks "x": severity must be error or warning',
         ),
+        (
+            "profile: strict\n",
+            "kuberay-gitops.yaml: profile: expected correctness or platform, got 'strict'",
+        ),
     ],
     ids=[
         "unknown-key",
@@ -77,6 +97,7 @@ def test_toolchain_versions_come_from_toolchain_env(tmp_path: Path) -> None:
         "allow-no-reason",
         "suppression-no-reason",
         "bad-severity",
+        "bad-profile",
     ],
 )
 def test_invalid_config_is_a_config_error_naming_the_key(

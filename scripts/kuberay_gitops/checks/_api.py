@@ -12,19 +12,25 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.index import ObjectIndex
 from kuberay_gitops.manifests import K8sObject
 
 
 @dataclass(frozen=True, slots=True)
 class CheckSpec:
-    """Identity, default severity, one-line summary, fix hint and declared options."""
+    """Identity, default severity, one-line summary, fix hint, profile and declared options.
+
+    `profile` has no default on purpose: every check says whether it is correctness
+    (wrong for any KubeRay/Kubernetes user) or this platform's policy, so a repository
+    without the platform's config is never judged by the platform's choices.
+    """
 
     id: str
     severity: Severity
     summary: str
     hint: str
+    profile: Profile
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -34,7 +40,9 @@ class Issue:
 
     `variant` makes the id `check-id[variant]`, suppressible on its own; `hint`
     overrides the spec's hint when the fix depends on the case; `severity` overrides the
-    spec's default severity for this variant (the config still has the last word).
+    spec's default severity for this variant (the config still has the last word);
+    `profile` overrides the spec's profile for a variant that is policy where the rest of
+    the check is correctness, or the reverse.
     """
 
     obj: K8sObject
@@ -43,6 +51,7 @@ class Issue:
     variant: str | None = None
     hint: str | None = None
     severity: Severity | None = None
+    profile: Profile | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +61,16 @@ class RepoFacts:
     `targets`: every discovered render target (repo-relative); `rendered`: target → object
     count, None when the build failed; `directories`: every directory of the repository
     (for expanding Argo CD git-directory generators offline); `repo_url`: this
-    repository's URL from the config.
+    repository's URL from the config; `argocd_synced`: whether Argo CD keeps the objects
+    in sync (render targets: the repository is what Argo CD syncs; plain manifests given
+    with `--manifests`: not known, they may be applied once by hand).
     """
 
     targets: frozenset[str] = frozenset()
     rendered: Mapping[str, int | None] = field(default_factory=dict)
     directories: frozenset[str] = frozenset()
     repo_url: str = ""
+    argocd_synced: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,13 +18,14 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="argocd-appset-unsupported",
     severity=Severity.ERROR,
     summary="ApplicationSets can be expanded offline, so everything they deploy is checked",
     hint="use list, git directories or matrix generators with plain {{.param}} references",
+    profile=Profile.CORRECTNESS,
 )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.index import label_selector_matches
 from kuberay_gitops.manifests import K8sObject
 
@@ -34,6 +34,7 @@ CHECK = CheckSpec(
     "order crds, operator, raycluster, apps",
     hint="give the crds unit the sync options ServerSideApply=true and Prune=false, and "
     "order the RollingSync steps (or sync waves) crds, operator, raycluster, apps",
+    profile=Profile.CORRECTNESS,
 )
 
 _STEPS = ("spec", "strategy", "rollingSync", "steps")

@@ -27,7 +27,7 @@ from typing import Any
 
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="argocd-ignore-replicas",
@@ -35,6 +35,7 @@ CHECK = CheckSpec(
     summary="Applications syncing an autoscaled RayCluster ignore workerGroupSpecs[].replicas",
     hint="add to spec.ignoreDifferences: {group: ray.io, kind: RayCluster, "
     "jqPathExpressions: [.spec.workerGroupSpecs[].replicas]}",
+    profile=Profile.CORRECTNESS,
     options={"require_respect_ignore_differences": False},
 )
 

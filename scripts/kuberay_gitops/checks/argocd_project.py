@@ -20,7 +20,7 @@ from typing import Any
 
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.manifests import K8sObject
 
 CHECK = CheckSpec(
@@ -30,6 +30,7 @@ CHECK = CheckSpec(
     "destination and source",
     hint="set spec.project to an AppProject of argocd/projects/ and make its destinations "
     "and sourceRepos cover the Application",
+    profile=Profile.PLATFORM,
 )
 
 

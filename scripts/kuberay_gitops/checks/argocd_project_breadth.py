@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import items, mapping
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="argocd-project-breadth",
@@ -30,6 +30,7 @@ CHECK = CheckSpec(
     "namespace, and project roles allow no exec or * action",
     hint="name the repositories, clusters, namespaces and kinds the project's Applications "
     "need; give project roles only the actions they need (get, sync)",
+    profile=Profile.PLATFORM,
 )
 
 WHITELISTS = ("clusterResourceWhitelist", "namespaceResourceWhitelist")

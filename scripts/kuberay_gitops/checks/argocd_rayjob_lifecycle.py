@@ -10,7 +10,8 @@ are garbage-collected with it. The opposite mistake is a RayJob that deletes its
 ends (`deletionStrategy` with `DeleteSelf`): self-heal recreates it and the job runs in an
 endless loop.
 Variants: `[recreate]` no Force=true and Replace=true on the RayJob; `[self-delete]` a
-deletion policy or rule `DeleteSelf`.
+deletion policy or rule `DeleteSelf`. Plain manifests (`validate --manifests`) are not
+known to be synced by Argo CD and are not judged.
 PASS / FAIL examples: tests/unit/checks/test_argocd_rayjob_lifecycle.py
 """
 
@@ -20,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 
 SYNC_OPTIONS = "argocd.argoproj.io/sync-options"
 NEEDED = ("Force=true", "Replace=true")
@@ -32,6 +33,7 @@ CHECK = CheckSpec(
     "and never deletes itself",
     hint=f"annotate the RayJob {SYNC_OPTIONS}: Force=true,Replace=true (bump an annotation to "
     "rerun the same spec), or use a RayCronJob; never deletionStrategy DeleteSelf under Argo CD",
+    profile=Profile.CORRECTNESS,
 )
 
 
@@ -41,6 +43,8 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 def run(ctx: CheckContext) -> Iterator[Issue]:
     """Every RayJob of the target (RayCronJob templates are a different lifecycle)."""
+    if not ctx.repo.argocd_synced:
+        return
     for job in ctx.index.of_kind("RayJob"):
         annotations = _mapping(_mapping(job.body.get("metadata")).get("annotations"))
         options = {o.strip() for o in str(annotations.get(SYNC_OPTIONS, "")).split(",")}

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="argocd-source-overrides",
@@ -26,6 +26,7 @@ CHECK = CheckSpec(
     "overrides",
     hint="move the override into the target's kustomization (an overlay or a component), "
     "where it is rendered, checked and reviewed",
+    profile=Profile.PLATFORM,
 )
 
 OVERRIDES = ("kustomize", "helm", "directory", "plugin")

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="argocd-source-path",
@@ -26,6 +26,7 @@ CHECK = CheckSpec(
     summary="Application sources of this repository point at a render target that renders",
     hint="point the source path at an existing render target (a directory with a "
     "kustomization matched by `targets` in kuberay-gitops.yaml), or fix that target",
+    profile=Profile.CORRECTNESS,
 )
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="argocd-sync-options",
@@ -30,6 +30,7 @@ CHECK = CheckSpec(
     summary="Application syncOptions are known Argo CD v3.5 options, spelt exactly",
     hint="use an option from the Argo CD sync-options documentation, spelt exactly "
     "(Name=value, case-sensitive)",
+    profile=Profile.CORRECTNESS,
 )
 
 _ORDER: tuple[str, ...] = (

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.manifests import K8sObject
 
 CHECK = CheckSpec(
@@ -30,6 +30,7 @@ CHECK = CheckSpec(
     summary="each render target is deployed by exactly one Application per cluster",
     hint="add the target to one ApplicationSet (or Application), remove the duplicate, "
     "or delete the unused directory",
+    profile=Profile.PLATFORM,
     options={"covered_prefixes": ["overlays", "apps"]},
 )
 

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="argocd-target-revision",
@@ -40,6 +40,7 @@ CHECK = CheckSpec(
     hint="set targetRevision explicitly to a reviewed branch (main, release-*), a release tag "
     "or a full commit SHA, never a pull-request ref or HEAD; for a pinned environment use a "
     "release tag vX.Y.Z (or a full commit SHA) and promote by changing it",
+    profile=Profile.PLATFORM,
     options={
         "allowed_revisions": [
             r"main",

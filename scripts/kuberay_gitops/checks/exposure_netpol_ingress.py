@@ -32,7 +32,7 @@ from kuberay_gitops.checks._pod import (
     pod_templates,
     ray_ports,
 )
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.index import PodView, label_selector_matches
 
 CHECK = CheckSpec(
@@ -42,6 +42,7 @@ CHECK = CheckSpec(
     "ports",
     hint="give the rule a from: with the namespaceSelector/podSelector of the clients that "
     "need Ray; never an empty from or an ipBlock of 0.0.0.0/0",
+    profile=Profile.PLATFORM,
 )
 
 

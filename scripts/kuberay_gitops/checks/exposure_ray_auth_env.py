@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from kuberay_gitops import kuberay
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import cluster_of, items, mapping, pod_label, pod_templates
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 AUTH_MODE_VAR = "RAY_AUTH_MODE"
 TOKEN = "token"
@@ -34,6 +34,7 @@ CHECK = CheckSpec(
     "anything but token",
     hint="delete the RAY_AUTH_MODE env entry: KubeRay sets it from authOptions; to turn auth "
     "off, change authOptions in review, never the env",
+    profile=Profile.CORRECTNESS,
 )
 
 

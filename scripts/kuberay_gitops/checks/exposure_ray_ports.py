@@ -18,6 +18,9 @@ sub-id, e.g. `exposure-ray-ports[ingress]`):
   the target selecting Ray pods) on one of those ports;
 - `host-port` / `host-network`: a hostPort on one of those container ports, or hostNetwork
   on a Ray pod.
+Profiles: reaching the dashboard, client or GCS port is correctness (remote code
+execution for anyone); reaching only a Serve port is platform policy, since serving an
+application to its clients is what the Serve port is for.
 Each is an error unless the cluster has Ray token auth: `authOptions.mode: token` (KubeRay
 >= 1.5.1 then injects RAY_AUTH_MODE=token and RAY_AUTH_TOKEN, from `authOptions.secretName`
 or a Secret it generates). Ports: heads' GCS (6379), client (10001), dashboard (8265) and
@@ -46,7 +49,7 @@ from kuberay_gitops.checks._pod import (
     ray_clusters,
     ray_ports,
 )
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.index import ObjectIndex, PodView, map_selector_matches
 from kuberay_gitops.manifests import K8sObject
 
@@ -61,6 +64,7 @@ CHECK = CheckSpec(
     "unless Ray token auth is on",
     hint="keep Ray Services ClusterIP and reach the dashboard with kubectl port-forward or an "
     "authenticating proxy; if it must be exposed, set authOptions.mode: token on the cluster",
+    profile=Profile.CORRECTNESS,
 )
 
 
@@ -80,6 +84,11 @@ def _resolve(pod: PodView, ref: Any, role_names: bool = False) -> RayPort | None
 def _exposed(pod: PodView) -> bool:
     cluster = cluster_of(pod)
     return cluster is None or not cluster.token_auth
+
+
+def _serve_profile(hit: RayPort) -> Profile | None:
+    """Serving applications is what a Serve port is for: keeping it inside is policy."""
+    return Profile.PLATFORM if hit.role == "serve" else None
 
 
 def _head_label(pod: PodView) -> str:
@@ -171,6 +180,7 @@ def _backend_issues(
                 f'{obj.ref.kind} backend "{name}" port {port} looks like a Ray {hit}, and its '
                 "cluster is not in this target: token auth cannot be verified",
                 variant=variant,
+                profile=_serve_profile(hit),
             )
         elif _exposed(pod):
             yield Issue(
@@ -179,6 +189,7 @@ def _backend_issues(
                 f'{obj.ref.kind} backend "{name}" port {port} reaches the {hit} of '
                 f"{_head_label(pod)} {NO_AUTH}",
                 variant=variant,
+                profile=_serve_profile(hit),
             )
 
 
@@ -196,6 +207,7 @@ def _services(pods: list[PodView], index: ObjectIndex) -> Iterator[Issue]:
                         ("spec", "ports", i),
                         f"Service with {how} exposes the {hit} of {_head_label(pod)} {NO_AUTH}",
                         variant="service",
+                        profile=_serve_profile(hit),
                     )
 
 
@@ -230,6 +242,7 @@ def _cluster_fields(index: ObjectIndex) -> Iterator[Issue]:
                     f"the Serve Service of {cluster.label} is of type {stype}: the Serve port "
                     f"is reachable from outside {NO_AUTH}",
                     variant="serve-service-type",
+                    profile=Profile.PLATFORM,
                 )
         if head.get("enableIngress") is True:
             yield Issue(
@@ -309,6 +322,7 @@ def _host_access(pods: list[PodView]) -> Iterator[Issue]:
                     f"hostPort {cp['hostPort']} publishes the {hit} of {_head_label(pod)} "
                     f"on the node {NO_AUTH}",
                     variant="host-port",
+                    profile=_serve_profile(hit),
                 )
 
 

@@ -28,7 +28,7 @@ from kuberay_gitops.checks._netpol import (
     monitored_pods,
     monitored_services,
 )
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.index import PodView
 
 CHECK = CheckSpec(
@@ -37,6 +37,7 @@ CHECK = CheckSpec(
     summary="monitor endpoint ports exist on the selected Services or pods",
     hint="use one of the port names listed (for the KubeRay head Service: the name of the "
     "head container's port, e.g. metrics)",
+    profile=Profile.CORRECTNESS,
 )
 
 

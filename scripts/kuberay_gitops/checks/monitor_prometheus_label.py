@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 
 CHECK = CheckSpec(
     id="monitor-prometheus-label",
@@ -22,6 +22,7 @@ CHECK = CheckSpec(
     summary="monitors and rules carry the Prometheus selection label",
     hint="add the label (kustomize `labels:` in the monitoring kustomization keeps it on "
     "every object), or set the check's `labels` option to your Prometheus selector",
+    profile=Profile.PLATFORM,
     options={"labels": {"release": "kube-prometheus-stack"}},
 )
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._netpol import monitor_scope, monitored_pods, monitored_services
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="monitor-selects-nothing",
@@ -25,6 +25,7 @@ CHECK = CheckSpec(
     summary="ServiceMonitors select a Service and PodMonitors a pod of the target",
     hint="match .spec.selector to the Service (pod) labels, e.g. ray.io/node-type: head for "
     "the KubeRay head Service, and list its namespace in .spec.namespaceSelector.matchNames",
+    profile=Profile.CORRECTNESS,
 )
 
 

@@ -28,7 +28,7 @@ from typing import Any
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._netpol import EGRESS, INGRESS, Policy, policies, selector_is_empty
 from kuberay_gitops.checks._pod import items, mapping
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.index import PodView
 
 CHECK = CheckSpec(
@@ -37,6 +37,7 @@ CHECK = CheckSpec(
     summary="every namespace with Ray pods has a default-deny NetworkPolicy for Ingress and Egress",
     hint="keep a NetworkPolicy with podSelector: {}, policyTypes [Ingress, Egress] and no "
     "rules in the namespace (base/networkpolicy/networkpolicy-ray-default-deny.yaml)",
+    profile=Profile.PLATFORM,
     options={"exempt_targets": []},
 )
 

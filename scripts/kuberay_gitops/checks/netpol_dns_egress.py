@@ -35,7 +35,7 @@ from kuberay_gitops.checks._netpol import (
     rule_intervals,
     rule_matches_peer,
 )
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.manifests import K8sObject
 
 CHECK = CheckSpec(
@@ -44,6 +44,7 @@ CHECK = CheckSpec(
     summary="pods with restricted egress may reach kube-dns on UDP 53 and TCP 53",
     hint="add an egress rule to namespaceSelector kubernetes.io/metadata.name: kube-system + "
     "podSelector k8s-app: kube-dns with ports UDP 53 and TCP 53",
+    profile=Profile.CORRECTNESS,
     options={
         "dns_namespace_labels": {"kubernetes.io/metadata.name": "kube-system"},
         "dns_pod_labels": {"k8s-app": "kube-dns"},

@@ -21,7 +21,7 @@ from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._netpol import EGRESS, all_pods, pod_name, policies, restricting
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.index import RAY_KINDS, operator_container
 from kuberay_gitops.manifests import K8sObject
 
@@ -31,6 +31,7 @@ CHECK = CheckSpec(
     summary="no Ray or operator pod may egress to the whole Internet or the metadata address",
     hint="allow only the addresses the pod needs (for the API server: its endpoint addresses "
     "in overlays/<env>/apiserver)",
+    profile=Profile.PLATFORM,
 )
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LARGE = {4: 16, 6: 48}  # prefix lengths up to which a block is "large"

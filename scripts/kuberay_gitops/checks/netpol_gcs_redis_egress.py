@@ -31,7 +31,7 @@ from kuberay_gitops.checks._netpol import (
     rule_intervals,
 )
 from kuberay_gitops.checks._pod import RayClusterRef, cluster_of, mapping, ray_clusters
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.index import ObjectIndex, label_selector_matches
 
 CHECK = CheckSpec(
@@ -40,6 +40,7 @@ CHECK = CheckSpec(
     summary="a fault-tolerant Ray head's egress policies allow its GCS Redis",
     hint="add an egress rule for the head to the Redis namespace (namespaceSelector "
     "kubernetes.io/metadata.name: <ns>) or address (ipBlock) on the Redis port",
+    profile=Profile.CORRECTNESS,
 )
 
 

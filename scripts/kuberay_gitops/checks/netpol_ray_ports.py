@@ -39,7 +39,7 @@ from kuberay_gitops.checks._netpol import (
     rule_matches_peer,
     uncovered,
 )
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.index import PodView
 from kuberay_gitops.manifests import K8sObject
 
@@ -49,6 +49,7 @@ CHECK = CheckSpec(
     summary="NetworkPolicies allow every Ray port between head and workers, both ways",
     hint="add the port (or range, with endPort) to the ingress rule of the destination's "
     "policy and the egress rule of the source's policy (docs/ports.md lists them)",
+    profile=Profile.CORRECTNESS,
 )
 
 

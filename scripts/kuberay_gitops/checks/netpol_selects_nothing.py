@@ -7,7 +7,9 @@ other targets, and is never reported. A non-empty selector is reported when it m
 pod of its namespace in this target (variant `[no-pods]` when the namespace has no pods in
 this target at all: the policy is likely in the wrong unit). Pods that another target
 renders into the namespace can be declared with the option `external_pods` (a list of
-label maps); RayJob submitter pod templates in the target count as pods.
+label maps); RayJob submitter pod templates in the target count as pods, and so do pod
+templates inside custom resources the tool does not model (a SandboxTemplate's
+`podTemplate`: its controller creates those pods).
 PASS / FAIL examples: tests/unit/checks/test_netpol_selects_nothing.py
 """
 
@@ -18,7 +20,7 @@ from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._netpol import all_pods, pod_name, policies, selector_is_empty
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.index import label_selector_matches
 
 CHECK = CheckSpec(
@@ -28,6 +30,7 @@ CHECK = CheckSpec(
     hint="fix the podSelector labels to match the pod template labels (KubeRay adds "
     "ray.io/node-type, ray.io/group, ray.io/cluster), or move the policy to the unit that "
     "renders its pods",
+    profile=Profile.CORRECTNESS,
     options={"external_pods": []},
 )
 
@@ -47,6 +50,11 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
         if any(
             label_selector_matches(pol.pod_selector, {str(k): str(v) for k, v in e.items()})
             for e in external
+        ):
+            continue
+        if any(
+            ns == pol.namespace and label_selector_matches(pol.pod_selector, labels)
+            for ns, labels in ctx.index.foreign_pod_labels()
         ):
             continue
         if not in_ns:

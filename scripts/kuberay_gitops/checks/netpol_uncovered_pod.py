@@ -17,7 +17,7 @@ from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
 from kuberay_gitops.checks._netpol import EGRESS, INGRESS, Policy, pod_name, policies
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="netpol-uncovered-pod",
@@ -25,6 +25,7 @@ CHECK = CheckSpec(
     summary="under a default-deny NetworkPolicy every Ray pod is selected by an allow-policy",
     hint="add a NetworkPolicy whose podSelector matches this Ray group (e.g. "
     'ray.io/is-ray-node: "yes") and allows the traffic it needs',
+    profile=Profile.CORRECTNESS,
 )
 
 _DNS_NAMES = {"dns", "dns-tcp"}

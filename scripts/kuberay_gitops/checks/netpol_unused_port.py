@@ -23,7 +23,7 @@ from kuberay_gitops.checks._netpol import (
     listens_on,
     policies,
 )
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="netpol-unused-port",
@@ -31,6 +31,7 @@ CHECK = CheckSpec(
     summary="ingress rule ports are exposed by a pod the policy selects",
     hint="use a containerPort name or number of the selected pods (or the rayStartParams "
     "port of the Ray group), or remove the port",
+    profile=Profile.CORRECTNESS,
 )
 
 

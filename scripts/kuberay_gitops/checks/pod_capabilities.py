@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import containers, items, mapping, pod_label, pod_templates
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 ALLOWED_ADD = frozenset({"NET_BIND_SERVICE"})
 
@@ -23,6 +23,7 @@ CHECK = CheckSpec(
     summary="containers drop ALL capabilities and add only NET_BIND_SERVICE",
     hint='set securityContext.capabilities.drop: ["ALL"] and remove every added capability '
     "other than NET_BIND_SERVICE",
+    profile=Profile.PLATFORM,
 )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import containers, mapping, pod_label, pod_templates
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.index import PodView
 
 # Pod Security Standards, baseline, "SELinux": the types a pod may set (or none).
@@ -41,6 +41,7 @@ CHECK = CheckSpec(
     "no shareProcessNamespace: true",
     hint="remove seLinuxOptions.type, the Unconfined AppArmor profile (or annotation) and "
     "shareProcessNamespace; the runtime's default confinement is what Ray needs",
+    profile=Profile.PLATFORM,
 )
 
 

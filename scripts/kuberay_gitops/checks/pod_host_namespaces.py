@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import pod_label, pod_templates
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 FIELDS = ("hostNetwork", "hostPID", "hostIPC")
 
@@ -21,6 +21,7 @@ CHECK = CheckSpec(
     severity=Severity.ERROR,
     summary="no pod template sets hostNetwork, hostPID or hostIPC",
     hint="remove hostNetwork/hostPID/hostIPC; expose ports through a Service instead",
+    profile=Profile.PLATFORM,
 )
 
 

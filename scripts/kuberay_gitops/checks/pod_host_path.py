@@ -12,13 +12,14 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import items, mapping, pod_label, pod_templates
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="pod-host-path",
     severity=Severity.ERROR,
     summary="no pod template mounts a hostPath volume",
     hint="use an emptyDir, a PersistentVolumeClaim or a CSI ephemeral volume instead",
+    profile=Profile.PLATFORM,
 )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import containers, items, pod_label, pod_templates
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="pod-image-registry",
@@ -23,6 +23,7 @@ CHECK = CheckSpec(
     summary="container images come from an allowed registry prefix",
     hint="pull the image from an allowed registry (mirror it there), or add the registry "
     "prefix to the option registries with a reason",
+    profile=Profile.PLATFORM,
     options={"registries": ["docker.io/rayproject/", "rayproject/", "quay.io/kuberay/"]},
 )
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import containers, pod_label, pod_templates, split_image
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="pod-image-tag",
@@ -28,6 +28,7 @@ CHECK = CheckSpec(
     "or a digest",
     hint="pin the image to a version tag (rayproject/ray:2.46.0) or a digest, "
     "e.g. with the kustomization's images: transformer",
+    profile=Profile.PLATFORM,
     options={"require_digest": False},
 )
 FLOATING = ("latest", "nightly")

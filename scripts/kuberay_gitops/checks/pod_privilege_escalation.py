@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import containers, pod_label, pod_templates
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="pod-privilege-escalation",
@@ -22,6 +22,7 @@ CHECK = CheckSpec(
     summary="every container sets securityContext.allowPrivilegeEscalation: false",
     hint="set securityContext.allowPrivilegeEscalation: false on the container "
     "(for the autoscaler sidecar: spec.autoscalerOptions.securityContext)",
+    profile=Profile.PLATFORM,
 )
 
 

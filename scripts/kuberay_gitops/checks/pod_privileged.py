@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import containers, pod_label, pod_templates
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="pod-privileged",
@@ -21,6 +21,7 @@ CHECK = CheckSpec(
     summary="no container or init container sets securityContext.privileged: true",
     hint="remove securityContext.privileged (or set it to false); grant a single capability "
     "instead if one is really needed",
+    profile=Profile.PLATFORM,
 )
 
 

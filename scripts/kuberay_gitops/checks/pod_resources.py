@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import containers, mapping, pod_label, pod_templates
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 REQUIRED = (("requests", "cpu"), ("requests", "memory"), ("limits", "cpu"), ("limits", "memory"))
 
@@ -24,6 +24,7 @@ CHECK = CheckSpec(
     summary="every container sets requests and limits for cpu and memory",
     hint="set resources.requests and resources.limits for cpu and memory "
     "(the autoscaler sidecar: spec.autoscalerOptions.resources)",
+    profile=Profile.PLATFORM,
 )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
 from kuberay_gitops.checks._pod import containers, field_at, mapping, pod_label, pod_templates
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="pod-run-as-non-root",
@@ -22,6 +22,7 @@ CHECK = CheckSpec(
     summary="runAsNonRoot: true on the pod (or every container) and no runAsUser: 0",
     hint="set spec.securityContext.runAsNonRoot: true and a non-zero runAsUser on the pod "
     "template (Ray images: runAsUser: 1000)",
+    profile=Profile.PLATFORM,
 )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import containers, field_at, mapping, pod_label, pod_templates
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 ALLOWED = frozenset({"RuntimeDefault", "Localhost"})
 
@@ -23,6 +23,7 @@ CHECK = CheckSpec(
     severity=Severity.ERROR,
     summary="seccompProfile.type RuntimeDefault or Localhost on the pod or every container",
     hint="set spec.securityContext.seccompProfile.type: RuntimeDefault on the pod template",
+    profile=Profile.PLATFORM,
 )
 
 

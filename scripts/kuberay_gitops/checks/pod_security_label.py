@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import mapping
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 ENFORCE = "pod-security.kubernetes.io/enforce"
 LEVELS: Mapping[str, int] = {"privileged": 0, "baseline": 1, "restricted": 2}
@@ -28,6 +28,7 @@ CHECK = CheckSpec(
     summary="Namespaces carry pod-security.kubernetes.io/enforce at or above the option "
     "minimum (default baseline)",
     hint=f"label the Namespace {ENFORCE}: restricted (every pod template here meets it)",
+    profile=Profile.PLATFORM,
     options={"minimum": DEFAULT_MINIMUM},
 )
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import cluster_of, field_at, items, pod_label, pod_templates
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.index import PodView
 
 CHECK = CheckSpec(
@@ -27,6 +27,7 @@ CHECK = CheckSpec(
     summary="automountServiceAccountToken: false on pods that do not use the Kubernetes API",
     hint="set automountServiceAccountToken: false on the pod template (or its ServiceAccount); "
     'if the pod needs the API, add "Kind/name" of its owner to the option allow',
+    profile=Profile.PLATFORM,
     options={"allow": ["Deployment/kuberay-operator"]},
 )
 

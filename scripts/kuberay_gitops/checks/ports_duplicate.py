@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
 from kuberay_gitops.checks._ray import container_name, container_ports, ray_listeners
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.index import PodView
 
 CHECK = CheckSpec(
@@ -28,6 +28,7 @@ CHECK = CheckSpec(
     summary="no two listeners (containerPorts, rayStartParams ports) of a pod share a port",
     hint="give each process of the pod its own port (change the containerPort or the "
     "rayStartParams value)",
+    profile=Profile.CORRECTNESS,
 )
 
 

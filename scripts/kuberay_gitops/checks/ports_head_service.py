@@ -2,9 +2,14 @@
 
 Why: KubeRay generates `<cluster>-head-svc` (it is not in the repository): one port per
 port of the head's Ray container (container 0), and its default ports only when that
-container declares none (`controllers/ray/common/service.go`, v1.7.0). A required port
-missing from it cannot be reached by workers, clients, the dashboard's users, scrapers or
-the Serve Service (`serve`, RayService only).
+container declares none (`controllers/ray/common/service.go`, v1.7.0). That Service is
+headless unless the operator sets ENABLE_RAY_HEAD_CLUSTER_IP_SERVICE or the head brings a
+service type or `headService` of its own, so a port missing from it is still reachable
+on the head Pod; what needs
+the names is whatever addresses ports by name: a ClusterIP or LoadBalancer head Service,
+scrapers, this platform's NetworkPolicies and monitors. That makes the list of names
+this platform's port plan (profile platform); the one name KubeRay itself looks up,
+`dashboard` for RayJobs and RayServices, is `ray-dashboard-port-name` (correctness).
 Ground truth first: when the cluster stage ran, the head Service the real operator created
 on the control-plane twin is read; without it (`--no-cluster`), the head container's
 declared ports stand for it, and a container declaring none is left to KubeRay's defaults.
@@ -26,7 +31,7 @@ from kuberay_gitops.checks._ray import (
     ports_or_container,
     ray_container,
 )
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="ports-head-service",
@@ -34,6 +39,7 @@ CHECK = CheckSpec(
     summary="the head container declares the named ports of KubeRay's head Service",
     hint="declare the port on the head container (first container) under this exact name, "
     "with the number rayStartParams uses",
+    profile=Profile.PLATFORM,
     options={"required_names": ["gcs-server", "client", "dashboard", "metrics"]},
 )
 

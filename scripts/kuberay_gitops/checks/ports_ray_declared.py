@@ -19,10 +19,13 @@ is missing, so that the repository states what runs. Ports Ray picks at random (
 usefully be declared port by port, and NetworkPolicies allow it with `endPort`.
 
 Variants: `[undeclared]` no containerPort with that number; `[name]` declared under
-another name than KubeRay's (`gcs-server`, `client`, `dashboard`, `metrics`, `serve`);
-`[number]` a port with KubeRay's name has another number than the one Ray listens on
-(reported at the rayStartParams value, or Serve's port setting, when one is set, else at
-the containerPort).
+another name than the one KubeRay looks up (`dashboard`, `metrics`, `serve`; it never
+looks up `gcs-server` or `client`, so those may be named freely); `[number]` a port with
+KubeRay's name has another number than the one Ray listens on (reported at the
+rayStartParams value, or Serve's port setting, when one is set, else at the containerPort).
+Profiles: the check is this platform's port plan (Kubernetes needs no containerPort
+to reach a process); `[name]` and `[number]` on a port KubeRay looks up are correctness,
+since the operator then reaches, probes or duplicates the wrong port.
 PASS / FAIL examples: tests/unit/checks/test_ports_ray_declared.py
 """
 
@@ -31,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from kuberay_gitops import kuberay
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
 from kuberay_gitops.checks._ray import (
     Listener,
@@ -40,7 +44,7 @@ from kuberay_gitops.checks._ray import (
     ray_container,
     ray_listeners,
 )
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.index import PodView
 
 CHECK = CheckSpec(
@@ -48,8 +52,10 @@ CHECK = CheckSpec(
     severity=Severity.ERROR,
     summary="ports Ray listens on are declared containerPorts of the Ray container, "
     "named as KubeRay expects",
-    hint="add the port to the Ray container's ports (first container) with the name KubeRay "
-    "expects: gcs-server, client, dashboard, metrics, serve",
+    hint="add the port to the Ray container's ports (first container) under KubeRay's name "
+    "(gcs-server, client, dashboard, metrics, serve; the operator looks up dashboard, "
+    "metrics and serve)",
+    profile=Profile.PLATFORM,
 )
 
 Ports = list[tuple[FieldPath, Mapping[str, Any]]]
@@ -78,8 +84,9 @@ def _check(
 ) -> Iterator[Issue]:
     where = f"{pod.ray_role} group {pod.group}"
     same_number = [(path, p) for path, p in ports if as_int(p.get("containerPort")) == li.number]
+    looked_up = li.name in kuberay.LOOKED_UP_PORT_NAMES
     if same_number:
-        if li.name is None or any(p.get("name") == li.name for _, p in same_number):
+        if not looked_up or any(p.get("name") == li.name for _, p in same_number):
             return
         path, port = same_number[0]
         yield Issue(
@@ -88,6 +95,7 @@ def _check(
             f"{where}: containerPort {li.number} ({li.describe()}) is named "
             f'"{port.get("name", "")}"; KubeRay looks it up as "{li.name}"',
             variant="name",
+            profile=Profile.CORRECTNESS,
         )
         return
     named = [(path, p) for path, p in ports if li.name is not None and p.get("name") == li.name]
@@ -100,6 +108,7 @@ def _check(
             f'{where}: port "{li.name}" is {port.get("containerPort")} but Ray listens on '
             f"{li.describe()}",
             variant="number",
+            profile=Profile.CORRECTNESS if looked_up else None,
         )
         return
     expected = f' named "{li.name}"' if li.name else ""

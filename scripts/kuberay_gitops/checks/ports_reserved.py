@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
 from kuberay_gitops.checks._ray import container_name, container_ports, ray_listeners
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.index import PodView
 
 CHECK = CheckSpec(
@@ -29,6 +29,7 @@ CHECK = CheckSpec(
     "KubeRay default)",
     hint="move the Ray process to a free port: set the rayStartParams key (as a string) and "
     "the matching containerPort",
+    profile=Profile.PLATFORM,
     options={"reserved": [6379, 10001, 8265, 8000, 8080]},
 )
 

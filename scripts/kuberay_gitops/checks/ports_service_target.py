@@ -21,7 +21,7 @@ from typing import Any
 from kuberay_gitops import kuberay
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
 from kuberay_gitops.checks._ray import container_ports, ray_container, ray_listeners
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.index import RAY_CLUSTER_SPEC, ObjectIndex, PodView
 from kuberay_gitops.manifests import K8sObject
 
@@ -30,6 +30,7 @@ CHECK = CheckSpec(
     severity=Severity.ERROR,
     summary="Service targetPort matches a container port of the selected pods",
     hint="use one of the container port names listed, or fix the Service selector",
+    profile=Profile.CORRECTNESS,
 )
 
 

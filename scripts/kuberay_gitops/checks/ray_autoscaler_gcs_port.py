@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from kuberay_gitops import kuberay
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
 from kuberay_gitops.checks._pod import mapping, ray_clusters
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 GCS_PORT = kuberay.DEFAULT_GCS_PORT
 
@@ -33,6 +33,7 @@ CHECK = CheckSpec(
     '"6379" (the autoscaler sidecar only looks for GCS there)',
     hint='set head rayStartParams port: "6379" (or drop the key), and move the head\'s '
     "gcs-server containerPort and the NetworkPolicy rules with it",
+    profile=Profile.CORRECTNESS,
 )
 
 

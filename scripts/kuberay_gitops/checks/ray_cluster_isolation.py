@@ -26,7 +26,7 @@ from typing import Any
 from kuberay_gitops.checks import _netpol
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import RayClusterRef, ray_clusters
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.index import ObjectIndex, PodView
 
 CHECK = CheckSpec(
@@ -37,6 +37,7 @@ CHECK = CheckSpec(
     hint="pin the cluster (ray.io/cluster, or app.kubernetes.io/instance for RayJob/RayService "
     "clusters) in the podSelector and in every Ray peer; leave authOptions.secretName unset so "
     "KubeRay creates a token per cluster",
+    profile=Profile.PLATFORM,
     options={"identity_labels": ["ray.io/cluster", "app.kubernetes.io/instance"]},
 )
 

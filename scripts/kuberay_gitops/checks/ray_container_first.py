@@ -18,13 +18,14 @@ from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._ray import container_name
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="ray-container-first",
     severity=Severity.ERROR,
     summary="the Ray container is the first container of each Ray pod",
     hint="move the Ray container to the top of containers (sidecars go after it)",
+    profile=Profile.CORRECTNESS,
 )
 
 _RAY_IMAGES = frozenset({"ray", "ray-ml", "ray-llm"})

@@ -40,7 +40,7 @@ from kuberay_gitops.checks._ray import (
     tolerates_key,
     tolerations,
 )
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.index import PodView
 
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
@@ -56,6 +56,7 @@ CHECK = CheckSpec(
     "GPU node label DoesNotExist in every nodeAffinity term; GPU pods: fit requests and limits "
     "into the node's allocatable minus the control plane's reserve; heads: set "
     "priorityClassName",
+    profile=Profile.PLATFORM,
     options={
         "require_anti_affinity": True,
         "gpu_node_label": "nvidia.com/gpu.present",

@@ -22,7 +22,7 @@ from kuberay_gitops.checks._ray import (
     ports_or_container,
     ray_container,
 )
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="ray-dashboard-port-name",
@@ -30,6 +30,7 @@ CHECK = CheckSpec(
     summary="RayJob/RayService head container declares a port named dashboard",
     hint='name the dashboard port of the head container "dashboard" (containerPort = '
     "rayStartParams dashboard-port, default 8265)",
+    profile=Profile.CORRECTNESS,
 )
 
 _KINDS = frozenset({"RayJob", "RayService"})

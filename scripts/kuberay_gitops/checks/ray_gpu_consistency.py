@@ -10,6 +10,10 @@ Variants: `[mismatch]` num-gpus differs from the Ray container's `nvidia.com/gpu
 num-gpus from it, so this variant is a warning);
 `[toleration]` no toleration for `nvidia.com/gpu`; `[node-selector]` neither nodeSelector
 nor every required nodeAffinity term uses a label from option `gpu_node_labels`.
+Profiles: `[mismatch]` is correctness; `[no-num-gpus]` (KubeRay v1.7.0 derives num-gpus
+from the limit, `addWellKnownAcceleratorResources` in common/pod.go: stating it is
+explicitness), `[toleration]` and `[node-selector]` (which taint and node labels GPU nodes
+carry is the cluster's choice) are platform policy.
 PASS / FAIL examples: tests/unit/checks/test_ray_gpu_consistency.py
 """
 
@@ -31,7 +35,7 @@ from kuberay_gitops.checks._ray import (
     tolerates_key,
     tolerations,
 )
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.index import PodView
 
 CHECK = CheckSpec(
@@ -41,6 +45,7 @@ CHECK = CheckSpec(
     "and select GPU nodes",
     hint="set rayStartParams num-gpus (a string) to the nvidia.com/gpu limit, tolerate "
     '"nvidia.com/gpu" and select GPU nodes by a GPU node label',
+    profile=Profile.CORRECTNESS,
     options={"gpu_node_labels": ["nvidia.com/gpu.present"]},
 )
 
@@ -83,6 +88,7 @@ def _num_gpus(pod: PodView) -> Iterator[Issue]:
             f"{where}: {GPU_RESOURCE} limit {limit} without rayStartParams num-gpus "
             "(KubeRay derives it from the limit; state it explicitly)",
             variant="no-num-gpus",
+            profile=Profile.PLATFORM,
             severity=Severity.WARNING,
         )
 
@@ -95,6 +101,7 @@ def _placement(pod: PodView, labels: Sequence[str]) -> Iterator[Issue]:
             existing(pod.owner, (*pod.spec_path, "tolerations")),
             f'{where}: GPU pod does not tolerate the "{GPU_RESOURCE}" taint',
             variant="toleration",
+            profile=Profile.PLATFORM,
         )
     if not _selects_gpu_nodes(pod, labels):
         field = (*pod.spec_path, "nodeSelector")
@@ -106,6 +113,7 @@ def _placement(pod: PodView, labels: Sequence[str]) -> Iterator[Issue]:
             f"{where}: GPU pod selects no GPU nodes (nodeSelector or required nodeAffinity "
             f"on {', '.join(labels)})",
             variant="node-selector",
+            profile=Profile.PLATFORM,
         )
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 ELASTIC = "kueue.x-k8s.io/elastic-job"
@@ -35,6 +35,7 @@ CHECK = CheckSpec(
     "autoscaling unless elastic, RayJob clusters shut down after the job)",
     hint="queue RayJobs only (fixed-size cluster, shutdownAfterJobFinishes: true); drop the "
     "kueue.x-k8s.io/queue-name label from autoscaled RayClusters, or make them elastic jobs",
+    profile=Profile.CORRECTNESS,
 )
 
 

@@ -15,7 +15,7 @@ import fnmatch
 from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="ray-production-gcs-ft",
@@ -23,6 +23,7 @@ CHECK = CheckSpec(
     summary="a RayService in a production target has gcsFaultToleranceOptions",
     hint="add spec.rayClusterConfig.gcsFaultToleranceOptions (components/gcs-fault-tolerance "
     "in the production overlay)",
+    profile=Profile.PLATFORM,
     options={"production_targets": []},
 )
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="ray-replicas-range",
     severity=Severity.ERROR,
     summary="worker group minReplicas <= replicas <= maxReplicas",
     hint="set replicas between minReplicas and maxReplicas (or widen the range)",
+    profile=Profile.CORRECTNESS,
 )
 
 

@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="ray-start-params-strings",
     severity=Severity.ERROR,
     summary="rayStartParams values are strings (KubeRay CRD: map[string]string)",
     hint='quote the value in YAML, e.g. port: "6380" and block: "true"',
+    profile=Profile.CORRECTNESS,
 )
 
 

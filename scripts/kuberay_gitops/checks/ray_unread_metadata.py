@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.index import RAY_KINDS
 
 CHECK = CheckSpec(
@@ -25,6 +25,7 @@ CHECK = CheckSpec(
     summary="Ray objects carry no ray.io/ label or annotation KubeRay v1.7.0 does not read",
     hint="remove the key, or use the mechanism KubeRay v1.7.0 has for it (for Volcano: "
     "--batch-scheduler on the operator, volcano.sh/queue-name on the object)",
+    profile=Profile.CORRECTNESS,
 )
 PREFIX = "ray.io/"
 # grep -rhoE '"ray\.io/[a-z0-9.-]+"' controllers pkg apis (non-test), KubeRay v1.7.0.

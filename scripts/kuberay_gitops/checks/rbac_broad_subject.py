@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import items, mapping
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="rbac-broad-subject",
@@ -27,6 +27,7 @@ CHECK = CheckSpec(
     "system:anonymous or system:serviceaccounts[:<namespace>]",
     hint="bind the role to the ServiceAccount, user or team group that needs it, never to a "
     "built-in group every account (or anyone) is in",
+    profile=Profile.CORRECTNESS,
 )
 
 # Built-in subjects and who they are (Kubernetes authentication, "user-facing roles").

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import items, mapping
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 CHECK = CheckSpec(
     id="rbac-cluster-scoped",
@@ -23,6 +23,7 @@ CHECK = CheckSpec(
     summary="ClusterRole/ClusterRoleBinding only when listed in the option allowed",
     hint="use a namespaced Role and RoleBinding, or add the name to checks."
     "rbac-cluster-scoped.options.allowed with a reason",
+    profile=Profile.PLATFORM,
     options={"allowed": ["kuberay-operator"]},
 )
 

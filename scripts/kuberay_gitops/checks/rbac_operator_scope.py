@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.index import get_path, operator_container
 
 CHECK = CheckSpec(
@@ -27,6 +27,7 @@ CHECK = CheckSpec(
     "secrets, pods or services",
     hint="delete the ClusterRoleBinding and bind the ClusterRole with a RoleBinding in each "
     "watched namespace (components/namespaced-operator)",
+    profile=Profile.PLATFORM,
 )
 SENSITIVE = frozenset({"secrets", "pods", "services", "*"})
 

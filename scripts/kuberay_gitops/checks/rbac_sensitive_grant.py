@@ -28,7 +28,7 @@ from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import items, mapping
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.manifests import K8sObject
 
 CHECK = CheckSpec(
@@ -38,6 +38,7 @@ CHECK = CheckSpec(
     "pods/attach, nodes/proxy or serviceaccounts/token create",
     hint="remove the verb or resource; if a component really needs it, give it its own narrow "
     "role and add a reviewed entry to checks.rbac-sensitive-grant.options.allowed",
+    profile=Profile.PLATFORM,
     options={
         "allowed": [
             {

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import items, mapping
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
 FIELDS = ("apiGroups", "resources", "verbs")
 
@@ -24,6 +24,7 @@ CHECK = CheckSpec(
     summary='Role/ClusterRole rules use no "*" in verbs, resources or apiGroups',
     hint="list the verbs, resources and API groups the subject needs; "
     "suppress in the config with a reason if an upstream role must keep its wildcard",
+    profile=Profile.PLATFORM,
 )
 
 

@@ -6,7 +6,12 @@ anyone with `get pods` can read. The same holds for the Redis password of Ray GC
 tolerance (`gcsFaultToleranceOptions.redisPassword.value`, and `rayStartParams`
 `redis-password`). Names match option `name_patterns` (regular expressions, case-
 insensitive, searched anywhere in the name) unless they match `exclude_patterns` (file and
-path names such as RAY_AUTH_TOKEN_PATH). Empty values and pure `$(VAR)` references pass.
+path names such as RAY_AUTH_TOKEN_PATH). Values that cannot hold a credential pass: empty
+ones, the switches `true`/`false` (`RAY_ENABLE_K8S_TOKEN_AUTH: "true"` names a token without
+holding one) and pure variable references: `$(VAR)`, which Kubernetes expands from another
+env var, and `$VAR`/`${VAR}`, which the shell expands (KubeRay v1.7.0 runs `ray start` with
+its rayStartParams through `/bin/bash -c`, so `redis-password: $REDIS_PASSWORD` reads an env
+var filled from a Secret).
 PASS / FAIL examples: tests/unit/checks/test_secret_env_literal.py
 """
 
@@ -24,9 +29,12 @@ from kuberay_gitops.checks._pod import (
     pod_templates,
     ray_clusters,
 )
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 
-_REFERENCE = re.compile(r"^(\$\([A-Za-z_][A-Za-z0-9_.-]*\))+$")
+_REFERENCE = re.compile(
+    r"^(\$\([A-Za-z_][A-Za-z0-9_.-]*\)|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*)+$"
+)
+_SWITCHES = frozenset({"true", "false"})
 
 CHECK = CheckSpec(
     id="secret-env-literal",
@@ -34,6 +42,7 @@ CHECK = CheckSpec(
     summary="credential-like env vars and the GCS Redis password come from a Secret, "
     "not a literal value",
     hint="replace value: with valueFrom.secretKeyRef pointing at a Secret created outside Git",
+    profile=Profile.CORRECTNESS,
     options={
         "name_patterns": [
             "PASSWORD",
@@ -56,7 +65,10 @@ def _compile(patterns: object) -> re.Pattern[str] | None:
 
 
 def _literal(value: object) -> bool:
-    return isinstance(value, str) and value != "" and not _REFERENCE.match(value)
+    """Whether a value could be a credential written into the manifest."""
+    if not isinstance(value, str) or value == "" or value.strip().lower() in _SWITCHES:
+        return False
+    return not _REFERENCE.match(value.strip())
 
 
 def run(ctx: CheckContext) -> Iterator[Issue]:

@@ -29,7 +29,7 @@ from kuberay_gitops.checks._netpol import (
     selector_is_empty,
     services,
 )
-from kuberay_gitops.findings import FieldPath, Severity
+from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.index import label_selector_matches
 from kuberay_gitops.manifests import K8sObject
 
@@ -40,6 +40,7 @@ CHECK = CheckSpec(
     hint="select the operator by app.kubernetes.io/component: kuberay-operator and Ray pods "
     "by ray.io/* labels (ray.io/is-ray-node, ray.io/node-type, ray.io/cluster), never by "
     "app.kubernetes.io/name: kuberay alone",
+    profile=Profile.CORRECTNESS,
 )
 
 _WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "PodDisruptionBudget")

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._netpol import all_pods, pod_name
-from kuberay_gitops.findings import Severity
+from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.index import map_selector_matches
 
 CHECK = CheckSpec(
@@ -25,6 +25,7 @@ CHECK = CheckSpec(
     summary="a Service's selector matches at least one pod of the target",
     hint="make .spec.selector a subset of the pod template labels (for Ray pods, the labels "
     "KubeRay adds such as ray.io/cluster and ray.io/node-type)",
+    profile=Profile.CORRECTNESS,
 )
 
 

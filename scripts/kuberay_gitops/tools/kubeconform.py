@@ -42,6 +42,20 @@ def _field(path: str, msg: str) -> FieldPath:
     return field
 
 
+def without_nulls(node: Any) -> Any:
+    """The object as the API server validates it: mapping entries whose value is null dropped.
+
+    A CRD's non-nullable field set to null is pruned before defaulting and validation,
+    and a built-in field set to null decodes to its zero value, as if unset
+    (`template.metadata: null` is accepted by both); the JSON schema would say "got null".
+    """
+    if isinstance(node, Mapping):
+        return {k: without_nulls(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [without_nulls(v) for v in node]
+    return node
+
+
 def validate(
     kubeconform: Path,
     objects: Sequence[K8sObject],
@@ -66,7 +80,7 @@ def validate(
         # one are the problems of all. JSON: dumping YAML in Python costs seconds.
         by_text: dict[str, list[K8sObject]] = {}
         for item in objects:
-            by_text.setdefault(json.dumps(item.body, default=str), []).append(item)
+            by_text.setdefault(json.dumps(without_nulls(item.body), default=str), []).append(item)
         by_file: dict[str, list[K8sObject]] = {}
         for i, (text, same) in enumerate(by_text.items()):
             path = Path(tmp) / f"{i:06d}.json"

@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -73,11 +74,31 @@ def _write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
+# Fields the OpenAPI of a Kubernetes version lists as required though its API server
+# never requires them, by definition: what the server accepts decides. StatefulSetSpec
+# `serviceName` has no `omitempty` before 1.33, yet pkg/apis/apps/validation (v1.32.13)
+# never checks it, and the 1.33 OpenAPI marks it optional.
+NOT_REQUIRED: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "io.k8s.api.apps.v1.StatefulSetSpec": frozenset({"serviceName"}),
+    }
+)
+
+
+def _errata(name: str, definition: Any) -> Any:
+    """A built-in definition with the NOT_REQUIRED fields dropped from `required`."""
+    drop = NOT_REQUIRED.get(name)
+    if not drop or not isinstance(definition, dict) or "required" not in definition:
+        return definition
+    return {**definition, "required": [r for r in definition["required"] if r not in drop]}
+
+
 def ensure_builtin(cache: Path, k8s_version: str, filenames: Iterable[str]) -> Path:
     """Self-contained built-in schemas for the given kubeconform file names (lazily)."""
     import kubernetes_validate.version as kv  # noqa: PLC0415
 
-    root = cache / f"k8s-v{k8s_version}-kv{kv.__version__}"
+    # The suffix changes whenever what is written here does (NOT_REQUIRED).
+    root = cache / f"k8s-v{k8s_version}-kv{kv.__version__}-e1"
     out_dir = root / "builtin"
     wanted = [f for f in filenames if not (out_dir / f).exists()]
     if wanted:
@@ -100,7 +121,9 @@ def ensure_builtin(cache: Path, k8s_version: str, filenames: Iterable[str]) -> P
                     needed.add(m)
                     todo.append(m)
             schema = _rewrite_refs(schema)
-            schema["$defs"] = {d: _rewrite_refs(defs[d]) for d in sorted(needed) if d in defs}
+            schema["$defs"] = {
+                d: _rewrite_refs(_errata(d, defs[d])) for d in sorted(needed) if d in defs
+            }
             _write_json(out_dir / name, schema)
     return root
 
@@ -115,6 +138,15 @@ def builtin_filename(kind: str, api_version: str) -> str:
 def _strictify(node: Any) -> Any:
     if isinstance(node, dict):
         out = {k: _strictify(v) for k, v in node.items()}
+        props = out.get("properties")
+        if isinstance(out.get("required"), list) and isinstance(props, dict):
+            # The API server applies a CRD's defaults before it validates, so a required
+            # field with a default is never missing (KubeRay's minReplicas/maxReplicas).
+            required = [r for r in out["required"] if "default" not in props.get(r, {})]
+            if required:
+                out["required"] = required
+            else:
+                del out["required"]
         if (
             "properties" in out
             and "additionalProperties" not in out
@@ -201,7 +233,7 @@ def ensure_crds(
         digest = hashlib.sha256(json.dumps(crd, sort_keys=True, default=str).encode()).hexdigest()
         distinct.setdefault(digest, crd)
     rendered = [distinct[d] for d in sorted(distinct)]
-    h = hashlib.sha256(b"layout-2\0")  # bump when what is written here changes
+    h = hashlib.sha256(b"layout-3\0")  # bump when what is written here changes
     for f in files:
         h.update(f.read_bytes())
     for digest in sorted(distinct):

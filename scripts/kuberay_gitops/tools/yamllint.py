@@ -14,6 +14,10 @@ from kuberay_gitops.findings import Finding, Location, Severity
 from kuberay_gitops.repotree import skipped_dir
 
 CONFIG = ".yamllint"
+# The rules whose findings are wrong for everyone (the correctness profile): a file that
+# does not parse, a key twice in one mapping (parsers keep one of them). The other rules
+# are the `.yamllint` style of a platform.
+CORRECTNESS_RULES = frozenset({"syntax", "key-duplicates"})
 
 
 def _is_yaml(path: Path) -> bool:

@@ -300,3 +300,20 @@ def test_a_load_balancer_serve_service_without_token_auth_is_an_error(
         "the Serve Service of RayService kuberay/llm is of type LoadBalancer: the Serve port is "
         "reachable from outside without Ray token auth (authOptions.mode is not token)"
     )
+
+
+def test_a_load_balancer_serve_service_is_platform_policy_only(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    files = {"t/rayservice.yaml": serve_service("LoadBalancer")}
+    assert run_check("exposure-ray-ports", files, profile="correctness").rows() == []
+
+
+def test_a_load_balancer_on_the_dashboard_is_correctness(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    files = {"t/raycluster.yaml": cluster(), "t/service.yaml": LB_SERVICE}
+    result = run_check("exposure-ray-ports", files, profile="correctness")
+    assert result.rows() == [
+        ("exposure-ray-ports[service]", "ray-public", ".spec.ports[1]", "t/service.yaml", 14)
+    ]

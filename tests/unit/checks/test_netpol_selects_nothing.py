@@ -151,3 +151,30 @@ spec:
         "t/networkpolicy.yaml": policy("submitter", "kuberay", submitter),
     }
     assert run_check(CHECK, files).rows() == []
+
+
+SANDBOX_TEMPLATE = """\
+apiVersion: extensions.agents.x-k8s.io/v1beta1
+kind: SandboxTemplate
+metadata:
+  name: python-runtime
+  namespace: kuberay
+spec:
+  podTemplate:
+    metadata:
+      labels:
+        app: python-runtime-pool
+    spec:
+      containers:
+        - name: runtime
+          image: registry.k8s.io/agent-sandbox/python-runtime-sandbox:v0.4.6
+"""
+
+
+def test_pods_of_a_custom_resource_template_count(run_check: Callable[..., CheckRun]) -> None:
+    selector = "\n    matchLabels:\n      app: python-runtime-pool\n"
+    files = {
+        "t/sandbox.yaml": SANDBOX_TEMPLATE,
+        "t/networkpolicy.yaml": policy("sandbox-egress", "kuberay", selector),
+    }
+    assert run_check(CHECK, files).rows() == []

@@ -67,9 +67,9 @@ def test_every_ray_listener_declared_under_kuberay_names_passes(
             ("ports-ray-declared[undeclared]", f"{HEAD}.ports", 15),
         ),
         (
-            "name: gcs-server",
-            "name: gcs",
-            ("ports-ray-declared[name]", f"{HEAD}.ports[0].name", 16),
+            "name: dashboard",
+            "name: dash",
+            ("ports-ray-declared[name]", f"{HEAD}.ports[2].name", 20),
         ),
         (
             'dashboard-host: "0.0.0.0"',
@@ -99,6 +99,14 @@ def test_ray_listener_not_declared_as_kuberay_expects_is_reported(
     result = run_check("ports-ray-declared", tree)
     check_id, field, line = row
     assert result.rows() == [(check_id, "rc", field, "t/raycluster.yaml", line)]
+
+
+@pytest.mark.parametrize("name", ["gcs-server", "client"])
+def test_ports_kuberay_never_looks_up_may_have_any_name(
+    run_check: Callable[..., CheckRun], name: str
+) -> None:
+    tree = {"t/raycluster.yaml": RAYCLUSTER.replace(f"name: {name}", "name: ray-port", 1)}
+    assert run_check("ports-ray-declared", tree).rows() == []
 
 
 RAYSERVICE = """\

@@ -111,3 +111,21 @@ def test_inconsistent_gpu_group_is_reported(
     assert result.rows() == [
         (cid, "rc", field, "t/raycluster.yaml", line) for cid, field, line in rows
     ]
+
+
+def test_placement_and_explicit_num_gpus_are_platform_policy_a_mismatch_correctness(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    unplaced = RAYCLUSTER.replace(
+        '          nodeSelector:\n            nvidia.com/gpu.present: "true"\n' + TOLERATIONS, ""
+    )
+    files = {
+        "t/raycluster.yaml": unplaced.replace('num-gpus: "1"', 'num-gpus: "2"'),
+        "t/derived.yaml": unplaced.replace(
+            'rayStartParams:\n        num-gpus: "1"', "rayStartParams: {}"
+        ).replace("name: rc", "name: derived"),
+    }
+    result = run_check("ray-gpu-consistency", files, profile="correctness")
+    assert [(r[0], r[1]) for r in result.rows()] == [("ray-gpu-consistency[mismatch]", "rc")]
+    platform = {(r[0], r[1]) for r in run_check("ray-gpu-consistency", files).rows()}
+    assert ("ray-gpu-consistency[no-num-gpus]", "derived") in platform

@@ -56,3 +56,8 @@ def test_secret_generator_output_is_reported_at_the_kustomization(
     assert run_check("secret-committed", files).rows() == [
         ("secret-committed", "redis", ".data", "t/kustomization.yaml", 1)
     ]
+
+
+def test_a_template_placeholder_is_no_value(run_check: Callable[..., CheckRun]) -> None:
+    text = SECRET + "stringData:\n  hf_token: <your-hf-access-token-value>\n"
+    assert run_check("secret-committed", {"t/secret.yaml": text}).rows() == []

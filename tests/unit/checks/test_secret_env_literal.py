@@ -86,3 +86,37 @@ def test_name_patterns_option_is_honoured(run_check: Callable[..., CheckRun]) ->
             21,
         )
     ]
+
+
+def test_a_switch_named_like_a_token_passes(run_check: Callable[..., CheckRun]) -> None:
+    text = RAYCLUSTER.format(redis=FROM_SECRET, s3=S3_FROM_SECRET).replace(
+        "              - name: DB_PASSWORD\n                value: $(VAULT_DB_PASSWORD)",
+        '              - name: RAY_ENABLE_K8S_TOKEN_AUTH\n                value: "true"',
+    )
+    assert "RAY_ENABLE_K8S_TOKEN_AUTH" in text
+    assert run_check("secret-env-literal", {"t/raycluster.yaml": text}).rows() == []
+
+
+def test_a_redis_password_the_shell_expands_passes(run_check: Callable[..., CheckRun]) -> None:
+    text = RAYCLUSTER.format(redis=FROM_SECRET, s3=S3_FROM_SECRET).replace(
+        "    rayStartParams: {}", "    rayStartParams:\n      redis-password: $REDIS_PASSWORD"
+    )
+    assert "$REDIS_PASSWORD" in text
+    assert run_check("secret-env-literal", {"t/raycluster.yaml": text}).rows() == []
+
+
+def test_a_literal_redis_password_in_ray_start_params_is_an_error(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    text = RAYCLUSTER.format(redis=FROM_SECRET, s3=S3_FROM_SECRET).replace(
+        "    rayStartParams: {}", '    rayStartParams:\n      redis-password: "5241590000000000"'
+    )
+    assert run_check("secret-env-literal", {"t/raycluster.yaml": text}).rows() == [
+        (
+            "secret-env-literal",
+            "rc",
+            ".spec.headGroupSpec.rayStartParams.redis-password",
+            "t/raycluster.yaml",
+            14,
+        )
+    ]
