@@ -32,12 +32,14 @@ PASS / FAIL examples: tests/unit/checks/test_exposure_ray_ports.py
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
 from kuberay_gitops.checks._pod import (
     DEFAULT_PORTS,
     PORT_NAME_ROLES,
+    RayClusterRef,
     RayPort,
     cluster_of,
     container_ports,
@@ -68,6 +70,22 @@ CHECK = CheckSpec(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """One way from outside the cluster to a Ray port.
+
+    The object and field that open it, what it reaches, the Ray cluster behind it
+    (None: the cluster is not in this target), and whether only a Serve port is reached.
+    """
+
+    obj: K8sObject
+    field: FieldPath
+    text: str
+    variant: str
+    cluster: RayClusterRef | None
+    serve_only: bool = False
+
+
 def _resolve(pod: PodView, ref: Any, role_names: bool = False) -> RayPort | None:
     """The Ray port of `pod` that a port number or name reaches."""
     ports = ray_ports(pod)
@@ -79,16 +97,6 @@ def _resolve(pod: PodView, ref: Any, role_names: bool = False) -> RayPort | None
             return next((p for p in ports if p.role == PORT_NAME_ROLES[ref]), None)
         return None
     return match_port(ports, ref)
-
-
-def _exposed(pod: PodView) -> bool:
-    cluster = cluster_of(pod)
-    return cluster is None or not cluster.token_auth
-
-
-def _serve_profile(hit: RayPort) -> Profile | None:
-    """Serving applications is what a Serve port is for: keeping it inside is policy."""
-    return Profile.PLATFORM if hit.role == "serve" else None
 
 
 def _head_label(pod: PodView) -> str:
@@ -162,38 +170,40 @@ def _backend_hits(
             yield None, RayPort(role, default, None)
 
 
-def _backend_issues(
+def _backend_paths(
     index: ObjectIndex,
     pods: list[PodView],
     obj: K8sObject,
     field: FieldPath,
     backend: tuple[str, Any, Any],
     variant: str,
-) -> Iterator[Issue]:
+) -> Iterator[Exposure]:
     name, port, namespace = backend
     ns = str(namespace or obj.ref.namespace or "default")
     for pod, hit in _backend_hits(index, pods, ns, name, port):
         if pod is None:
-            yield Issue(
+            yield Exposure(
                 obj,
                 field,
                 f'{obj.ref.kind} backend "{name}" port {port} looks like a Ray {hit}, and its '
                 "cluster is not in this target: token auth cannot be verified",
-                variant=variant,
-                profile=_serve_profile(hit),
+                variant,
+                None,
+                hit.role == "serve",
             )
-        elif _exposed(pod):
-            yield Issue(
+        else:
+            yield Exposure(
                 obj,
                 field,
                 f'{obj.ref.kind} backend "{name}" port {port} reaches the {hit} of '
-                f"{_head_label(pod)} {NO_AUTH}",
-                variant=variant,
-                profile=_serve_profile(hit),
+                f"{_head_label(pod)}",
+                variant,
+                cluster_of(pod),
+                hit.role == "serve",
             )
 
 
-def _services(pods: list[PodView], index: ObjectIndex) -> Iterator[Issue]:
+def _services(pods: list[PodView], index: ObjectIndex) -> Iterator[Exposure]:
     for svc in index.of_kind("Service"):
         stype = str(svc.spec.get("type") or "ClusterIP")
         if stype not in EXTERNAL_TYPES and not items(svc.spec.get("externalIPs")):
@@ -201,20 +211,18 @@ def _services(pods: list[PodView], index: ObjectIndex) -> Iterator[Issue]:
         how = f"type {stype}" if stype in EXTERNAL_TYPES else "externalIPs"
         for i, port in enumerate(items(svc.spec.get("ports"))):
             for pod, hit in _service_port_hits(pods, svc, mapping(port)):
-                if _exposed(pod):
-                    yield Issue(
-                        svc,
-                        ("spec", "ports", i),
-                        f"Service with {how} exposes the {hit} of {_head_label(pod)} {NO_AUTH}",
-                        variant="service",
-                        profile=_serve_profile(hit),
-                    )
+                yield Exposure(
+                    svc,
+                    ("spec", "ports", i),
+                    f"Service with {how} exposes the {hit} of {_head_label(pod)}",
+                    "service",
+                    cluster_of(pod),
+                    hit.role == "serve",
+                )
 
 
-def _cluster_fields(index: ObjectIndex) -> Iterator[Issue]:
+def _cluster_fields(index: ObjectIndex) -> Iterator[Exposure]:
     for cluster in ray_clusters(index):
-        if cluster.token_auth:
-            continue
         head = mapping(cluster.spec.get("headGroupSpec"))
         hpath = (*cluster.path, "headGroupSpec")
         types = (
@@ -226,35 +234,38 @@ def _cluster_fields(index: ObjectIndex) -> Iterator[Issue]:
         )
         for rel, stype in types:
             if stype in EXTERNAL_TYPES:
-                yield Issue(
+                yield Exposure(
                     cluster.owner,
                     (*hpath, *rel),
                     f"the head Service of {cluster.label} is of type {stype}: dashboard, "
-                    f"client and GCS ports are reachable from outside {NO_AUTH}",
-                    variant="head-service-type",
+                    "client and GCS ports are reachable from outside",
+                    "head-service-type",
+                    cluster,
                 )
         if cluster.owner.ref.kind == "RayService":
             stype = mapping(mapping(cluster.owner.spec.get("serveService")).get("spec")).get("type")
             if stype in EXTERNAL_TYPES:
-                yield Issue(
+                yield Exposure(
                     cluster.owner,
                     ("spec", "serveService", "spec", "type"),
                     f"the Serve Service of {cluster.label} is of type {stype}: the Serve port "
-                    f"is reachable from outside {NO_AUTH}",
-                    variant="serve-service-type",
-                    profile=Profile.PLATFORM,
+                    "is reachable from outside",
+                    "serve-service-type",
+                    cluster,
+                    serve_only=True,
                 )
         if head.get("enableIngress") is True:
-            yield Issue(
+            yield Exposure(
                 cluster.owner,
                 (*hpath, "enableIngress"),
                 f"enableIngress makes KubeRay expose the dashboard of {cluster.label} "
-                f"through an Ingress {NO_AUTH}",
-                variant="enable-ingress",
+                "through an Ingress",
+                "enable-ingress",
+                cluster,
             )
 
 
-def _ingresses(index: ObjectIndex, pods: list[PodView]) -> Iterator[Issue]:
+def _ingresses(index: ObjectIndex, pods: list[PodView]) -> Iterator[Exposure]:
     for ing in index.of_kind("Ingress"):
         backends: list[tuple[FieldPath, Any]] = [
             (("spec", "defaultBackend"), ing.spec.get("defaultBackend"))
@@ -274,12 +285,12 @@ def _ingresses(index: ObjectIndex, pods: list[PodView]) -> Iterator[Issue]:
                 continue
             port = mapping(svc.get("port"))
             ref = port.get("number", port.get("name"))
-            yield from _backend_issues(
+            yield from _backend_paths(
                 index, pods, ing, field, (str(svc["name"]), ref, None), "ingress"
             )
 
 
-def _routes(index: ObjectIndex, pods: list[PodView]) -> Iterator[Issue]:
+def _routes(index: ObjectIndex, pods: list[PodView]) -> Iterator[Exposure]:
     for route in index.of_kind(*ROUTE_KINDS):
         for i, rule in enumerate(items(route.spec.get("rules"))):
             for j, entry in enumerate(items(mapping(rule).get("backendRefs"))):
@@ -288,7 +299,7 @@ def _routes(index: ObjectIndex, pods: list[PodView]) -> Iterator[Issue]:
                     continue
                 if not ref.get("name"):
                     continue
-                yield from _backend_issues(
+                yield from _backend_paths(
                     index,
                     pods,
                     route,
@@ -298,17 +309,15 @@ def _routes(index: ObjectIndex, pods: list[PodView]) -> Iterator[Issue]:
                 )
 
 
-def _host_access(pods: list[PodView]) -> Iterator[Issue]:
+def _host_access(pods: list[PodView]) -> Iterator[Exposure]:
     for pod in pods:
-        if not _exposed(pod):
-            continue
         if pod.spec.get("hostNetwork") is True:
-            yield Issue(
+            yield Exposure(
                 pod.owner,
                 (*pod.spec_path, "hostNetwork"),
-                f"hostNetwork puts the Ray ports of {_head_label(pod)} on the node's "
-                f"addresses {NO_AUTH}",
-                variant="host-network",
+                f"hostNetwork puts the Ray ports of {_head_label(pod)} on the node's addresses",
+                "host-network",
+                cluster_of(pod),
             )
         ports = ray_ports(pod)
         for path, cp in container_ports(pod):
@@ -316,21 +325,34 @@ def _host_access(pods: list[PodView]) -> Iterator[Issue]:
                 continue
             hit = match_port(ports, cp.get("containerPort"))
             if hit is not None:
-                yield Issue(
+                yield Exposure(
                     pod.owner,
                     (*path, "hostPort"),
                     f"hostPort {cp['hostPort']} publishes the {hit} of {_head_label(pod)} "
-                    f"on the node {NO_AUTH}",
-                    variant="host-port",
-                    profile=_serve_profile(hit),
+                    "on the node",
+                    "host-port",
+                    cluster_of(pod),
+                    hit.role == "serve",
                 )
+
+
+def exposures(index: ObjectIndex) -> Iterator[Exposure]:
+    """Every way from outside the cluster to a Ray port, whatever the cluster's auth."""
+    pods = [p for p in pod_templates(index) if p.ray_role is not None]
+    yield from _services(pods, index)
+    yield from _cluster_fields(index)
+    yield from _ingresses(index, pods)
+    yield from _routes(index, pods)
+    yield from _host_access(pods)
 
 
 def run(ctx: CheckContext) -> Iterator[Issue]:
     """Services, Ray cluster fields, Ingresses, Gateway routes, host ports and networking."""
-    pods = [p for p in pod_templates(ctx.index) if p.ray_role is not None]
-    yield from _services(pods, ctx.index)
-    yield from _cluster_fields(ctx.index)
-    yield from _ingresses(ctx.index, pods)
-    yield from _routes(ctx.index, pods)
-    yield from _host_access(pods)
+    for path in exposures(ctx.index):
+        # Serving applications is what a Serve port is for: keeping it inside is policy.
+        profile = Profile.PLATFORM if path.serve_only else None
+        if path.cluster is None:  # the Ray cluster is not in this target
+            yield Issue(path.obj, path.field, path.text, variant=path.variant, profile=profile)
+        elif not path.cluster.token_auth:
+            text = f"{path.text} {NO_AUTH}"
+            yield Issue(path.obj, path.field, text, variant=path.variant, profile=profile)
