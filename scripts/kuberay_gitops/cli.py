@@ -26,6 +26,7 @@ from kuberay_gitops import (
     inputs,
     newenv,
     policy,
+    posture,
     ruleinfo,
     secretscan,
 )
@@ -36,8 +37,10 @@ from kuberay_gitops.discover import RenderTarget, discover, select
 from kuberay_gitops.exitcodes import ExitCode, ToolError
 from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import Report, Severity
+from kuberay_gitops.index import ObjectIndex
 from kuberay_gitops.pipeline import (
     Stages,
+    environment_indexes,
     generated_objects,
     make_renderer,
     start_checkov,
@@ -377,8 +380,11 @@ def diff_cmd(state: _State, base: str, fmt: str, generated: bool) -> None:
         def generate(side: Renderer, targets: Sequence[RenderTarget]) -> dict[str, list[Any]]:
             return generated_objects(settings, side, targets)
 
+    def environments(side: Renderer) -> dict[str, ObjectIndex]:
+        return environment_indexes(settings, side)[0]
+
     try:
-        report = diff_mod.diff(settings, renderer, base, generate)
+        report = diff_mod.diff(settings, renderer, base, generate, environments)
     except affected_mod.UnknownRef as exc:
         raise click.BadParameter(str(exc), param_hint="--base") from exc
     click.echo(diff_mod.FORMATS[fmt](report), nl=False)
@@ -422,6 +428,7 @@ SCANS = MappingProxyType(
         **{i.split("[", 1)[0]: secretscan for i in secretscan.CHECK_IDS},
         **dict.fromkeys(cluster.CHECK_IDS, cluster),
         **dict.fromkeys(policy.CHECK_IDS, policy),
+        **dict.fromkeys((posture.CHECK_ID, *posture.CHECK_IDS), posture),
     }
 )
 
@@ -470,7 +477,7 @@ def checks_markdown() -> str:
         "These run on the repository files before rendering, and on the control-plane twin "
         "after it (ids: " + ", ".join(f"`{i}`" for i in sorted(SCANS)) + ")."
     )
-    for module in (inputs, harden, secretscan, cluster, policy):
+    for module in (inputs, harden, secretscan, cluster, policy, posture):
         out += [
             "",
             f"### `{module.__name__.rsplit('.', 1)[1]}`",

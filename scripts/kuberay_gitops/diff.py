@@ -29,7 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from kuberay_gitops import harden, kuberay
+from kuberay_gitops import harden, kuberay, posture
 from kuberay_gitops.affected import (
     ChangeSet,
     base_tree,
@@ -40,6 +40,7 @@ from kuberay_gitops.affected import (
 from kuberay_gitops.discover import RenderTarget
 from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import FieldPath, format_field
+from kuberay_gitops.index import ObjectIndex
 from kuberay_gitops.manifests import K8sObject, load_stream
 from kuberay_gitops.render import Rendered, Renderer, render_all
 from kuberay_gitops.settings import Settings
@@ -108,11 +109,17 @@ class TargetDiff:
 
 @dataclass(frozen=True, slots=True)
 class DiffReport:
-    """Every affected target's diff against the merge base with `base`."""
+    """Every affected target's diff against the merge base with `base`.
+
+    `posture`: what the change widens and narrows, environment by environment
+    (`posture.py`), in words; `posture_error` says why it could not be computed.
+    """
 
     base: str
     merge_base: str
     targets: tuple[TargetDiff, ...]
+    posture: tuple[posture.Change, ...] = ()
+    posture_error: str | None = None
 
 
 def object_key(body: Mapping[str, Any]) -> ObjectKey:
@@ -286,6 +293,8 @@ _SERVER_META = ("uid", "resourceVersion", "creationTimestamp", "generation", "ma
 _SERVER_SPEC = ("clusterIP", "clusterIPs", "nodeName")
 _RUN_STATE_LABELS = frozenset({kuberay.SERVE_LABEL})
 Generate = Callable[[Renderer, Sequence[RenderTarget]], Mapping[str, Sequence[K8sObject]]]
+# Every Argo CD environment of the tree a renderer builds, as one index (the posture diff).
+Environments = Callable[[Renderer], Mapping[str, ObjectIndex]]
 
 
 def _normal(value: Any) -> Any:
@@ -344,11 +353,16 @@ def generated_diffs(
 
 
 def diff(
-    settings: Settings, renderer: Renderer, base_ref: str, generate: Generate | None = None
+    settings: Settings,
+    renderer: Renderer,
+    base_ref: str,
+    generate: Generate | None = None,
+    environments: Environments | None = None,
 ) -> DiffReport:
     """Render every affected target at the merge base and in the working tree; compare.
 
-    With `generate` (the cluster stage), also compare what the operator generates.
+    With `generate` (the cluster stage), also compare what the operator generates; with
+    `environments`, also the platform's posture of every environment (`posture.py`).
     """
     root = settings.repo_root
     commit = merge_base(root, base_ref)
@@ -373,11 +387,27 @@ def diff(
                 generate(base_renderer, [t for t, r in bases.items() if r.error is None]),
                 generate(renderer, [t for t, r in heads.items() if r.error is None]),
             )
+        changes: tuple[posture.Change, ...] = ()
+        refused = sorted(t.path for t, r in heads.items() if (r.error or "").startswith(_REFUSED))
+        posture_error = (
+            f"not computed: hardened rendering refuses {', '.join(refused)}" if refused else None
+        )
+        if environments is not None and wanted and posture_error is None:
+            changes = tuple(posture.diff(environments(base_renderer), environments(renderer)))
     return DiffReport(
         base_ref,
         commit,
         tuple(_target_diff(t.path, bases.get(t), heads.get(t)) for t in wanted) + extra,
+        changes,
+        posture_error if environments is not None and wanted else None,
     )
+
+
+def _posture_lines(report: DiffReport) -> list[str]:
+    """`+ dev: ... can now reach ...` (widened) and `- dev: ...` (narrowed)."""
+    if report.posture_error is not None:
+        return [f"posture: {report.posture_error}"]
+    return [f"{'+' if c.widened else '-'} {c.words}" for c in report.posture]
 
 
 def _value(value: Any) -> str:
@@ -452,6 +482,10 @@ def render_text(report: DiffReport) -> str:
         for obj in t.objects:
             lines.append(f"{_MARK[obj.change]} {obj.key}")
             lines.extend(f"    {_MARK[fc.change]} {_field_text(fc)}" for fc in obj.fields)
+    posture_lines = _posture_lines(report)
+    if posture_lines:
+        lines.append("== posture (+ widened, - narrowed)")
+        lines.extend(posture_lines)
     lines.append(f"diff against {report.base} (merge base {short}): {_tally(report)}")
     return "\n".join(lines) + "\n"
 
@@ -499,7 +533,21 @@ def render_markdown(report: DiffReport) -> str:
             if hidden > 0:
                 out.append(f"| | {label} | *… and {hidden} more fields* | | |")
         out.append("")
+    out.extend(_posture_markdown(report))
     return "\n".join(out)
+
+
+def _posture_markdown(report: DiffReport) -> list[str]:
+    """The posture section: widenings first (each needs a reviewed posture.allow entry)."""
+    if report.posture_error is None and not report.posture:
+        return []
+    out = ["### Posture", ""]
+    if report.posture_error is not None:
+        return [*out, _cell(f"Posture {report.posture_error}."), ""]
+    for c in report.posture:
+        what = "**widened**" if c.widened else "narrowed"
+        out.append(f"- {what}: {_cell(c.words)}")
+    return [*out, ""]
 
 
 FORMATS: Mapping[str, Callable[[DiffReport], str]] = MappingProxyType(

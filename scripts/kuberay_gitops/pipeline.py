@@ -27,6 +27,7 @@ from kuberay_gitops import (
     inputs,
     plain,
     policy,
+    posture,
     rendercache,
     ruleinfo,
     secretscan,
@@ -70,6 +71,7 @@ class Stages:
     checks: bool = True
     checkov: bool = True
     cluster: bool = True
+    posture: bool = True
     only_checks: frozenset[str] | None = None
 
 
@@ -828,13 +830,22 @@ def _validate(
     pending.extend(more)
     if pending:
         progress(f"locating {len(pending)} findings")
-    findings.extend(locate_all(settings, renderer, pending, by_target))
+    posture_notes: list[str] = []
     if settings.policy_dir != settings.repo_root:
         # The repository under check brings its own policy files: data, compared not used.
         findings.extend(policy.changes(settings.policy_dir, settings.repo_root))
+        if stages.posture:
+            progress("posture diff against the base checkout")
+            more, unplaced, posture_notes = _posture_stage(
+                settings, renderer, rendered, use_cache, by_target
+            )
+            pending.extend(more)
+            findings.extend(unplaced)
+    findings.extend(locate_all(settings, renderer, pending, by_target))
     # A shared base's harden and input findings come once per target that reaches it.
     kept, suppressed = _apply_config(settings, dict.fromkeys(findings))
     notes = [f"{suppressed} finding(s) suppressed by the config"] if suppressed else []
+    notes += posture_notes
     notes += [
         f"{path}: not rendered, refused by the harden-*/input-unsafe findings above"
         for path in sorted(refused)
@@ -1084,3 +1095,86 @@ def generated_objects(
         settings, renderer, all_targets, rendered, facts, True, _quiet, run_cache
     )
     return {r.name: [g.obj for g in r.generated] for r in results}
+
+
+def environment_indexes(
+    settings: Settings,
+    renderer: Renderer,
+    rendered: Sequence[RenderedTarget] = (),
+    use_cache: bool = True,
+) -> tuple[dict[str, ObjectIndex], list[RenderedTarget]]:
+    """Each Argo CD environment of the tree `renderer` builds, as one index of its units.
+
+    `rendered` is what this run already built there; the other targets are built now
+    (from the render cache, mostly) and returned, so their findings can be located.
+    """
+    all_targets = discover(renderer.repo_root, settings.targets)
+    have = {rt.target.path: rt for rt in rendered}
+    extra = render_targets(
+        settings, renderer, [t for t in all_targets if t.path not in have], use_cache
+    )
+    every = [*have.values(), *extra]
+    ok = {rt.target.path: rt.objects for rt in every if rt.error is None}
+    argocd = [o for objs in ok.values() for o in objs if o.ref.kind in _APP_KINDS]
+    facts = repo_facts(settings, all_targets, every, renderer.repo_root)
+    envs = cluster.environments(ObjectIndex(argocd, "argocd"), facts)
+    return {
+        e.name: ObjectIndex([o for t in sorted(e.targets) for o in ok.get(t, ())], e.name)
+        for e in envs
+    }, extra
+
+
+def _posture_stage(
+    settings: Settings,
+    renderer: Renderer,
+    rendered: Sequence[RenderedTarget],
+    use_cache: bool,
+    by_target: dict[str, RenderTarget],
+) -> tuple[list[Pending], list[Finding], list[str]]:
+    """The posture diff of the pull request (the repository) against the base checkout.
+
+    Widenings are errors at the head object that grants them, unless the base's
+    `posture.allow` covers them (a note says which); narrowings are a note's count.
+    """
+    head, extra = environment_indexes(settings, renderer, rendered, use_cache)
+    by_target.update({rt.target.path: rt.target for rt in extra})
+    base_renderer = dataclasses.replace(renderer, repo_root=settings.policy_dir)
+    base, _ = environment_indexes(settings, base_renderer, (), use_cache)
+    pending: list[Pending] = []
+    unplaced: list[Finding] = []
+    notes: list[str] = []
+    changes = posture.diff(base, head)
+    for change in changes:
+        if not change.widened:
+            continue
+        check_id = f"{posture.CHECK_ID}[{change.facet}]"
+        entry = posture.allowed_by(change, settings.posture_allow)
+        if entry is not None:
+            notes.append(f"posture: allowed by posture.allow ({entry.reason}): {change.words}")
+        elif change.obj is not None:
+            pending.append(
+                Pending(
+                    change.obj.target,
+                    change.obj,
+                    change.field,
+                    check_id,
+                    Severity.ERROR,
+                    change.words,
+                    posture.HINT,
+                    "kuberay-gitops",
+                )
+            )
+        else:
+            unplaced.append(
+                Finding(
+                    Location(CONFIG_FILE, 1),
+                    check_id,
+                    Severity.ERROR,
+                    change.words,
+                    hint=posture.HINT,
+                )
+            )
+    narrowed = sum(1 for c in changes if not c.widened)
+    if narrowed:
+        notes.append(f"posture: {narrowed} narrowing(s) against the base branch (see `diff`)")
+    return pending, unplaced, notes

@@ -19,7 +19,7 @@ from types import MappingProxyType, ModuleType
 from urllib.parse import quote, urlsplit
 
 from kuberay_gitops import checks as registry
-from kuberay_gitops import cluster, harden, inputs, policy, secretscan
+from kuberay_gitops import cluster, harden, inputs, policy, posture, secretscan
 from kuberay_gitops.findings import RuleInfo
 
 CHECKS_DOC = "docs/checks.md"
@@ -40,6 +40,7 @@ SECURITY_PREFIXES = (
     "netpol-default-deny",
     "netpol-egress-broad",
     "policy-change",
+    "posture-",
 )
 
 # The repository scans document several ids per module; one line each for the rule list.
@@ -67,6 +68,12 @@ SCAN_SUMMARIES: Mapping[str, str] = MappingProxyType(
         cluster.OPERATOR: "the real KubeRay operator reconciles every Ray object without a warning",
         policy.CHECK_ID: "a pull request's changes to the policy that judges it are shown for "
         "review (with --policy-from)",
+        **{
+            check_id: f"a pull request widens no {check_id[len(posture.CHECK_ID) + 1 : -1]} "
+            "posture of an environment against the base branch unless posture.allow covers it "
+            "(with --policy-from)"
+            for check_id in posture.CHECK_IDS
+        },
     }
 )
 
@@ -150,6 +157,7 @@ def _scan_rules(repo_url: str) -> dict[str, RuleInfo]:
         (secretscan, dict.fromkeys(secretscan.CHECK_IDS, secretscan.HINT)),
         (cluster, dict(cluster.HINTS)),
         (policy, dict.fromkeys(policy.CHECK_IDS, policy.HINT)),
+        (posture, dict.fromkeys(posture.CHECK_IDS, posture.HINT)),
     ]
     out = {}
     for module, by_id in hints:

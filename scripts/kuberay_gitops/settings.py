@@ -73,6 +73,19 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True)
+class PostureAllow:
+    """A reviewed widening of the platform's posture (`posture.allow`, `posture.py`).
+
+    Globs on the facet, the environment and the words of the widening, and why.
+    """
+
+    facet: str
+    env: str
+    match: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Prerequisites:
     """What an environment's cluster has before Argo CD syncs it, not owned by the repository.
 
@@ -149,6 +162,7 @@ class Settings:
     cluster_timeout: float = 90.0
     cluster_prerequisites: Mapping[str, Prerequisites] = field(default_factory=dict)
     policy_root: Path | None = None
+    posture_allow: tuple[PostureAllow, ...] = ()
     # Correctness unless the config says otherwise: a repository that never chose this
     # platform's policy is judged only by what is wrong for everyone.
     profile: Profile = Profile.CORRECTNESS
@@ -249,6 +263,7 @@ _TOP_KEYS = {
     "cache_dir",
     "tools_dir",
     "profile",
+    "posture",
 }
 
 _ENV_KEYS = {
@@ -471,12 +486,33 @@ def _parse_file(data: Mapping[str, Any], base: Settings) -> Settings:
         s = replace(s, allowed_remotes=_str_list(data["allowed_remotes"], "allowed_remotes"))
     if "cluster" in data:
         s = _parse_cluster(_expect(data["cluster"], dict, "cluster"), s)
+    if "posture" in data:
+        s = _parse_posture(_expect(data["posture"], dict, "posture"), s)
     if "argocd" in data:
         a = _expect(data["argocd"], dict, "argocd")
         _only_keys(a, {"repo_url"}, "argocd")
         if "repo_url" in a:
             s = replace(s, repo_url=_expect(a["repo_url"], str, "argocd.repo_url"))
     return s
+
+
+def _parse_posture(p: Mapping[str, Any], s: Settings) -> Settings:
+    """The `posture:` section: reviewed widenings the posture diff lets through."""
+    _only_keys(p, {"allow"}, "posture")
+    entries = []
+    for i, entry in enumerate(_expect(p.get("allow", []), list, "posture.allow")):
+        key = f"posture.allow[{i}]"
+        _expect(entry, dict, key)
+        _only_keys(entry, {"facet", "env", "match", "reason"}, key)
+        entries.append(
+            PostureAllow(
+                facet=_expect(entry.get("facet", "*"), str, f"{key}.facet"),
+                env=_expect(entry.get("env", "*"), str, f"{key}.env"),
+                match=_expect(entry.get("match"), str, f"{key}.match"),
+                reason=_reason(entry, key),
+            )
+        )
+    return replace(s, posture_allow=tuple(entries))
 
 
 def _parse_cluster(c: Mapping[str, Any], s: Settings) -> Settings:

@@ -49,10 +49,11 @@ def test_a_check_disabled_by_the_pr_still_runs_and_the_change_is_shown(
     assert ("ray-autoscaler-gcs-port", "base/raycluster/raycluster.yaml") in {
         (r[0], r[1]) for r in rows
     }
+    line = 1 + config.read_text().splitlines().index("  ray-autoscaler-gcs-port:")
     assert (
         "policy-change",
         "kuberay-gitops.yaml",
-        42,
+        line + 1,  # at `enabled: false`
         "check ray-autoscaler-gcs-port is disabled",
     ) in rows
 
@@ -116,3 +117,68 @@ def test_a_yamllint_config_of_the_pr_is_not_read(
     assert ("policy-change", ".yamllint", 1, ".yamllint changes") in rows
     assert {r[0] for r in rows} == {"policy-change"}  # the content itself is clean
     assert code == 0
+
+
+PLATFORM_EGRESS = "base/networkpolicy/networkpolicy-ray-egress-platform-services.yaml"
+TO_TENS = (
+    "    - to:\n        - ipBlock:\n            cidr: 10.0.0.0/8\n"
+    "      ports:\n        - protocol: TCP\n          port: 443\n"
+)
+WIDENED = (
+    "dev: pods of RayCluster/kuberay/raycluster-autoscaler head group headgroup can now reach "
+    "addresses in 10.0.0.0/8 on TCP 443"
+)
+
+
+def _widen_egress(pr: Path) -> None:
+    path = pr / PLATFORM_EGRESS
+    path.write_text(path.read_text() + TO_TENS)
+
+
+def test_a_widening_no_absolute_check_catches_is_a_posture_error_at_its_rule(
+    run_cli: Run, copies: tuple[Path, Path]
+) -> None:
+    base, pr = copies
+    _widen_egress(pr)
+    assert _validate(run_cli, pr, None)[0] == 0  # no absolute check minds a private range
+    code, rows, _ = _validate(run_cli, pr, base)
+    assert code == 1
+    lines = (pr / PLATFORM_EGRESS).read_text().splitlines()
+    rule_line = max(i for i, line in enumerate(lines, 1) if line == "    - to:")
+    assert ("posture-widening[reachability]", PLATFORM_EGRESS, rule_line, WIDENED) in rows, rows
+
+
+def test_a_posture_allow_entry_of_the_base_lets_the_widening_through_with_a_note(
+    run_cli: Run, copies: tuple[Path, Path]
+) -> None:
+    base, pr = copies
+    _widen_egress(pr)
+    allow = (
+        "posture:\n  allow:\n    - facet: reachability\n"
+        '      match: "pods of Ray* can now reach addresses in 10.* on TCP 443"\n'
+        "      reason: the feature store lives in the corporate range (PLAT-1)\n"
+    )
+    for side in (base, pr):
+        config = side / "kuberay-gitops.yaml"
+        config.write_text(config.read_text() + allow)
+    code, rows, out = _validate(run_cli, pr, base)
+    assert not any(r[0].startswith("posture-widening") for r in rows), rows
+    assert code == 0, out
+    reason = "the feature store lives in the corporate range (PLAT-1)"
+    assert f"allowed by posture.allow ({reason}): {WIDENED}" in out
+
+
+def test_an_allow_entry_only_the_pull_request_adds_allows_nothing(
+    run_cli: Run, copies: tuple[Path, Path]
+) -> None:
+    base, pr = copies
+    _widen_egress(pr)
+    config = pr / "kuberay-gitops.yaml"
+    config.write_text(
+        config.read_text() + "posture:\n  allow:\n    - match: '*'\n      reason: trust me\n"
+    )
+    code, rows, _ = _validate(run_cli, pr, base)
+    assert code == 1
+    checks = {r[0] for r in rows}
+    assert "posture-widening[reachability]" in checks
+    assert "policy-change" in checks
