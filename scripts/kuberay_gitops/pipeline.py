@@ -690,13 +690,15 @@ def validate(
     run_cache = cache or RunCache()
     all_targets = discover(settings.repo_root, settings.targets, run_cache)
     targets = select(all_targets, settings.repo_root, paths)
+    # A cache the repository under check could have brought is never read (a forged entry).
+    distrust = rendercache.distrust(settings.cache_path, settings.repo_root) if use_cache else None
     # Started now (or by the caller, earlier): its ~1.5 s import runs meanwhile.
     driver = checkov_driver if checkov_driver is not None else start_checkov(settings, stages)
     try:
-        return _validate(
+        report = _validate(
             settings,
             stages,
-            use_cache,
+            use_cache and distrust is None,
             progress,
             files,
             tools,
@@ -705,6 +707,10 @@ def validate(
             driver,
             run_cache,
         )
+        if distrust is None:
+            return report
+        note = f"caches not used: {distrust} (a committed entry could stand in for a render)"
+        return dataclasses.replace(report, notes=(*report.notes, note))
     finally:
         if driver is not None:
             driver.cancel()

@@ -23,6 +23,7 @@ from typing import Any
 from kuberay_gitops.discover import RenderTarget
 from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.kgraph import dependencies
+from kuberay_gitops.tools.runner import run
 
 DIR = "render"
 
@@ -102,3 +103,29 @@ def store(cache_dir: Path, digest: str, docs: list[Any]) -> None:
     if not target.exists():
         _atomic_write(target, text)
     _atomic_write(cache_dir / DIR / f"{digest}.ref", content)
+
+
+def distrust(cache_dir: Path, repo_root: Path) -> str | None:
+    """Why the caches under `cache_dir` must not be read for `repo_root`, or None.
+
+    A cache entry stands in for a render (and the cluster stage's stored verdict for a
+    twin run), so a file the repository under check brings must never be one: a pull
+    request could commit an entry that maps a defective input to a clean render. A cache
+    outside the repository is ours; one inside it only when git ignores it and tracks
+    no file in it (the repository's `/.cache/`), never in a tree that is not a git
+    checkout, where nothing tells content from what a run wrote.
+    """
+    cache, root = cache_dir.resolve(), repo_root.resolve()
+    if not cache.is_relative_to(root):
+        return None
+    rel = cache.relative_to(root).as_posix() or "."
+    why = f"cache_dir {rel} is inside the repository under check"
+    if not (root / ".git").exists():
+        return f"{why}, which is not a git checkout"
+    ignored = run(["git", "check-ignore", "-q", "--no-index", f"{rel}/"], cwd=root, timeout=30)
+    if ignored.returncode != 0:
+        return f"{why} and git does not ignore it"
+    tracked = run(["git", "ls-files", "-z", "--", rel], cwd=root, timeout=30)
+    if tracked.returncode != 0 or tracked.stdout:
+        return f"{why} and git tracks files in it"
+    return None

@@ -12,6 +12,7 @@ test_render_bounds.py, test_policy.py; the trust boundary itself: test_trust_bou
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Iterable
@@ -75,17 +76,20 @@ GCS_PORT = (
 DEV_RAYCLUSTER = "overlays/dev/raycluster"
 
 
-def _forge_render_cache(pr: Path) -> Path:
+def _forge_render_cache(pr: Path, workshop: Path) -> Path:
     """The pull request's own cache in its checkout, with an entry hiding a defect.
 
-    Built with the tool itself, as a PR author would: the clean render, then the defect
-    (GCS off the port the autoscaler looks at), whose key is pointed at the clean render.
-    Without the boundary the forged entry is served and the defect passes (those runs
-    also lint the cache the checkout now holds: their exit codes say nothing here).
+    Built with the tool itself, as a PR author would, in a cache of their own outside the
+    checkout (the tool never writes a cache inside the repository it judges): the clean
+    render, then the defect (GCS off the port the autoscaler looks at), whose key is
+    pointed at the clean render; the forged cache is then committed into the checkout.
+    Even without the boundary the tool does not read it (a cache inside the repository
+    under check that git does not ignore is never used), so the defect is found.
     """
     config = pr / "kuberay-gitops.yaml"
-    config.write_text(config.read_text() + "cache_dir: .cache-forged\n")
-    refs = pr / ".cache-forged" / "render"
+    clean_config = config.read_text()
+    config.write_text(clean_config + f"cache_dir: {workshop}\n")
+    refs = workshop / "render"
     validate_pr(pr, None, DEV_RAYCLUSTER, cache=False)
     [clean] = [p.read_text() for p in refs.glob("*.ref")]
     before = {p.name for p in refs.glob("*.ref")}
@@ -95,8 +99,16 @@ def _forge_render_cache(pr: Path) -> Path:
     [defect] = [p for p in refs.glob("*.ref") if p.name not in before]
     defect.write_text(clean)
     checks = {r[0] for r in validate_pr(pr, None, DEV_RAYCLUSTER, cache=False)[1]}
-    assert "ray-autoscaler-gcs-port" not in checks  # the attack, without the boundary
-    return pr / ".cache-forged"
+    assert "ray-autoscaler-gcs-port" not in checks  # the forged entry works where it is ours
+    forged = pr / ".cache-forged"
+    shutil.copytree(workshop, forged)
+    config.write_text(clean_config + "cache_dir: .cache-forged\n")
+    alone = workshop.with_name("pr-without-the-boundary")  # a copy: the run writes scratch
+    shutil.copytree(pr, alone)
+    _, rows, output = validate_pr(alone, None, DEV_RAYCLUSTER, cache=False)
+    assert "ray-autoscaler-gcs-port" in {r[0] for r in rows}  # committed, it is never read
+    assert "caches not used: cache_dir .cache-forged is inside the repository" in output
+    return forged
 
 
 def _symlinked_mirror(pr: Path, canary: Path) -> None:
@@ -121,7 +133,7 @@ def test_what_the_pr_brings_for_the_check_is_never_used(
     (base / "kuberay-gitops.yaml").write_text(
         (base / "kuberay-gitops.yaml").read_text() + f"cache_dir: {TEST_CACHE}\n"
     )
-    forged = _forge_render_cache(pr)
+    forged = _forge_render_cache(pr, tmp_path / "workshop")
     _symlinked_mirror(pr, canary)
     found, output, since = _judge(pr, base, DEV_RAYCLUSTER, "overlays/dev/operator", cache=False)
     config = pr / "kuberay-gitops.yaml"

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from kuberay_gitops import rendercache
 from kuberay_gitops.discover import RenderTarget
@@ -42,20 +46,23 @@ def test_key_ignores_files_outside_the_kustomize_graph(write_tree: WriteTree) ->
     assert _key(root) == before
 
 
-def test_a_cached_render_is_never_stale(write_tree: WriteTree, tmp_path: Path) -> None:
+def test_a_cached_render_is_never_stale(
+    write_tree: WriteTree, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     root = write_tree(_tree())
+    own = tmp_path_factory.mktemp("own-cache")  # outside the tree: a cache inside is not read
     (root / "kuberay-gitops.yaml").write_text(
-        config_text().replace("cache_dir:", f"cache_dir: {tmp_path / 'own-cache'}\n# was:")
+        config_text().replace("cache_dir:", f"cache_dir: {own}\n# was:")
     )
     stages = Stages(lint=False, schema=False, checks=False, checkov=False, cluster=False)
     settings = load(root, env={})
     first = validate(settings, (), stages)
-    assert list((tmp_path / "own-cache" / rendercache.DIR).glob("*.ref"))
+    assert list((own / rendercache.DIR).glob("*.ref"))
     (root / "base/configmap.yaml").write_text(CM.format(value="2").replace("name: c", "name: d"))
     second = validate(settings, (), stages)
     assert [t.objects for t in first.targets] == [1]
     assert [t.objects for t in second.targets] == [1]
-    docs = rendercache.load(tmp_path / "own-cache", _key_for(root, settings), {})
+    docs = rendercache.load(own, _key_for(root, settings), {})
     assert docs is not None
     assert docs[0]["metadata"]["name"] == "d"
 
@@ -106,3 +113,47 @@ def test_identical_targets_are_built_once_and_each_gets_the_objects(
         ("t", ["t"]),
         ("u", ["u"]),
     ]
+
+
+def _git(root: Path, *args: str) -> None:
+    env = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "PATH": os.environ["PATH"]}
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q")
+    (root / ".gitignore").write_text("/.cache/\n")
+    return root
+
+
+def test_a_cache_outside_the_repository_is_trusted(checkout: Path, tmp_path: Path) -> None:
+    assert rendercache.distrust(tmp_path / "elsewhere", checkout) is None
+
+
+def test_an_ignored_untracked_cache_inside_a_checkout_is_trusted(checkout: Path) -> None:
+    assert rendercache.distrust(checkout / ".cache" / "tests", checkout) is None
+
+
+def test_a_cache_git_does_not_ignore_is_not_read(checkout: Path) -> None:
+    assert rendercache.distrust(checkout / "cache", checkout) == (
+        "cache_dir cache is inside the repository under check and git does not ignore it"
+    )
+
+
+def test_a_cache_with_a_committed_file_is_not_read_even_when_ignored(checkout: Path) -> None:
+    entry = checkout / ".cache" / "render" / f"{'0' * 64}.ref"
+    entry.parent.mkdir(parents=True)
+    entry.write_text("forged")
+    _git(checkout, "add", "-f", ".cache/render")
+    assert rendercache.distrust(checkout / ".cache", checkout) == (
+        "cache_dir .cache is inside the repository under check and git tracks files in it"
+    )
+
+
+def test_a_cache_inside_a_tree_that_is_no_checkout_is_not_read(tmp_path: Path) -> None:
+    assert rendercache.distrust(tmp_path / ".cache", tmp_path) == (
+        "cache_dir .cache is inside the repository under check, which is not a git checkout"
+    )
