@@ -45,7 +45,7 @@ def test_secret_with_data_and_string_data_is_an_error(run_check: Callable[..., C
     assert result.findings[0].message == "Secret carries data for 'auth_token' in Git"
 
 
-def test_secret_generator_output_is_reported_at_the_kustomization(
+def test_secret_generator_output_is_reported_at_its_generator_entry(
     run_check: Callable[..., CheckRun],
 ) -> None:
     files = {
@@ -54,7 +54,7 @@ def test_secret_generator_output_is_reported_at_the_kustomization(
         "    literals: [password=hunter2]\n    options: {disableNameSuffixHash: true}\n",
     }
     assert run_check("secret-committed", files).rows() == [
-        ("secret-committed", "redis", ".data", "t/kustomization.yaml", 1)
+        ("secret-committed", "redis", ".data", "t/kustomization.yaml", 5)  # `- name: redis`
     ]
 
 
