@@ -184,7 +184,7 @@ def test_argo_cd_settings_that_change_what_is_deployed_are_refused(
         ("argocd-appset-unsupported", f"{APPSETS}/{prod.name}", _line(prod, "templatePatch:")),
         ("argocd-appset-unsupported", f"{APPSETS}/{staging.name}", _line(staging, "clusters:")),
         (
-            "argocd-target-revision[disallowed]",
+            "argocd-target-revision[change-ref]",
             "argocd/bootstrap/application-root.yaml",
             _line(root, "targetRevision:"),
         ),

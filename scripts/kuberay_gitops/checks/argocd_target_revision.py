@@ -11,7 +11,10 @@ one of `allowed_revisions` (full-match regular expressions; default `main`, `rel
 branches, tags `vX`, `vX.Y`, `vX.Y.Z` with an optional `-pre.release` suffix, and a full
 40-hex commit). The fully qualified forms `refs/heads/<branch>` and `refs/tags/<tag>` are
 judged by their short name; any other `refs/...` is never allowed. Variant
-`argocd-target-revision[disallowed]`, an error.
+`argocd-target-revision[disallowed]`, an error (platform policy: the allowed set is this
+platform's branching model). A pull-request ref is its own variant,
+`argocd-target-revision[change-ref]`, an error in the correctness profile too: deploying an
+unmerged change is wrong for anyone, whatever their branches are called.
 
 In a pinned environment (option `pinned_envs`, default `prod`: the Application's
 `kuberay-gitops/env` label, or its destination cluster name) even an allowed branch such as
@@ -95,16 +98,21 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
                 )
             elif src.get("chart"):
                 continue
-            elif not _allowed(rev.strip(), allowed):
-                what = (
-                    "a pull-request ref deploys an unreviewed change"
-                    if _CHANGE_REF.match(rev.strip())
-                    else "not a branch, tag or commit of the allowed set (allowed_revisions)"
-                )
+            elif _CHANGE_REF.match(rev.strip()):
                 yield Issue(
                     app.owner,
                     field,
-                    f'targetRevision "{rev}" of {app} is not allowed: {what}',
+                    f'targetRevision "{rev}" of {app} is not allowed: a pull-request ref deploys '
+                    "an unreviewed change",
+                    variant="change-ref",
+                    profile=Profile.CORRECTNESS,
+                )
+            elif not _allowed(rev.strip(), allowed):
+                yield Issue(
+                    app.owner,
+                    field,
+                    f'targetRevision "{rev}" of {app} is not allowed: not a branch, tag or commit '
+                    "of the allowed set (allowed_revisions)",
                     variant="disallowed",
                 )
             elif pinned and not pattern.match(_short_name(rev.strip()) or ""):
