@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from kuberay_gitops.discover import RenderTarget
 from kuberay_gitops.exitcodes import ToolFailed
@@ -33,10 +34,12 @@ from kuberay_gitops.tools.runner import (
 ANNOTATE_DIR = "annotate"
 RENDER = "render"
 # A capped build's error starts with its variant's text; finding_id reads it back.
-_LIMITS = {
-    "output-limit": "output over render.output_limit_mib",
-    "memory-limit": "memory over render.memory_limit_mib",
-}
+_LIMITS: Mapping[str, str] = MappingProxyType(
+    {
+        "output-limit": "output over render.output_limit_mib",
+        "memory-limit": "memory over render.memory_limit_mib",
+    }
+)
 
 
 def finding_id(error: str) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -245,35 +246,39 @@ class Settings:
         return self.jobs if self.jobs > 0 else max(1, os.cpu_count() or 1)
 
 
-_TOP_KEYS = {
-    "version",
-    "kubernetes_version",
-    "shared_dir",
-    "crd_dirs",
-    "targets",
-    "mirrors",
-    "render",
-    "schema",
-    "checks",
-    "suppressions",
-    "argocd",
-    "checkov",
-    "allowed_remotes",
-    "cluster",
-    "cache_dir",
-    "tools_dir",
-    "profile",
-    "posture",
-}
+_TOP_KEYS = frozenset(
+    {
+        "version",
+        "kubernetes_version",
+        "shared_dir",
+        "crd_dirs",
+        "targets",
+        "mirrors",
+        "render",
+        "schema",
+        "checks",
+        "suppressions",
+        "argocd",
+        "checkov",
+        "allowed_remotes",
+        "cluster",
+        "cache_dir",
+        "tools_dir",
+        "profile",
+        "posture",
+    }
+)
 
-_ENV_KEYS = {
-    "SHARED_DIR": "shared_dir",
-    "KUBERNETES_VERSION": "kubernetes_version",
-    "CACHE_DIR": "cache_dir",
-    "TOOLS_DIR": "tools_dir",
-    "JOBS": "jobs",
-    "MIRRORS": "use_mirrors",
-}
+_ENV_KEYS: Mapping[str, str] = MappingProxyType(
+    {
+        "SHARED_DIR": "shared_dir",
+        "KUBERNETES_VERSION": "kubernetes_version",
+        "CACHE_DIR": "cache_dir",
+        "TOOLS_DIR": "tools_dir",
+        "JOBS": "jobs",
+        "MIRRORS": "use_mirrors",
+    }
+)
 
 
 def _at_least(value: int, low: int, key: str) -> int:
@@ -289,7 +294,7 @@ def _expect(value: Any, typ: type | tuple[type, ...], key: str) -> Any:
     return value
 
 
-def _only_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
+def _only_keys(data: Mapping[str, Any], allowed: Container[str], where: str) -> None:
     for key in data:
         if key not in allowed:
             raise ConfigError(f'config: {where}: unknown key "{key}"')

@@ -25,30 +25,6 @@ MUTABLE_FACTORIES = frozenset(
     }
 )  # fmt: skip
 CACHE_DECORATORS = frozenset({"lru_cache", "cache", "cached"})
-# Module-level mutable values in files other helpers owned while issue 19 was done; each
-# becomes a MappingProxyType or frozenset there, and its entry goes (a stale one fails).
-PENDING_STATE = {
-    ("checks._argocd", "UNIT_RANK"): "checks/ belonged to another change",
-    ("checks._argocd", "UNIT_BY_DIRNAME"): "checks/ belonged to another change",
-    ("checks._netpol", "OPERATOR_LABELS"): "checks/ belonged to another change",
-    ("checks._pod", "ROLE_LABELS"): "checks/ belonged to another change",
-    ("checks._pod", "PORT_NAME_ROLES"): "checks/ belonged to another change",
-    ("checks._pod", "_PARAM_ROLES"): "checks/ belonged to another change",
-    ("checks._pod", "DEFAULT_PORTS"): "checks/ belonged to another change",
-    ("checks.argocd_sync_options", "_ANNOTATION_ONLY"): "checks/ belonged to another change",
-    ("checks.netpol_egress_broad", "LARGE"): "checks/ belonged to another change",
-    ("checks.netpol_egress_broad", "BROAD"): "checks/ belonged to another change",
-    ("checks.netpol_uncovered_pod", "_DNS_NAMES"): "checks/ belonged to another change",
-    ("checks.pod_security_label", "LEVELS"): "checks/ belonged to another change",
-    ("checks.ray_control_plane", "_SUFFIX"): "checks/ belonged to another change",
-    ("checks.ray_name_length", "MAX_LENGTH"): "checks/ belonged to another change",
-    ("checks.rbac_broad_subject", "BROAD"): "checks/ belonged to another change",
-    ("checks.selector_operator_and_ray", "_RAY_HEAD_SERVICE"): "checks/ belonged to another change",
-    ("render", "_LIMITS"): "render.py belonged to another change",
-    ("settings", "_TOP_KEYS"): "settings.py belonged to another change",
-    ("settings", "_ENV_KEYS"): "settings.py belonged to another change",
-    ("tools.mirror", "_GIT_ENV"): "tools/mirror.py belonged to another change",
-}
 
 
 def modules() -> dict[str, Path]:
@@ -78,6 +54,8 @@ def _mutable(value: ast.expr) -> bool:
         return True
     if isinstance(value, ast.Tuple):
         return any(_mutable(e) for e in value.elts)
+    if isinstance(value, ast.BinOp):  # `{...} | {...}`, `[...] + [...]`
+        return _mutable(value.left) or _mutable(value.right)
     if isinstance(value, ast.Call):
         name = _name(value)
         if name in MUTABLE_FACTORIES:
@@ -120,21 +98,15 @@ def mutable_state(tree: ast.Module) -> Iterator[tuple[str, int]]:
 
 
 def test_no_module_level_mutable_state() -> None:
-    found = {
-        (module, name): line
-        for module, path in modules().items()
+    found = sorted(
+        f"{path.relative_to(REPO_ROOT)}:{line}: {name}"
+        for path in modules().values()
         for name, line in mutable_state(ast.parse(path.read_text(encoding="utf-8")))
-    }
-    unexpected = sorted(
-        f"{modules()[m].relative_to(REPO_ROOT)}:{line}: {name}"
-        for (m, name), line in found.items()
-        if (m, name) not in PENDING_STATE
     )
-    assert unexpected == [], (
+    assert found == [], (
         "module-level mutable state; make a constant a MappingProxyType, frozenset or "
         "tuple, and pass run state in an object the run creates (filememo.RunCache)"
     )
-    assert sorted(set(PENDING_STATE) - set(found)) == [], "stale PENDING_STATE entries"
 
 
 def test_the_state_scan_sees_each_kind_of_state() -> None:
@@ -154,6 +126,9 @@ class K:
 @functools.lru_cache(maxsize=1)
 def f() -> None:
     global M
+N = {"a": 1} | {"b": 2}
+O = MappingProxyType({"a": 1} | {"b": 2})
+P = 2**31
 """
     assert sorted(mutable_state(ast.parse(source))) == [
         ("@lru_cache f", 15),
@@ -163,6 +138,7 @@ def f() -> None:
         ("F", 9),
         ("G", 10),
         ("L", 13),
+        ("N", 17),
         ("global M", 16),
     ]
 

@@ -27,6 +27,7 @@ import posixpath
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -45,8 +46,8 @@ SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 IN_CLUSTER_NAME = "in-cluster"
 IN_CLUSTER_SERVER = "https://kubernetes.default.svc"
 # Rollout order of the units of this repository; any other unit is an app (rank 3).
-UNIT_RANK: Mapping[str, int] = {"crds": 0, "operator": 1, "raycluster": 2}
-UNIT_BY_DIRNAME: Mapping[str, str] = {"crds": "crds", "operator": "operator"}
+UNIT_RANK: Mapping[str, int] = MappingProxyType({"crds": 0, "operator": 1, "raycluster": 2})
+UNIT_BY_DIRNAME: Mapping[str, str] = MappingProxyType({"crds": "crds", "operator": "operator"})
 _GENERATORS = ("list", "git", "matrix")
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from kuberay_gitops import kuberay
@@ -54,14 +55,17 @@ ALL_PORTS = (1, 65535)
 Interval = tuple[int, int]
 
 # Labels on the pods of the upstream operator Deployment (ray-operator/config/manager).
-OPERATOR_LABELS: Mapping[str, str] = {
-    "app.kubernetes.io/name": "kuberay",
-    "app.kubernetes.io/component": "kuberay-operator",
-}
+OPERATOR_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "app.kubernetes.io/name": "kuberay",
+        "app.kubernetes.io/component": "kuberay-operator",
+    }
+)
 # Labels KubeRay puts on every Ray pod whatever its template says (kuberay.pod_labels).
-RAY_POD_LABELS: Mapping[str, str] = {
-    k: v for k, v in kuberay.pod_labels("", "", "", {}).items() if v and k.startswith("app.")
-} | {kuberay.RAY_NODE_LABEL: "yes"}
+RAY_POD_LABELS: Mapping[str, str] = MappingProxyType(
+    {k: v for k, v in kuberay.pod_labels("", "", "", {}).items() if v and k.startswith("app.")}
+    | {kuberay.RAY_NODE_LABEL: "yes"}
+)
 
 
 # --------------------------------------------------------------------------- ports

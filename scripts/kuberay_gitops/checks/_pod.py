@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from kuberay_gitops import kuberay
@@ -28,31 +29,39 @@ from kuberay_gitops.findings import FieldPath
 from kuberay_gitops.index import RAY_KINDS, ObjectIndex, PodView, get_path
 from kuberay_gitops.manifests import K8sObject
 
-ROLE_LABELS: Mapping[str, str] = {
-    "gcs": "GCS",
-    "client": "Ray client",
-    "dashboard": "dashboard",
-    "serve": "Serve",
-}
-PORT_NAME_ROLES: Mapping[str, str] = {
-    "gcs-server": "gcs",
-    "gcs": "gcs",
-    "redis": "gcs",
-    "client": "client",
-    "dashboard": "dashboard",
-    "serve": "serve",
-}
-_PARAM_ROLES: Mapping[str, str] = {
-    "port": "gcs",
-    "ray-client-server-port": "client",
-    "dashboard-port": "dashboard",
-}
-DEFAULT_PORTS: Mapping[str, int] = {
-    "gcs": kuberay.DEFAULT_GCS_PORT,
-    "client": kuberay.DEFAULT_CLIENT_PORT,
-    "dashboard": kuberay.DEFAULT_DASHBOARD_PORT,
-    "serve": kuberay.DEFAULT_SERVE_PORT,
-}
+ROLE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "gcs": "GCS",
+        "client": "Ray client",
+        "dashboard": "dashboard",
+        "serve": "Serve",
+    }
+)
+PORT_NAME_ROLES: Mapping[str, str] = MappingProxyType(
+    {
+        "gcs-server": "gcs",
+        "gcs": "gcs",
+        "redis": "gcs",
+        "client": "client",
+        "dashboard": "dashboard",
+        "serve": "serve",
+    }
+)
+_PARAM_ROLES: Mapping[str, str] = MappingProxyType(
+    {
+        "port": "gcs",
+        "ray-client-server-port": "client",
+        "dashboard-port": "dashboard",
+    }
+)
+DEFAULT_PORTS: Mapping[str, int] = MappingProxyType(
+    {
+        "gcs": kuberay.DEFAULT_GCS_PORT,
+        "client": kuberay.DEFAULT_CLIENT_PORT,
+        "dashboard": kuberay.DEFAULT_DASHBOARD_PORT,
+        "serve": kuberay.DEFAULT_SERVE_PORT,
+    }
+)
 
 
 def mapping(value: Any) -> Mapping[str, Any]:

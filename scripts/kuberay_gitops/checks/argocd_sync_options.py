@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
@@ -58,7 +59,9 @@ _ORDER: tuple[str, ...] = (
     "ClientSideApplyMigration=false",
 )
 KNOWN: frozenset[str] = frozenset(_ORDER)
-_ANNOTATION_ONLY = {"Force=true": "Force=true works only as a resource annotation"}
+_ANNOTATION_ONLY: Mapping[str, str] = MappingProxyType(
+    {"Force=true": "Force=true works only as a resource annotation"}
+)
 
 
 def _suggest(option: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
@@ -34,7 +35,8 @@ CHECK = CheckSpec(
     profile=Profile.PLATFORM,
 )
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-LARGE = {4: 16, 6: 48}  # prefix lengths up to which a block is "large"
+# Prefix lengths, per IP version, up to which a block is "large".
+LARGE: Mapping[int, int] = MappingProxyType({4: 16, 6: 48})
 # Cloud metadata and pod-identity endpoints (AWS IMDS and EKS Pod Identity, GCP, Azure).
 METADATA = tuple(
     ipaddress.ip_address(a)
@@ -42,7 +44,7 @@ METADATA = tuple(
 )
 # A pod that may reach this many addresses reaches the Internet, whatever else is carved out
 # (half of IPv4; 2000::/3, all global IPv6 unicast).
-BROAD = {4: 2**31, 6: 2**125}
+BROAD: Mapping[int, int] = MappingProxyType({4: 2**31, 6: 2**125})
 
 
 def _blocks(rule: Mapping[str, Any]) -> list[tuple[Network, list[Network]]] | None:

@@ -28,7 +28,7 @@ CHECK = CheckSpec(
     profile=Profile.CORRECTNESS,
 )
 
-_DNS_NAMES = {"dns", "dns-tcp"}
+_DNS_NAMES = frozenset({"dns", "dns-tcp"})
 
 
 def _dns_only(rule: Mapping[str, Any]) -> bool:

@@ -13,13 +13,14 @@ PASS / FAIL examples: tests/unit/checks/test_pod_security_label.py
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import mapping
 from kuberay_gitops.findings import Profile, Severity
 
 ENFORCE = "pod-security.kubernetes.io/enforce"
-LEVELS: Mapping[str, int] = {"privileged": 0, "baseline": 1, "restricted": 2}
+LEVELS: Mapping[str, int] = MappingProxyType({"privileged": 0, "baseline": 1, "restricted": 2})
 DEFAULT_MINIMUM = "baseline"
 
 CHECK = CheckSpec(

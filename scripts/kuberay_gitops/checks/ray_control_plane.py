@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
@@ -156,17 +157,19 @@ def _head_priority(pod: PodView, wanted: str) -> Iterator[Issue]:
 
 # ----------------------------------------------------------------------------- sizes
 
-_SUFFIX = {
-    "m": Decimal("0.001"),
-    "k": Decimal(10**3),
-    "M": Decimal(10**6),
-    "G": Decimal(10**9),
-    "T": Decimal(10**12),
-    "Ki": Decimal(2**10),
-    "Mi": Decimal(2**20),
-    "Gi": Decimal(2**30),
-    "Ti": Decimal(2**40),
-}
+_SUFFIX: Mapping[str, Decimal] = MappingProxyType(
+    {
+        "m": Decimal("0.001"),
+        "k": Decimal(10**3),
+        "M": Decimal(10**6),
+        "G": Decimal(10**9),
+        "T": Decimal(10**12),
+        "Ki": Decimal(2**10),
+        "Mi": Decimal(2**20),
+        "Gi": Decimal(2**30),
+        "Ti": Decimal(2**40),
+    }
+)
 _QUANTITY = re.compile(r"^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
 
 

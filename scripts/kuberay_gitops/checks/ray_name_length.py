@@ -11,11 +11,12 @@ PASS / FAIL examples: tests/unit/checks/test_ray_name_length.py
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.findings import Profile, Severity
 
-MAX_LENGTH: Mapping[str, int] = {"RayCluster": 53, "RayJob": 47, "RayService": 47}
+MAX_LENGTH: Mapping[str, int] = MappingProxyType({"RayCluster": 53, "RayJob": 47, "RayService": 47})
 
 CHECK = CheckSpec(
     id="ray-name-length",

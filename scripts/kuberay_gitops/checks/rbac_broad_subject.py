@@ -15,6 +15,7 @@ PASS / FAIL examples: tests/unit/checks/test_rbac_broad_subject.py
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.checks._pod import items, mapping
@@ -31,12 +32,14 @@ CHECK = CheckSpec(
 )
 
 # Built-in subjects and who they are (Kubernetes authentication, "user-facing roles").
-BROAD: Mapping[str, str] = {
-    "system:authenticated": "every authenticated user and ServiceAccount",
-    "system:unauthenticated": "every unauthenticated request",
-    "system:anonymous": "anonymous requests",
-    "system:serviceaccounts": "every ServiceAccount of every namespace",
-}
+BROAD: Mapping[str, str] = MappingProxyType(
+    {
+        "system:authenticated": "every authenticated user and ServiceAccount",
+        "system:unauthenticated": "every unauthenticated request",
+        "system:anonymous": "anonymous requests",
+        "system:serviceaccounts": "every ServiceAccount of every namespace",
+    }
+)
 _SA_NAMESPACE_PREFIX = "system:serviceaccounts:"
 
 

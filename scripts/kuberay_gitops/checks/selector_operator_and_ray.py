@@ -20,6 +20,7 @@ PASS / FAIL examples: tests/unit/checks/test_selector_operator_and_ray.py
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
@@ -54,13 +55,15 @@ _RAY_PODS: tuple[Mapping[str, str], ...] = tuple(
     }
     for role, group in (("head", "headgroup"), ("worker", "workergroup"))
 )
-_RAY_HEAD_SERVICE: Mapping[str, str] = {
-    "ray.io/cluster": "raycluster",
-    "ray.io/node-type": "head",
-    "ray.io/identifier": "raycluster-head",
-    "app.kubernetes.io/name": "kuberay",
-    "app.kubernetes.io/created-by": "kuberay-operator",
-}
+_RAY_HEAD_SERVICE: Mapping[str, str] = MappingProxyType(
+    {
+        "ray.io/cluster": "raycluster",
+        "ray.io/node-type": "head",
+        "ray.io/identifier": "raycluster-head",
+        "app.kubernetes.io/name": "kuberay",
+        "app.kubernetes.io/created-by": "kuberay-operator",
+    }
+)
 
 
 def _describe(sel: Mapping[str, Any]) -> str:

@@ -21,23 +21,26 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 
 from kuberay_gitops.exitcodes import ConfigError, ToolFailed
 from kuberay_gitops.settings import Mirror, Settings
 from kuberay_gitops.tools.runner import one_line, run
 
-_GIT_ENV = {
-    "GIT_AUTHOR_NAME": "kuberay-gitops",
-    "GIT_AUTHOR_EMAIL": "mirror@kuberay-gitops.invalid",
-    "GIT_COMMITTER_NAME": "kuberay-gitops",
-    "GIT_COMMITTER_EMAIL": "mirror@kuberay-gitops.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_AUTHOR_DATE": "2000-01-01T00:00:00Z",
-    "GIT_COMMITTER_DATE": "2000-01-01T00:00:00Z",
-}
+_GIT_ENV: Mapping[str, str] = MappingProxyType(
+    {
+        "GIT_AUTHOR_NAME": "kuberay-gitops",
+        "GIT_AUTHOR_EMAIL": "mirror@kuberay-gitops.invalid",
+        "GIT_COMMITTER_NAME": "kuberay-gitops",
+        "GIT_COMMITTER_EMAIL": "mirror@kuberay-gitops.invalid",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_AUTHOR_DATE": "2000-01-01T00:00:00Z",
+        "GIT_COMMITTER_DATE": "2000-01-01T00:00:00Z",
+    }
+)
 
 
 def _tree_hash(source: Path) -> str:
