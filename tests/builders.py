@@ -1,8 +1,10 @@
 """Builders of small Kubernetes objects for in-memory tests (no kustomize, no files).
 
 Each returns a plain manifest dict; `index(*bodies)` makes the ObjectIndex a check or the
-posture diff reads. Keyword overrides replace whole fields, so a test states only what
-its behaviour depends on.
+posture diff reads, and `issues(check_id, *bodies)` runs one check on it: the fast path
+for the many cases of a check, while a few end-to-end tests per check family prove the
+file and line. Keyword overrides replace whole fields, so a test states only what its
+behaviour depends on.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kuberay_gitops import checks as registry
+from kuberay_gitops.checks._api import CheckContext, RepoFacts
+from kuberay_gitops.findings import format_field
 from kuberay_gitops.index import ObjectIndex
 from kuberay_gitops.manifests import objects_from_docs
 
@@ -165,3 +170,28 @@ def app_project(name: str = "platform", namespace: str = "argocd", **spec: Any) 
         "metadata": {"name": name, "namespace": namespace},
         "spec": dict(spec),
     }
+
+
+def issues(
+    check_id: str,
+    *bodies: Mapping[str, Any],
+    options: Mapping[str, Any] | None = None,
+) -> list[tuple[str, str, str, str]]:
+    """One check over an in-memory index (no kustomize, no locator): the fast path.
+
+    (qualified id, `Kind/name`, field as the report prints it, message) per issue, with
+    the check's declared options updated by `options`. Whether a finding lands on the
+    right file and line is the end-to-end tests' business (`run_check`).
+    """
+    module = registry.REGISTRY[check_id]
+    merged = {**registry.spec(module).options, **(options or {})}
+    ctx = CheckContext(index(*bodies), merged, RepoFacts())
+    return [
+        (
+            f"{check_id}[{i.variant}]" if i.variant else check_id,
+            f"{i.obj.ref.kind}/{i.obj.ref.name}",
+            format_field(i.field),
+            i.message,
+        )
+        for i in registry.function(module)(ctx)
+    ]
