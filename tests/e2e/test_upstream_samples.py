@@ -54,7 +54,7 @@ def applied() -> tuple[list[str], set[tuple[str, str]], int]:
     files = sorted(p for p in root.rglob("*.y*ml") if p.is_file())
     assert len(files) == 94, "the v1.7.0 samples directory changed"
     pins = read_toolchain(REPO_ROOT)
-    binaries = twin.locate(TOOLS_DIR, pins.etcd, pins.kube_apiserver)
+    binaries = twin.locate(TOOLS_DIR, pins.etcd, pins.kube_apiserver, pins.operator_module)
     refused: list[str] = []
     unserved: set[tuple[str, str]] = set()
     count = 0

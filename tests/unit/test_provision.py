@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from kuberay_gitops import bundle, provision
+from kuberay_gitops.exitcodes import ToolNotFound
+from kuberay_gitops.settings import read_toolchain
+from kuberay_gitops.tools import twin
+from kuberay_gitops.tools.toolchain import SETUP_HINT
 from tests.conftest import REPO_ROOT, cli
 
 # What scripts/build-go-main.sh computed before setup moved into the package: stamps
@@ -83,3 +90,29 @@ def test_the_installed_pins_are_the_repositorys_file() -> None:
         assert (bundle.wrapper(name) / "go.mod").read_bytes() == (
             REPO_ROOT / "toolchain" / name / "go.mod"
         ).read_bytes()
+
+
+def _built(bindir: Path, name: str, module: str, version: str) -> Path:
+    """A stand-in binary: Go build information naming `module`, and its set-up stamp."""
+    path = bindir / name
+    data = f"\x7fELF\npath\tmain\ndep\t{module}\t{version}\th1:x=\n".encode()
+    path.write_bytes(data)
+    path.with_name(name + ".stamp").write_text(f"digest {hashlib.sha256(data).hexdigest()}\n")
+    return path
+
+
+def test_the_twin_operator_is_the_build_of_the_module_toolchain_env_pins(tmp_path: Path) -> None:
+    pins = read_toolchain(REPO_ROOT)
+    etcd = _built(tmp_path, twin.ETCD, "go.etcd.io/etcd/server/v3", pins.etcd)
+    apiserver = _built(tmp_path, twin.KUBE_APISERVER, "k8s.io/kubernetes", pins.kube_apiserver)
+    operator = _built(tmp_path, twin.KUBERAY_OPERATOR, pins.operator_module, pins.operator)
+    assert twin.locate(tmp_path, pins.etcd, pins.kube_apiserver, pins.operator_module) == (
+        twin.TwinBinaries(etcd, apiserver, operator)
+    )
+    _built(tmp_path, twin.KUBERAY_OPERATOR, "example.com/fork/ray-operator", pins.operator)
+    with pytest.raises(ToolNotFound) as refused:
+        twin.locate(tmp_path, pins.etcd, pins.kube_apiserver, pins.operator_module)
+    assert str(refused.value) == (
+        f"kuberay-operator at {operator} is not built from {pins.operator_module} "
+        f"(found nothing); {SETUP_HINT}"
+    )

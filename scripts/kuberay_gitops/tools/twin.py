@@ -32,12 +32,12 @@ from kuberay_gitops.tools.kubeapi import ApiError, KubeAPI
 from kuberay_gitops.tools.runner import Service, spawn
 from kuberay_gitops.tools.toolchain import SETUP_HINT
 
-# The twin's binaries, their pins and how each is recognised: the Go build information
-# names the module that fixes its version (a dependency for the wrappers in toolchain/).
+# The twin's binaries and how each is recognised: the Go build information names the
+# module that fixes its version (a dependency for the wrappers in toolchain/). The pins
+# themselves are toolchain.env's, passed by the caller.
 ETCD = "etcd"
 KUBE_APISERVER = "kube-apiserver"
 KUBERAY_OPERATOR = "kuberay-operator"
-_OPERATOR_MODULE = "github.com/ray-project/kuberay/ray-operator"
 ADMIN_USER = "kuberay-gitops-admin"
 SERVICE_CIDR = "10.96.0.0/16"
 READY_SECONDS = 60.0
@@ -98,9 +98,13 @@ def recorded_hash(path: Path) -> str:
 
 
 def locate(
-    bindir: Path, etcd_version: str, apiserver_version: str, operator_module: str = _OPERATOR_MODULE
+    bindir: Path, etcd_version: str, apiserver_version: str, operator_module: str
 ) -> TwinBinaries:
-    """Verify the twin's binaries (exit 3 with the set-up instruction otherwise)."""
+    """Verify the twin's binaries (exit 3 with the set-up instruction otherwise).
+
+    The pins are toolchain.env's (`settings.toolchain`); the operator is pinned by module
+    only, its version is the source tree's (`provision` checks that at set-up).
+    """
     return TwinBinaries(
         etcd=_verify(bindir / ETCD, "go.etcd.io/etcd/server/v3", etcd_version),
         kube_apiserver=_verify(bindir / KUBE_APISERVER, "k8s.io/kubernetes", apiserver_version),
