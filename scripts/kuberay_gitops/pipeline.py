@@ -404,6 +404,22 @@ def _apply_config(settings: Settings, findings: Iterable[Finding]) -> tuple[list
     return kept, suppressed
 
 
+def _conclude(settings: Settings, findings: Iterable[Finding]) -> tuple[list[Finding], list[str]]:
+    """The findings every `validate` reports, sorted, and the note on what was suppressed.
+
+    With `--policy-from`, the policy files of the repository under check are data: they
+    are compared with the base's (`policy.changes`), never used. Duplicates go (a shared
+    base's harden and input findings come once per target that reaches it); then the
+    config's switches, severities and suppressions apply, to the policy changes too.
+    """
+    out = list(findings)
+    if settings.policy_dir != settings.repo_root:
+        out.extend(policy.changes(settings.policy_dir, settings.repo_root))
+    kept, suppressed = _apply_config(settings, dict.fromkeys(out))
+    notes = [f"{suppressed} finding(s) suppressed by the config"] if suppressed else []
+    return sorted_findings(kept), notes
+
+
 Progress = Callable[[str], None]
 
 
@@ -601,13 +617,9 @@ def validate_files(settings: Settings, stages: Stages, files: Sequence[str]) -> 
     """
     _check_config(settings)
     present = [f for f in files if (settings.repo_root / f).is_file()]
-    findings = _file_findings(settings, stages, present, RunCache())
-    if settings.policy_dir != settings.repo_root:
-        findings.extend(policy.changes(settings.policy_dir, settings.repo_root))
-    kept, suppressed = _apply_config(settings, dict.fromkeys(findings))
-    notes = [f"{suppressed} finding(s) suppressed by the config"] if suppressed else []
+    kept, notes = _conclude(settings, _file_findings(settings, stages, present, RunCache()))
     return Report(
-        sorted_findings(kept),
+        kept,
         (),
         tuple(notes),
         ruleinfo.rules(settings.repo_url),
@@ -837,20 +849,15 @@ def _validate(
     if pending:
         progress(f"locating {len(pending)} findings")
     posture_notes: list[str] = []
-    if settings.policy_dir != settings.repo_root:
-        # The repository under check brings its own policy files: data, compared not used.
-        findings.extend(policy.changes(settings.policy_dir, settings.repo_root))
-        if stages.posture:
-            progress("posture diff against the base checkout")
-            more, unplaced, posture_notes = _posture_stage(
-                settings, renderer, rendered, use_cache, by_target
-            )
-            pending.extend(more)
-            findings.extend(unplaced)
+    if settings.policy_dir != settings.repo_root and stages.posture:
+        progress("posture diff against the base checkout")
+        more, unplaced, posture_notes = _posture_stage(
+            settings, renderer, rendered, use_cache, by_target
+        )
+        pending.extend(more)
+        findings.extend(unplaced)
     findings.extend(locate_all(settings, renderer, pending, by_target))
-    # A shared base's harden and input findings come once per target that reaches it.
-    kept, suppressed = _apply_config(settings, dict.fromkeys(findings))
-    notes = [f"{suppressed} finding(s) suppressed by the config"] if suppressed else []
+    kept, notes = _conclude(settings, findings)
     notes += posture_notes
     notes += [
         f"{path}: not rendered, refused by the harden-*/input-unsafe findings above"
@@ -860,7 +867,7 @@ def _validate(
         TargetSummary(rt.target.path, len(rt.objects), rt.error is None) for rt in rendered
     ]
     return Report(
-        sorted_findings(kept),
+        kept,
         summaries,
         tuple(notes),
         ruleinfo.rules(settings.repo_url),
@@ -973,10 +980,9 @@ def validate_manifests(
         )
         for p in pending
     )
-    kept, suppressed = _apply_config(settings, dict.fromkeys(findings))
-    notes = [f"{suppressed} finding(s) suppressed by the config"] if suppressed else []
+    kept, notes = _conclude(settings, findings)
     return Report(
-        sorted_findings(kept),
+        kept,
         [TargetSummary(rt.target.path, len(rt.objects), rt.error is None) for rt in rendered],
         tuple(notes),
         ruleinfo.rules(settings.repo_url),

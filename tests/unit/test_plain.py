@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from kuberay_gitops.exitcodes import NothingToCheck
 from kuberay_gitops.findings import Finding, Report
 from kuberay_gitops.pipeline import Stages, validate_manifests
 from kuberay_gitops.settings import load
-from tests.conftest import CliResult, WriteTree, cli
+from tests.conftest import REPO_ROOT, CliResult, WriteTree, cli, config_text
 
 RAYCLUSTER = """\
 apiVersion: ray.io/v1
@@ -253,3 +254,45 @@ def test_the_cli_exit_codes_of_clean_and_failing_manifests(write_tree: WriteTree
 def test_the_cli_refuses_manifests_with_changed_since(write_tree: WriteTree) -> None:
     root = write_tree({"m/cm.yaml": CONFIGMAP.format(name="a")})
     assert _cli(root, "--changed-since", "HEAD", str(root / "m")).exit_code == 2
+
+
+def test_a_check_the_pull_request_disables_still_runs_and_the_change_is_shown(
+    write_tree: WriteTree,
+) -> None:
+    disabled = "checks:\n  ray-replicas-range:\n    enabled: false\n"
+    policy = {name: (REPO_ROOT / name).read_text() for name in ("toolchain.env", ".yamllint")}
+    root = write_tree(
+        {
+            **{f"base/{name}": text for name, text in policy.items()},
+            **{f"pr/{name}": text for name, text in policy.items()},
+            "base/kuberay-gitops.yaml": config_text(),
+            "pr/kuberay-gitops.yaml": config_text(extra=disabled),
+            "pr/m/rc.yaml": RAYCLUSTER.format(name="rc", replicas=5),
+        }
+    )
+    pr, base = root / "pr", root / "base"
+    line = (pr / "kuberay-gitops.yaml").read_text().splitlines().index("    enabled: false") + 1
+    result = cli("--repo", str(pr), "--policy-from", str(base), "validate", "--manifests",
+                 "--skip-checkov", "--format", "json", str(pr / "m"))  # fmt: skip
+    assert result.exit_code == 1, result.stderr
+    rows = [
+        (f["check"], f["file"], f["line"], f["name"], f["message"])
+        for f in json.loads(result.stdout)["findings"]
+        if f["check"] in ("policy-change", "ray-replicas-range")
+    ]
+    assert rows == [
+        (
+            "policy-change",
+            "kuberay-gitops.yaml",
+            line,
+            None,
+            "check ray-replicas-range is disabled",
+        ),
+        (
+            "ray-replicas-range",
+            "m/rc.yaml",
+            15,
+            "rc",
+            "worker group cpu: replicas 5 > maxReplicas 2",
+        ),
+    ]
