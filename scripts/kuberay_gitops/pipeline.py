@@ -7,11 +7,10 @@ stay behind `tools/` and `render`; this module only wires the stages together.
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import hashlib
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +21,11 @@ import yaml
 from kuberay_gitops import checks as registry
 from kuberay_gitops import (
     cluster,
+    configured,
     gitops,
     harden,
     inputs,
     plain,
-    policy,
     posture,
     rendercache,
     ruleinfo,
@@ -34,7 +33,7 @@ from kuberay_gitops import (
 )
 from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
 from kuberay_gitops.discover import RenderTarget, discover, select
-from kuberay_gitops.exitcodes import ConfigError, ToolFailed
+from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import (
     ClusterSummary,
@@ -45,7 +44,6 @@ from kuberay_gitops.findings import (
     Report,
     Severity,
     TargetSummary,
-    sorted_findings,
 )
 from kuberay_gitops.index import Generated, ObjectIndex
 from kuberay_gitops.kgraph import dependencies, kustomization_file
@@ -123,90 +121,6 @@ def repo_directories(root: Path) -> frozenset[str]:
     return frozenset(out)
 
 
-SCAN_IDS = frozenset(
-    i.split("[", 1)[0]
-    for i in (*inputs.CHECK_IDS, *harden.CHECK_IDS, *secretscan.CHECK_IDS, *cluster.CHECK_IDS)
-)
-
-
-def _check_config(settings: Settings) -> None:
-    known = set(registry.REGISTRY) | SCAN_IDS
-    for cid, conf in settings.checks.items():
-        if "/" in cid:
-            continue  # a wrapped tool's id (kubeconform/schema, yamllint/truthy, checkov/CKV_…)
-        base = cid.split("[", 1)[0]
-        if base not in known:
-            raise ConfigError(
-                f'{CONFIG_FILE}: checks: unknown check "{cid}" (see `kuberay-gitops list-checks`)'
-            )
-        if cid != base or base in SCAN_IDS:
-            continue
-        declared = registry.spec(registry.REGISTRY[base]).options
-        for opt, value in conf.options.items():
-            if opt not in declared:
-                raise ConfigError(f'{CONFIG_FILE}: check "{cid}": unknown option "{opt}"')
-            default = declared[opt]
-            if default is not None and not isinstance(value, type(default)):
-                raise ConfigError(
-                    f'{CONFIG_FILE}: check "{cid}": option "{opt}" expects '
-                    f"{type(default).__name__}, got {type(value).__name__}"
-                )
-
-
-def _options(settings: Settings, check_id: str) -> Mapping[str, Any]:
-    declared = dict(registry.spec(registry.REGISTRY[check_id]).options)
-    conf = settings.checks.get(check_id)
-    if conf is not None:
-        declared.update(conf.options)
-    return declared
-
-
-def _conf_for(settings: Settings, qualified_id: str) -> tuple[bool, Severity | None]:
-    base = qualified_id.split("[", 1)[0]
-    enabled: bool = True
-    severity: Severity | None = None
-    for key in (base, qualified_id):
-        conf = settings.checks.get(key)
-        if conf is not None:
-            if conf.enabled is not None:
-                enabled = conf.enabled
-            if conf.severity is not None:
-                severity = conf.severity
-    return enabled, severity
-
-
-def _explicitly_enabled(settings: Settings, qualified_id: str) -> bool:
-    """Whether the config turns this check (or variant) on by name: above the profile."""
-    base = qualified_id.split("[", 1)[0]
-    return any(
-        (conf := settings.checks.get(key)) is not None and conf.enabled is True
-        for key in (base, qualified_id)
-    )
-
-
-def in_profile(settings: Settings, qualified_id: str, profile: Profile) -> bool:
-    """Whether a rule of `profile` applies in this run.
-
-    It does when the run's profile includes it, or when the config enables it by name
-    (`checks.<id>.enabled: true`): one platform check can be adopted on its own.
-    """
-    return settings.profile.includes(profile) or _explicitly_enabled(settings, qualified_id)
-
-
-def _tool_profile(finding: Finding) -> Profile:
-    """The profile of a wrapped tool's finding (the project's own checks declare theirs).
-
-    checkov is a hardening benchmark and yamllint's style rules are `.yamllint`'s taste:
-    both are a platform's choices. A file that does not parse, a duplicate key, a schema
-    error, an unsafe input or a committed secret is wrong for everyone.
-    """
-    if finding.source == "checkov":
-        return Profile.PLATFORM
-    if finding.source == "yamllint" and finding.check_id not in yamllint.CORRECTNESS_RULES:
-        return Profile.PLATFORM
-    return Profile.CORRECTNESS
-
-
 def run_checks(
     settings: Settings,
     index: ObjectIndex,
@@ -218,9 +132,9 @@ def run_checks(
     for cid, module in registry.REGISTRY.items():
         if only is not None and cid not in only:
             continue
-        if not _conf_for(settings, cid)[0]:
+        if not configured.conf_for(settings, cid)[0]:
             continue
-        ctx = CheckContext(index=index, options=_options(settings, cid), repo=facts)
+        ctx = CheckContext(index=index, options=configured.options(settings, cid), repo=facts)
         try:
             out.extend((cid, issue) for issue in registry.function(module)(ctx))
         except Exception as exc:
@@ -368,56 +282,6 @@ def locate_all(
 def _target_location(settings: Settings, target: RenderTarget) -> Location:
     kfile = kustomization_file(settings.repo_root / target.path)
     return Location(f"{target.path}/{kfile.name if kfile else 'kustomization.yaml'}", 1)
-
-
-def _suppressed(settings: Settings, f: Finding) -> bool:
-    for s in settings.suppressions:
-        if s.check not in (f.qualified_id, f.qualified_id.split("[", 1)[0], f.check_id):
-            continue
-        if s.target is not None and not fnmatch.fnmatch(f.target, s.target):
-            continue
-        if f.obj is None:
-            continue
-        ref = f.obj
-        names = {
-            f"{ref.kind}/{ref.namespace}/{ref.name}" if ref.namespace else f"{ref.kind}/{ref.name}"
-        }
-        if any(fnmatch.fnmatch(n, s.object) for n in names):
-            return True
-    return False
-
-
-def _apply_config(settings: Settings, findings: Iterable[Finding]) -> tuple[list[Finding], int]:
-    kept: list[Finding] = []
-    suppressed = 0
-    for f in findings:
-        enabled, severity = _conf_for(settings, f.qualified_id)
-        if not enabled or not in_profile(settings, f.qualified_id, _tool_profile(f)):
-            continue
-        if _suppressed(settings, f):
-            suppressed += 1
-            continue
-        if severity is not None and severity is not f.severity:
-            kept.append(dataclasses.replace(f, severity=severity))
-        else:
-            kept.append(f)
-    return kept, suppressed
-
-
-def _conclude(settings: Settings, findings: Iterable[Finding]) -> tuple[list[Finding], list[str]]:
-    """The findings every `validate` reports, sorted, and the note on what was suppressed.
-
-    With `--policy-from`, the policy files of the repository under check are data: they
-    are compared with the base's (`policy.changes`), never used. Duplicates go (a shared
-    base's harden and input findings come once per target that reaches it); then the
-    config's switches, severities and suppressions apply, to the policy changes too.
-    """
-    out = list(findings)
-    if settings.policy_dir != settings.repo_root:
-        out.extend(policy.changes(settings.policy_dir, settings.repo_root))
-    kept, suppressed = _apply_config(settings, dict.fromkeys(out))
-    notes = [f"{suppressed} finding(s) suppressed by the config"] if suppressed else []
-    return sorted_findings(kept), notes
 
 
 Progress = Callable[[str], None]
@@ -615,9 +479,11 @@ def validate_files(settings: Settings, stages: Stages, files: Sequence[str]) -> 
     What `--changed-since` still owes a change that reaches no render target: a new YAML
     file nothing renders is linted and scanned all the same.
     """
-    _check_config(settings)
+    configured.check_config(settings)
     present = [f for f in files if (settings.repo_root / f).is_file()]
-    kept, notes = _conclude(settings, _file_findings(settings, stages, present, RunCache()))
+    kept, notes = configured.conclude(
+        settings, _file_findings(settings, stages, present, RunCache())
+    )
     return Report(
         kept,
         (),
@@ -648,7 +514,7 @@ def _check_pending(
         for cid, issue in run_checks(settings, index, facts, stages.only_checks):
             spec = registry.spec(registry.REGISTRY[cid])
             qualified = f"{cid}[{issue.variant}]" if issue.variant else cid
-            if not in_profile(settings, qualified, issue.profile or spec.profile):
+            if not configured.in_profile(settings, qualified, issue.profile or spec.profile):
                 continue
             out.append(
                 Pending(
@@ -673,7 +539,7 @@ def start_checkov(settings: Settings, stages: Stages) -> Started | None:
         cid.startswith("checkov/") and conf.enabled is True for cid, conf in settings.checks.items()
     )
     if not wanted:
-        return None  # every finding of it would be dropped (`_tool_profile`)
+        return None  # every finding of it would be dropped (`configured`)
     return checkov.start([s.id for s in settings.checkov_skips])
 
 
@@ -695,7 +561,7 @@ def validate(
     and cancelled here, never leaked. `cache` is the run's, when the caller has read the
     repository for it already (`--changed-since`); a fresh one otherwise.
     """
-    _check_config(settings)
+    configured.check_config(settings)
     tools = toolchain.locate(settings)
     # Once per run: every message that names the engine reads it from the settings.
     settings = dataclasses.replace(settings, engine=gitops.detect(settings.repo_root))
@@ -857,7 +723,7 @@ def _validate(
         pending.extend(more)
         findings.extend(unplaced)
     findings.extend(locate_all(settings, renderer, pending, by_target))
-    kept, notes = _conclude(settings, findings)
+    kept, notes = configured.conclude(settings, findings)
     notes += posture_notes
     notes += [
         f"{path}: not rendered, refused by the harden-*/input-unsafe findings above"
@@ -930,7 +796,7 @@ def validate_manifests(
     then the same judging, locating and report as render targets. No harden stage
     (kustomize never runs) and no cluster stage (no Argo CD environment to apply to).
     """
-    _check_config(settings)
+    configured.check_config(settings)
     tools = toolchain.locate(settings)
     units = plain.units(settings.repo_root, paths, cwd or Path.cwd())
     driver = checkov_driver if checkov_driver is not None else start_checkov(settings, stages)
@@ -980,7 +846,7 @@ def validate_manifests(
         )
         for p in pending
     )
-    kept, notes = _conclude(settings, findings)
+    kept, notes = configured.conclude(settings, findings)
     return Report(
         kept,
         [TargetSummary(rt.target.path, len(rt.objects), rt.error is None) for rt in rendered],

@@ -39,8 +39,8 @@ from typing import Any
 
 from kuberay_gitops import checks as registry
 from kuberay_gitops.cli import find_repo_root
+from kuberay_gitops.configured import SCAN_IDS
 from kuberay_gitops.exitcodes import ExitCode, ToolError, ToolFailed
-from kuberay_gitops.pipeline import SCAN_IDS
 from kuberay_gitops.settings import CONFIG_FILE, ENV_PREFIX, TOOLCHAIN_FILE, Settings, load
 
 # What a render, lint and secret scan of the repository reads: the manifests and the config.
