@@ -42,13 +42,12 @@ from kuberay_gitops.pipeline import (
     Stages,
     environment_indexes,
     generated_objects,
-    make_renderer,
     start_checkov,
     validate,
     validate_files,
     validate_manifests,
 )
-from kuberay_gitops.render import Renderer
+from kuberay_gitops.render import Renderer, make_renderer
 from kuberay_gitops.reporters import REPORTERS
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings, load
 from kuberay_gitops.tools import toolchain

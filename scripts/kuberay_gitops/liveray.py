@@ -116,7 +116,9 @@ from kuberay_gitops.findings import (
     sorted_findings,
 )
 from kuberay_gitops.index import Generated, ObjectIndex, PodView, get_path
+from kuberay_gitops.locate import Pending, locate_all
 from kuberay_gitops.manifests import K8sObject
+from kuberay_gitops.render import make_renderer, render_targets
 from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools import rayenv, toolchain
 from kuberay_gitops.tools.runner import Service, one_line, run, spawn
@@ -1498,11 +1500,11 @@ def update_doc(text: str, table: str) -> str:
 def audit(settings: Settings, progress: Progress, use_cluster: bool = True) -> AuditResult:
     """Render, run the cluster stage, start real Ray per distinct plan, compare, locate."""
     tools = toolchain.locate(settings)
-    renderer = pipeline.make_renderer(settings, tools.kustomize)
+    renderer = make_renderer(settings, tools.kustomize)
     cache = RunCache()
     all_targets = discover(settings.repo_root, settings.targets, cache)
     progress(f"rendering {len(all_targets)} targets")
-    rendered = pipeline.render_targets(settings, renderer, all_targets, True, progress, cache)
+    rendered = render_targets(settings, renderer, all_targets, True, progress, cache)
     ok = {rt.target.path: rt.objects for rt in rendered if rt.error is None}
     broken = [rt.target.path for rt in rendered if rt.error is not None]
     if broken:
@@ -1556,7 +1558,7 @@ def audit(settings: Settings, progress: Progress, use_cluster: bool = True) -> A
     by_target = {t.path: t for t in all_targets}
     progress(f"locating {len(pending)} findings")
     located = [
-        pipeline.Pending(
+        Pending(
             p.target,
             p.obj,
             p.field,
@@ -1568,7 +1570,7 @@ def audit(settings: Settings, progress: Progress, use_cluster: bool = True) -> A
         )
         for p in pending
     ]
-    findings = sorted_findings(pipeline.locate_all(settings, renderer, located, by_target))
+    findings = sorted_findings(locate_all(settings, renderer, located, by_target))
     used = sorted({r.pod.owner.target for r in runs})
     summaries = [TargetSummary(t, len(ok.get(t, [])), True) for t in used]
     note = (

@@ -6,6 +6,10 @@ ran over it. The latest patch that sets the field wins (the patch, not the base,
 patch set it); otherwise the origin file; an object a `configMapGenerator` or
 `secretGenerator` made is located at the entry that made it; a remote base falls back to
 the repository kustomization that pulls it in.
+
+The locate stage of `validate` and `audit-ports`: every stage before it leaves a
+`Pending` finding (the rendered object and field it is about), and `locate_all` turns
+them into `Finding`s at repository files and lines, one annotated render per target.
 """
 
 from __future__ import annotations
@@ -22,8 +26,19 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from kuberay_gitops.findings import FieldPath, Location, ObjectRef, parse_json_pointer
+from kuberay_gitops.discover import RenderTarget
+from kuberay_gitops.findings import (
+    FieldPath,
+    Finding,
+    Location,
+    ObjectRef,
+    Severity,
+    parse_json_pointer,
+)
 from kuberay_gitops.kgraph import kustomization_file
+from kuberay_gitops.manifests import K8sObject
+from kuberay_gitops.render import Renderer
+from kuberay_gitops.settings import Settings
 
 ORIGIN = "config.kubernetes.io/origin"
 TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
@@ -555,3 +570,54 @@ def in_document(
         _, found = walk(docs[document], rendered, field, by_index=True)
         return Location(shown, found or line)
     return Location(shown, line)
+
+
+@dataclass(slots=True)
+class Pending:
+    """A finding waiting for its repository location."""
+
+    target: str
+    obj: K8sObject
+    field: FieldPath
+    check_id: str
+    severity: Severity
+    message: str
+    hint: str
+    source: str
+
+
+def locate_all(
+    settings: Settings,
+    renderer: Renderer,
+    pending: Sequence[Pending],
+    by_target: Mapping[str, RenderTarget],
+) -> list[Finding]:
+    """Each pending finding at its repository file and line (validate, audit-ports)."""
+    cache = SourceCache(settings.repo_root)
+    out: list[Finding] = []
+    groups: dict[str, list[Pending]] = {}
+    for p in pending:
+        groups.setdefault(p.target, []).append(p)
+    for target_path, items in sorted(groups.items()):
+        target = by_target[target_path]
+        annotated = renderer.render_annotated(target)
+        docs: list[Mapping[str, Any]] = []
+        if annotated.error is None:
+            docs = [d for d in yaml.safe_load_all(annotated.text) if isinstance(d, dict)]
+        locator = Locator(cache, target_path, docs, renderer.annotate_dir(target))
+        for p in items:
+            loc = locator.locate(p.obj.ref, p.field, p.obj.body)
+            out.append(
+                Finding(
+                    location=loc,
+                    check_id=p.check_id,
+                    severity=p.severity,
+                    message=p.message,
+                    obj=p.obj.ref,
+                    field=p.field,
+                    hint=p.hint,
+                    source=p.source,
+                    target=target_path,
+                )
+            )
+    return out

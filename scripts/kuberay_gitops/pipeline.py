@@ -7,12 +7,10 @@ stay behind `tools/` and `render`; this module only wires the stages together.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +35,6 @@ from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import (
     ClusterSummary,
-    FieldPath,
     Finding,
     Location,
     Profile,
@@ -47,14 +44,22 @@ from kuberay_gitops.findings import (
 )
 from kuberay_gitops.index import Generated, ObjectIndex
 from kuberay_gitops.kgraph import dependencies, kustomization_file
-from kuberay_gitops.locate import Locator, SourceCache, failed_test_op, in_document
-from kuberay_gitops.manifests import SAFE_LOADER, K8sObject, load_stream, objects_from_docs
-from kuberay_gitops.render import Renderer, culprit, tidy_error
+from kuberay_gitops.locate import Pending, SourceCache, failed_test_op, in_document, locate_all
+from kuberay_gitops.manifests import SAFE_LOADER, K8sObject
+from kuberay_gitops.render import (
+    Progress,
+    RenderedTarget,
+    Renderer,
+    culprit,
+    make_renderer,
+    quiet,
+    render_targets,
+    tidy_error,
+)
 from kuberay_gitops.render import finding_id as render_finding_id
 from kuberay_gitops.repotree import skipped_dir
 from kuberay_gitops.settings import CONFIG_FILE, Settings
 from kuberay_gitops.tools import checkov, kubeconform, schemas, toolchain, twin, yamllint
-from kuberay_gitops.tools.mirror import git_env
 from kuberay_gitops.tools.runner import Started
 
 
@@ -71,42 +76,6 @@ class Stages:
     cluster: bool = True
     posture: bool = True
     only_checks: frozenset[str] | None = None
-
-
-@dataclass(slots=True)
-class Pending:
-    """A finding waiting for its repository location."""
-
-    target: str
-    obj: K8sObject
-    field: FieldPath
-    check_id: str
-    severity: Severity
-    message: str
-    hint: str
-    source: str
-
-
-@dataclass(slots=True)
-class RenderedTarget:
-    """A target after render and parse."""
-
-    target: RenderTarget
-    objects: list[K8sObject] = field(default_factory=list)
-    error: str | None = None
-
-
-def make_renderer(settings: Settings, kustomize: Path) -> Renderer:
-    """The renderer of a run: pinned kustomize, mirrors, timeout."""
-    return Renderer(
-        kustomize=kustomize,
-        repo_root=settings.repo_root,
-        cache_dir=settings.cache_path,
-        env=git_env(settings),
-        timeout=settings.render_timeout,
-        output_limit_mib=settings.render_output_mib,
-        memory_limit_mib=settings.render_memory_mib,
-    )
 
 
 def repo_directories(root: Path) -> frozenset[str]:
@@ -242,134 +211,9 @@ def _checkov_pending(
     ]
 
 
-def locate_all(
-    settings: Settings,
-    renderer: Renderer,
-    pending: Sequence[Pending],
-    by_target: Mapping[str, RenderTarget],
-) -> list[Finding]:
-    """Each pending finding at its repository file and line (validate, audit-ports)."""
-    cache = SourceCache(settings.repo_root)
-    out: list[Finding] = []
-    groups: dict[str, list[Pending]] = {}
-    for p in pending:
-        groups.setdefault(p.target, []).append(p)
-    for target_path, items in sorted(groups.items()):
-        target = by_target[target_path]
-        annotated = renderer.render_annotated(target)
-        docs: list[Mapping[str, Any]] = []
-        if annotated.error is None:
-            docs = [d for d in yaml.safe_load_all(annotated.text) if isinstance(d, dict)]
-        locator = Locator(cache, target_path, docs, renderer.annotate_dir(target))
-        for p in items:
-            loc = locator.locate(p.obj.ref, p.field, p.obj.body)
-            out.append(
-                Finding(
-                    location=loc,
-                    check_id=p.check_id,
-                    severity=p.severity,
-                    message=p.message,
-                    obj=p.obj.ref,
-                    field=p.field,
-                    hint=p.hint,
-                    source=p.source,
-                    target=target_path,
-                )
-            )
-    return out
-
-
 def _target_location(settings: Settings, target: RenderTarget) -> Location:
     kfile = kustomization_file(settings.repo_root / target.path)
     return Location(f"{target.path}/{kfile.name if kfile else 'kustomization.yaml'}", 1)
-
-
-Progress = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    """The default progress sink: say nothing."""
-
-
-def render_targets(
-    settings: Settings,
-    renderer: Renderer,
-    targets: Sequence[RenderTarget],
-    use_cache: bool,
-    progress: Progress = _quiet,
-    cache: RunCache | None = None,
-) -> list[RenderedTarget]:
-    """Render and parse targets in parallel, each distinct build once.
-
-    Targets whose inputs are the same bytes at the same relative places (every
-    environment's CRD unit) share a render key: one of them is built, the others take
-    its documents. Across runs, the render cache serves unchanged keys. `cache` is the
-    run's (a fresh one when the caller has none).
-    """
-    run_cache = cache or RunCache()
-    cacheable = use_cache and settings.render_cache and settings.use_mirrors
-    done: list[str] = []
-    parsed: dict[str, list[Any]] = {}
-    loaded: dict[str, list[Any]] = {}
-    lock = threading.Lock()
-
-    def build(target: RenderTarget) -> tuple[list[Any] | None, str | None]:
-        rendered = renderer.render(target)
-        if rendered.error is not None:
-            return None, rendered.error
-        # Environments may still render identical text from different inputs; parse once.
-        text_key = hashlib.sha256(rendered.text.encode()).hexdigest()
-        with lock:
-            docs = parsed.get(text_key)
-        if docs is None:
-            docs = [o.body for o in load_stream(rendered.text, target.path)]
-            with lock:
-                parsed[text_key] = docs
-        return docs, None
-
-    def one(target: RenderTarget, digest: str) -> tuple[list[Any] | None, str | None]:
-        docs = None
-        if cacheable:
-            with lock:
-                docs = rendercache.load(settings.cache_path, digest, loaded)
-        if docs is None:
-            docs, error = build(target)
-            if error is not None:
-                return None, error
-            if cacheable and docs:
-                rendercache.store(settings.cache_path, digest, docs)
-        return docs, None
-
-    def keyed(target: RenderTarget) -> str:
-        # The inputs of the tree being built: `diff --generated` builds a base tree too.
-        return rendercache.key(
-            renderer.repo_root, target, settings.toolchain.kustomize, renderer.env, run_cache
-        )
-
-    jobs = settings.effective_jobs
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        digests = list(pool.map(keyed, targets))
-        first: dict[str, RenderTarget] = {}
-        for target, digest in zip(targets, digests, strict=True):
-            first.setdefault(digest, target)
-
-        def build_key(digest: str) -> tuple[list[Any] | None, str | None]:
-            result = one(first[digest], digest)
-            done.append(first[digest].path)
-            progress(f"rendered {len(done)}/{len(first)} distinct builds ({first[digest].path})")
-            return result
-
-        results = dict(zip(first, pool.map(build_key, list(first)), strict=True))
-    out = []
-    for target, digest in zip(targets, digests, strict=True):
-        docs, error = results[digest]
-        if error is not None and target != first[digest]:
-            docs, error = build(target)  # its own message, naming its own paths
-        if error is not None or docs is None:
-            out.append(RenderedTarget(target, [], error))
-        else:
-            out.append(RenderedTarget(target, objects_from_docs(docs, target.path)))
-    return out
 
 
 def _file_findings(
@@ -548,7 +392,7 @@ def validate(
     paths: Sequence[str] = (),
     stages: Stages = Stages(),
     use_cache: bool = True,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
     files: Sequence[str] | None = None,
     checkov_driver: Started | None = None,
     cache: RunCache | None = None,
@@ -786,7 +630,7 @@ def validate_manifests(
     settings: Settings,
     paths: Sequence[str],
     stages: Stages = Stages(),
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
     checkov_driver: Started | None = None,
     cwd: Path | None = None,
 ) -> Report:
@@ -970,7 +814,7 @@ def generated_objects(
     rendered = render_targets(settings, renderer, selected, use_cache=True, cache=run_cache)
     facts = repo_facts(settings, all_targets, rendered, renderer.repo_root)
     results, _ = _cluster_stage(
-        settings, renderer, all_targets, rendered, facts, True, _quiet, run_cache
+        settings, renderer, all_targets, rendered, facts, True, quiet, run_cache
     )
     return {r.name: [g.obj for g in r.generated] for r in results}
 

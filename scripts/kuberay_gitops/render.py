@@ -7,6 +7,10 @@ level doubles the objects with every level, and kustomize holds them all in memo
 build is a result (turned into a `render` finding, `render[output-limit]` or
 `render[memory-limit]` for a cap), not an exception: one broken overlay must not hide the
 findings of the others.
+
+`render_targets` is the render stage of a run: every target in parallel, each distinct
+build once, parsed once, served from the render cache (`rendercache`) when its inputs
+are unchanged.
 """
 
 from __future__ import annotations
@@ -15,14 +19,21 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
+from kuberay_gitops import rendercache
 from kuberay_gitops.discover import RenderTarget
 from kuberay_gitops.exitcodes import ToolFailed
+from kuberay_gitops.filememo import RunCache
+from kuberay_gitops.manifests import K8sObject, load_stream, objects_from_docs
+from kuberay_gitops.settings import Settings
+from kuberay_gitops.tools.mirror import git_env
 from kuberay_gitops.tools.runner import (
     Bounds,
     MemoryLimitExceeded,
@@ -140,6 +151,116 @@ def render_all(renderer: Renderer, targets: Sequence[RenderTarget], jobs: int) -
         return [renderer.render(t) for t in targets]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(renderer.render, targets))
+
+
+@dataclass(slots=True)
+class RenderedTarget:
+    """A target after render and parse."""
+
+    target: RenderTarget
+    objects: list[K8sObject] = field(default_factory=list)
+    error: str | None = None
+
+
+def make_renderer(settings: Settings, kustomize: Path) -> Renderer:
+    """The renderer of a run: pinned kustomize, mirrors, timeout."""
+    return Renderer(
+        kustomize=kustomize,
+        repo_root=settings.repo_root,
+        cache_dir=settings.cache_path,
+        env=git_env(settings),
+        timeout=settings.render_timeout,
+        output_limit_mib=settings.render_output_mib,
+        memory_limit_mib=settings.render_memory_mib,
+    )
+
+
+Progress = Callable[[str], None]
+
+
+def quiet(_: str) -> None:
+    """The default progress sink: say nothing."""
+
+
+def render_targets(
+    settings: Settings,
+    renderer: Renderer,
+    targets: Sequence[RenderTarget],
+    use_cache: bool,
+    progress: Progress = quiet,
+    cache: RunCache | None = None,
+) -> list[RenderedTarget]:
+    """Render and parse targets in parallel, each distinct build once.
+
+    Targets whose inputs are the same bytes at the same relative places (every
+    environment's CRD unit) share a render key: one of them is built, the others take
+    its documents. Across runs, the render cache serves unchanged keys. `cache` is the
+    run's (a fresh one when the caller has none).
+    """
+    run_cache = cache or RunCache()
+    cacheable = use_cache and settings.render_cache and settings.use_mirrors
+    done: list[str] = []
+    parsed: dict[str, list[Any]] = {}
+    loaded: dict[str, list[Any]] = {}
+    lock = threading.Lock()
+
+    def build(target: RenderTarget) -> tuple[list[Any] | None, str | None]:
+        rendered = renderer.render(target)
+        if rendered.error is not None:
+            return None, rendered.error
+        # Environments may still render identical text from different inputs; parse once.
+        text_key = hashlib.sha256(rendered.text.encode()).hexdigest()
+        with lock:
+            docs = parsed.get(text_key)
+        if docs is None:
+            docs = [o.body for o in load_stream(rendered.text, target.path)]
+            with lock:
+                parsed[text_key] = docs
+        return docs, None
+
+    def one(target: RenderTarget, digest: str) -> tuple[list[Any] | None, str | None]:
+        docs = None
+        if cacheable:
+            with lock:
+                docs = rendercache.load(settings.cache_path, digest, loaded)
+        if docs is None:
+            docs, error = build(target)
+            if error is not None:
+                return None, error
+            if cacheable and docs:
+                rendercache.store(settings.cache_path, digest, docs)
+        return docs, None
+
+    def keyed(target: RenderTarget) -> str:
+        # The inputs of the tree being built: `diff --generated` builds a base tree too.
+        return rendercache.key(
+            renderer.repo_root, target, settings.toolchain.kustomize, renderer.env, run_cache
+        )
+
+    jobs = settings.effective_jobs
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        digests = list(pool.map(keyed, targets))
+        first: dict[str, RenderTarget] = {}
+        for target, digest in zip(targets, digests, strict=True):
+            first.setdefault(digest, target)
+
+        def build_key(digest: str) -> tuple[list[Any] | None, str | None]:
+            result = one(first[digest], digest)
+            done.append(first[digest].path)
+            progress(f"rendered {len(done)}/{len(first)} distinct builds ({first[digest].path})")
+            return result
+
+        results = dict(zip(first, pool.map(build_key, list(first)), strict=True))
+    out = []
+    for target, digest in zip(targets, digests, strict=True):
+        docs, error = results[digest]
+        if error is not None and target != first[digest]:
+            docs, error = build(target)  # its own message, naming its own paths
+        if error is not None or docs is None:
+            out.append(RenderedTarget(target, [], error))
+        else:
+            out.append(RenderedTarget(target, objects_from_docs(docs, target.path)))
+    return out
 
 
 _FROM = re.compile(r"accumulating resources from '([^']+)'")

@@ -12,7 +12,7 @@ import pytest
 
 from kuberay_gitops.discover import discover
 from kuberay_gitops.manifests import K8sObject, load_stream
-from kuberay_gitops.pipeline import make_renderer
+from kuberay_gitops.render import make_renderer
 from kuberay_gitops.settings import load
 from kuberay_gitops.tools.toolchain import locate
 from kuberay_gitops_dev.mutation import copy_repository

@@ -9,7 +9,8 @@ import pytest
 from kuberay_gitops import rendercache
 from kuberay_gitops.discover import RenderTarget
 from kuberay_gitops.filememo import RunCache
-from kuberay_gitops.pipeline import Stages, make_renderer, render_targets, validate
+from kuberay_gitops.pipeline import Stages, validate
+from kuberay_gitops.render import make_renderer, render_targets
 from kuberay_gitops.settings import Settings, load
 from kuberay_gitops.tools.toolchain import locate
 from tests.conftest import KUSTOMIZATION, WriteTree, config_text
