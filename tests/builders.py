@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import yaml
+
 from kuberay_gitops import checks as registry
 from kuberay_gitops.checks._api import CheckContext, RepoFacts
 from kuberay_gitops.findings import format_field
@@ -34,16 +36,24 @@ def namespace(name: str, labels: Mapping[str, str] | None = None) -> Body:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
 
 
-def container(name: str = "app", ports: Sequence[int | tuple[int, str]] = (), **extra: Any) -> Body:
-    """A container; `ports` as numbers or (number, name)."""
+Ports = Sequence[int | tuple[int, str] | Mapping[str, Any]]
+
+
+def container(name: str = "app", ports: Ports = (), **extra: Any) -> Body:
+    """A container; `ports` as numbers, (number, name) or whole entries; `extra` keys
+    set or (None) removed."""
     out: Body = {"name": name, "image": "registry.example/app:1.0.0"}
     if ports:
-        out["ports"] = [
-            {"containerPort": p} if isinstance(p, int) else {"containerPort": p[0], "name": p[1]}
-            for p in ports
-        ]
-    out.update(extra)
-    return out
+        out["ports"] = [_port(p) for p in ports]
+    return _set(out, extra)
+
+
+def _port(p: int | tuple[int, str] | Mapping[str, Any]) -> Body:
+    if isinstance(p, int):
+        return {"containerPort": p}
+    if isinstance(p, tuple):
+        return {"name": p[1], "containerPort": p[0]}
+    return dict(p)
 
 
 def deployment(
@@ -65,6 +75,69 @@ def deployment(
                 "metadata": {"labels": pod_labels},
                 "spec": {"containers": list(containers or [container()]), **pod_spec},
             },
+        },
+    }
+
+
+def daemonset(
+    name: str,
+    namespace: str = "apps",
+    labels: Mapping[str, str] | None = None,
+    containers: Sequence[Body] | None = None,
+    **pod_spec: Any,
+) -> Body:
+    """A DaemonSet, built as `deployment` builds a Deployment."""
+    return {**deployment(name, namespace, labels, containers, **pod_spec), "kind": "DaemonSet"}
+
+
+def pod(
+    name: str,
+    namespace: str = "apps",
+    labels: Mapping[str, str] | None = None,
+    containers: Sequence[Body] | None = None,
+    **pod_spec: Any,
+) -> Body:
+    """A bare Pod labelled `labels` (default `app: <name>`)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": _meta(name, namespace, labels or {"app": name}),
+        "spec": _set({"containers": list(containers or [container()])}, pod_spec),
+    }
+
+
+def job(
+    name: str,
+    namespace: str = "apps",
+    containers: Sequence[Body] | None = None,
+    **pod_spec: Any,
+) -> Body:
+    """A batch Job (restartPolicy Never); `pod_spec` keys on its pod template's spec."""
+    spec = _set(
+        {"restartPolicy": "Never", "containers": list(containers or [container()])}, pod_spec
+    )
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": _meta(name, namespace),
+        "spec": {"template": {"spec": spec}},
+    }
+
+
+def cronjob(
+    name: str,
+    namespace: str = "apps",
+    containers: Sequence[Body] | None = None,
+    **pod_spec: Any,
+) -> Body:
+    """A nightly CronJob whose job is built as `job` builds one."""
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": _meta(name, namespace),
+        "spec": {
+            "schedule": "0 3 * * *",
+            "jobTemplate": {"spec": job(name, namespace, containers, **pod_spec)["spec"]},
         },
     }
 
@@ -133,33 +206,271 @@ def service_account(name: str, namespace: str = "apps") -> Body:
     return {"kind": "ServiceAccount", "name": name, "namespace": namespace}
 
 
-def raycluster(name: str = "rc", namespace: str = "apps", **spec: Any) -> Body:
-    """A RayCluster with one head and one worker group; `spec` keys override."""
-    ray = container("ray-head", image="rayproject/ray:2.55.1")
-    worker = container("ray-worker", image="rayproject/ray:2.55.1")
-    body: Body = {
+RAY_IMAGE = "rayproject/ray:2.55.1"
+
+
+def _set(body: Body, overrides: Mapping[str, Any]) -> Body:
+    """`body` with `overrides` applied: a value replaces the field, None removes it."""
+    for key, value in overrides.items():
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+def _meta(
+    name: str,
+    namespace: str | None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> Body:
+    meta: Body = {"name": name}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    if labels:
+        meta["labels"] = dict(labels)
+    if annotations:
+        meta["annotations"] = dict(annotations)
+    return meta
+
+
+def _template(
+    containers: Sequence[Body],
+    labels: Mapping[str, str] | None,
+    pod_spec: Mapping[str, Any],
+) -> Body:
+    template: Body = {"spec": _set({"containers": list(containers)}, pod_spec)}
+    if labels:
+        template["metadata"] = {"labels": dict(labels)}
+    return template
+
+
+def ray_container(name: str, ports: Ports = (), **extra: Any) -> Body:
+    """A container running the Ray image."""
+    return container(name, ports, image=RAY_IMAGE, **extra)
+
+
+def head_group(
+    *sidecars: Body,
+    ports: Ports = (),
+    params: Mapping[str, Any] | None = None,
+    labels: Mapping[str, str] | None = None,
+    ray: Mapping[str, Any] | None = None,
+    **pod_spec: Any,
+) -> Body:
+    """A headGroupSpec.
+
+    The `ray-head` container (with `ports` and the `ray` keys) first, then `sidecars`;
+    `params` as rayStartParams, `labels` on the pod template, `pod_spec` keys on its spec
+    (`containers=[...]` replaces them all).
+    """
+    pods = [ray_container("ray-head", ports, **(ray or {})), *sidecars]
+    return {"rayStartParams": dict(params or {}), "template": _template(pods, labels, pod_spec)}
+
+
+def worker_group(
+    group: str = "cpu",
+    *sidecars: Body,
+    ports: Ports = (),
+    params: Mapping[str, Any] | None = None,
+    labels: Mapping[str, str] | None = None,
+    ray: Mapping[str, Any] | None = None,
+    replicas: int | None = None,
+    min_replicas: int | None = 1,
+    max_replicas: int | None = 2,
+    group_spec: Mapping[str, Any] | None = None,
+    **pod_spec: Any,
+) -> Body:
+    """A workerGroupSpecs entry, its pod template built as `head_group` builds the head's.
+
+    `group_spec` keys are set (or, None, removed) on the entry itself.
+    """
+    pods = [ray_container("ray-worker", ports, **(ray or {})), *sidecars]
+    out: Body = {"groupName": group}
+    if replicas is not None:
+        out["replicas"] = replicas
+    if min_replicas is not None:
+        out["minReplicas"] = min_replicas
+    if max_replicas is not None:
+        out["maxReplicas"] = max_replicas
+    out["rayStartParams"] = dict(params or {})
+    out["template"] = _template(pods, labels, pod_spec)
+    return _set(out, group_spec or {})
+
+
+def cluster_spec(
+    head: Body | None = None, workers: Sequence[Body] | None = None, **spec: Any
+) -> Body:
+    """A RayClusterSpec: `head` (default `head_group()`), `workers` (default one
+    `worker_group()`; empty: no workerGroupSpecs), `spec` keys set or (None) removed."""
+    out: Body = {"headGroupSpec": head or head_group()}
+    groups = [worker_group()] if workers is None else list(workers)
+    if groups:
+        out["workerGroupSpecs"] = groups
+    return _set(out, spec)
+
+
+def raycluster(
+    name: str = "rc",
+    namespace: str = "apps",
+    head: Body | None = None,
+    workers: Sequence[Body] | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    **spec: Any,
+) -> Body:
+    """A RayCluster with one head and (default) one worker group; `spec` keys override."""
+    return {
         "apiVersion": "ray.io/v1",
         "kind": "RayCluster",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "headGroupSpec": {
-                "rayStartParams": {},
-                "template": {"spec": {"containers": [ray]}},
-            },
-            "workerGroupSpecs": [
-                {
-                    "groupName": "workers",
-                    "replicas": 1,
-                    "minReplicas": 1,
-                    "maxReplicas": 2,
-                    "rayStartParams": {},
-                    "template": {"spec": {"containers": [worker]}},
-                }
-            ],
-        },
+        "metadata": _meta(name, namespace, labels, annotations),
+        "spec": cluster_spec(head, workers, **spec),
     }
-    body["spec"].update(spec)
-    return body
+
+
+def submitter(*containers: Body, labels: Mapping[str, str] | None = None, **pod_spec: Any) -> Body:
+    """A RayJob submitterPodTemplate (default one `submitter` container, restartPolicy Never)."""
+    pods = list(containers) or [ray_container("submitter")]
+    return _template(pods, labels, {"restartPolicy": "Never", **pod_spec})
+
+
+def _job_spec(
+    head: Body | None,
+    workers: Sequence[Body] | None,
+    cluster: Mapping[str, Any] | None,
+    spec: Mapping[str, Any],
+) -> Body:
+    out: Body = {
+        "entrypoint": "python job.py",
+        "rayClusterSpec": cluster_spec(head, () if workers is None else workers, **(cluster or {})),
+    }
+    return _set(out, spec)
+
+
+def rayjob(
+    name: str = "job",
+    namespace: str = "apps",
+    head: Body | None = None,
+    workers: Sequence[Body] | None = None,
+    cluster: Mapping[str, Any] | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    **spec: Any,
+) -> Body:
+    """A RayJob: `python job.py` on a rayClusterSpec of `head`, `workers` (default none)
+    and `cluster` keys; `spec` keys override (submitterPodTemplate=submitter(...))."""
+    return {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayJob",
+        "metadata": _meta(name, namespace, labels, annotations),
+        "spec": _job_spec(head, workers, cluster, spec),
+    }
+
+
+def raycronjob(
+    name: str = "cron",
+    namespace: str = "apps",
+    head: Body | None = None,
+    workers: Sequence[Body] | None = None,
+    cluster: Mapping[str, Any] | None = None,
+    job: Mapping[str, Any] | None = None,
+    **spec: Any,
+) -> Body:
+    """A RayCronJob (nightly) whose jobTemplate is a RayJob spec as `rayjob` builds it
+    (`job` keys override there); `spec` keys override on the RayCronJob spec."""
+    out: Body = {
+        "schedule": "0 3 * * *",
+        "jobTemplate": _job_spec(head, workers, cluster, job or {}),
+    }
+    return {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayCronJob",
+        "metadata": _meta(name, namespace),
+        "spec": _set(out, spec),
+    }
+
+
+def rayservice(
+    name: str = "rs",
+    namespace: str = "apps",
+    head: Body | None = None,
+    workers: Sequence[Body] | None = None,
+    cluster: Mapping[str, Any] | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    **spec: Any,
+) -> Body:
+    """A RayService on a rayClusterConfig of `head`, `workers` (default none) and
+    `cluster` keys; `spec` keys override (serveConfigV2=...)."""
+    config = cluster_spec(head, () if workers is None else workers, **(cluster or {}))
+    return {
+        "apiVersion": "ray.io/v1",
+        "kind": "RayService",
+        "metadata": _meta(name, namespace, labels, annotations),
+        "spec": _set({"rayClusterConfig": config}, spec),
+    }
+
+
+def service(
+    name: str,
+    namespace: str = "apps",
+    selector: Mapping[str, str] | None = None,
+    ports: Sequence[int | Mapping[str, Any]] = (),
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    **spec: Any,
+) -> Body:
+    """A Service; `ports` as numbers or whole entries, `selector` None: none."""
+    out: Body = {}
+    if selector is not None:
+        out["selector"] = dict(selector)
+    out["ports"] = [{"port": p} if isinstance(p, int) else dict(p) for p in ports]
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(name, namespace, labels, annotations),
+        "spec": _set(out, spec),
+    }
+
+
+def service_monitor(
+    name: str,
+    namespace: str = "apps",
+    selector: Mapping[str, Any] | None = None,
+    endpoints: Sequence[Mapping[str, Any]] = ({"port": "metrics"},),
+    labels: Mapping[str, str] | None = None,
+    **spec: Any,
+) -> Body:
+    """A ServiceMonitor; `selector` as a whole label selector."""
+    out: Body = {"selector": dict(selector or {}), "endpoints": [dict(e) for e in endpoints]}
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": _meta(name, namespace, labels),
+        "spec": _set(out, spec),
+    }
+
+
+def pod_monitor(
+    name: str,
+    namespace: str = "apps",
+    selector: Mapping[str, Any] | None = None,
+    endpoints: Sequence[Mapping[str, Any]] = ({"port": "metrics"},),
+    labels: Mapping[str, str] | None = None,
+    **spec: Any,
+) -> Body:
+    """A PodMonitor; `selector` as a whole label selector."""
+    out: Body = {
+        "selector": dict(selector or {}),
+        "podMetricsEndpoints": [dict(e) for e in endpoints],
+    }
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": _meta(name, namespace, labels),
+        "spec": _set(out, spec),
+    }
 
 
 def app_project(name: str = "platform", namespace: str = "argocd", **spec: Any) -> Body:
@@ -176,16 +487,18 @@ def issues(
     check_id: str,
     *bodies: Mapping[str, Any],
     options: Mapping[str, Any] | None = None,
+    repo: RepoFacts | None = None,
 ) -> list[tuple[str, str, str, str]]:
     """One check over an in-memory index (no kustomize, no locator): the fast path.
 
     (qualified id, `Kind/name`, field as the report prints it, message) per issue, with
-    the check's declared options updated by `options`. Whether a finding lands on the
+    the check's declared options updated by `options`, and `repo` as the repository facts.
+    Whether a finding lands on the
     right file and line is the end-to-end tests' business (`run_check`).
     """
     module = registry.REGISTRY[check_id]
     merged = {**registry.spec(module).options, **(options or {})}
-    ctx = CheckContext(index(*bodies), merged, RepoFacts())
+    ctx = CheckContext(index(*bodies), merged, repo or RepoFacts())
     return [
         (
             f"{check_id}[{i.variant}]" if i.variant else check_id,
@@ -195,3 +508,26 @@ def issues(
         )
         for i in registry.function(module)(ctx)
     ]
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, multi-line strings as literal blocks (`serveConfigV2: |`)."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def to_yaml(*bodies: Mapping[str, Any]) -> str:
+    """The objects as one YAML stream, fields in the order built: a file for `run_check`."""
+    return yaml.dump_all(
+        [dict(b) for b in bodies],
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        width=1000,
+    )

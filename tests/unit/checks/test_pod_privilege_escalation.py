@@ -2,101 +2,65 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.builders import (
+    Body,
+    container,
+    deployment,
+    head_group,
+    issues,
+    raycluster,
+    to_yaml,
+    worker_group,
+)
 from tests.conftest import CheckRun
 
-RAYCLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: rc
-  namespace: kuberay
-spec:
-  enableInTreeAutoscaling: true
-{autoscaler}
-  headGroupSpec:
-    rayStartParams: {{}}
-    template:
-      spec:
-        containers:
-          - name: ray-head
-            image: rayproject/ray:2.46.0
-            securityContext:
-              allowPrivilegeEscalation: false
-  workerGroupSpecs:
-    - groupName: cpu
-      minReplicas: 0
-      maxReplicas: 2
-      rayStartParams: {{}}
-      template:
-        spec:
-          containers:
-            - name: ray-worker
-              image: rayproject/ray:2.46.0
-              {worker}
-"""
-AUTOSCALER = """\
-  autoscalerOptions:
-    securityContext:
-      allowPrivilegeEscalation: false"""
-
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: kuberay
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: rayproject/ray:2.46.0
-          securityContext:
-            allowPrivilegeEscalation: true
-"""
+CHECK = "pod-privilege-escalation"
+NO_ESCALATION = {"securityContext": {"allowPrivilegeEscalation": False}}
 
 
-def test_explicit_false_everywhere_passes(run_check: Callable[..., CheckRun]) -> None:
-    worker = "securityContext: {allowPrivilegeEscalation: false}"
-    files = {"t/raycluster.yaml": RAYCLUSTER.format(autoscaler=AUTOSCALER, worker=worker)}
-    assert run_check("pod-privilege-escalation", files).rows() == []
+def _cluster(explicit: bool) -> Body:
+    """An autoscaling RayCluster; `explicit`: the worker and the autoscaler set false too."""
+    return raycluster(
+        head=head_group(ray=NO_ESCALATION),
+        workers=[worker_group(ray=NO_ESCALATION if explicit else None, min_replicas=0)],
+        enableInTreeAutoscaling=True,
+        autoscalerOptions=NO_ESCALATION if explicit else None,
+    )
+
+
+def test_explicit_false_everywhere_passes() -> None:
+    assert issues(CHECK, _cluster(explicit=True)) == []
 
 
 def test_unset_worker_and_autoscaler_sidecar_are_errors(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    files = {"t/raycluster.yaml": RAYCLUSTER.format(autoscaler="", worker="")}
-    result = run_check("pod-privilege-escalation", files)
+    result = run_check(CHECK, {"t/raycluster.yaml": to_yaml(_cluster(explicit=False))})
     assert result.rows() == [
-        ("pod-privilege-escalation", "rc", ".spec.enableInTreeAutoscaling", "t/raycluster.yaml", 7),
         (
-            "pod-privilege-escalation",
+            CHECK,
             "rc",
             ".spec.workerGroupSpecs[0].template.spec.containers[0]",
             "t/raycluster.yaml",
-            26,
+            24,
         ),
+        (CHECK, "rc", ".spec.enableInTreeAutoscaling", "t/raycluster.yaml", 26),
     ]
     assert [f.message for f in result.findings] == [
-        "the autoscaler sidecar (autoscalerOptions) of the head group headgroup: "
-        "allowPrivilegeEscalation is not set to false",
         'container "ray-worker" of the worker group cpu: '
+        "allowPrivilegeEscalation is not set to false",
+        "the autoscaler sidecar (autoscalerOptions) of the head group headgroup: "
         "allowPrivilegeEscalation is not set to false",
     ]
 
 
-def test_true_on_a_deployment_is_an_error(run_check: Callable[..., CheckRun]) -> None:
-    result = run_check("pod-privilege-escalation", {"t/deployment.yaml": DEPLOYMENT})
-    assert result.rows() == [
+def test_true_on_a_deployment_is_an_error() -> None:
+    web = container("web", securityContext={"allowPrivilegeEscalation": True})
+    assert issues(CHECK, deployment("web", containers=[web])) == [
         (
-            "pod-privilege-escalation",
-            "web",
+            CHECK,
+            "Deployment/web",
             ".spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation",
-            "t/deployment.yaml",
-            17,
+            'container "web" of the pod template: allowPrivilegeEscalation is true',
         )
     ]

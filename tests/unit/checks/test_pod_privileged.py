@@ -2,102 +2,70 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.builders import (
+    Body,
+    container,
+    deployment,
+    head_group,
+    issues,
+    ray_container,
+    raycluster,
+    to_yaml,
+    worker_group,
+)
 from tests.conftest import CheckRun
 
-RAYCLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: rc
-  namespace: kuberay
-spec:
-  enableInTreeAutoscaling: true
-  autoscalerOptions:
-    securityContext:
-      privileged: {autoscaler}
-  headGroupSpec:
-    rayStartParams: {{}}
-    template:
-      spec:
-        containers:
-          - name: ray-head
-            image: rayproject/ray:2.46.0
-            securityContext:
-              privileged: false
-  workerGroupSpecs:
-    - groupName: cpu
-      minReplicas: 0
-      maxReplicas: 2
-      rayStartParams: {{}}
-      template:
-        spec:
-          initContainers:
-            - name: setup
-              image: rayproject/ray:2.46.0
-              securityContext:
-                privileged: {init}
-          containers:
-            - name: ray-worker
-              image: rayproject/ray:2.46.0
-"""
-
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: kuberay
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: rayproject/ray:2.46.0
-          securityContext:
-            privileged: true
-"""
+CHECK = "pod-privileged"
 
 
-def test_unprivileged_ray_pods_pass(run_check: Callable[..., CheckRun]) -> None:
-    files = {"t/raycluster.yaml": RAYCLUSTER.format(autoscaler="false", init="false")}
-    assert run_check("pod-privileged", files).rows() == []
+def _privileged(value: bool) -> dict[str, object]:
+    return {"securityContext": {"privileged": value}}
+
+
+def _cluster(privileged: bool) -> Body:
+    """An autoscaling RayCluster whose autoscaler and worker init container run `privileged`."""
+    setup = ray_container("setup", **_privileged(privileged))
+    return raycluster(
+        head=head_group(ray=_privileged(False)),
+        workers=[worker_group(min_replicas=0, initContainers=[setup])],
+        enableInTreeAutoscaling=True,
+        autoscalerOptions=_privileged(privileged),
+    )
+
+
+def test_unprivileged_ray_pods_pass() -> None:
+    assert issues(CHECK, _cluster(privileged=False)) == []
 
 
 def test_privileged_ray_init_container_and_autoscaler_are_errors(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    files = {"t/raycluster.yaml": RAYCLUSTER.format(autoscaler="true", init="true")}
-    assert run_check("pod-privileged", files).rows() == [
+    result = run_check(CHECK, {"t/raycluster.yaml": to_yaml(_cluster(privileged=True))})
+    assert result.rows() == [
         (
-            "pod-privileged",
-            "rc",
-            ".spec.autoscalerOptions.securityContext.privileged",
-            "t/raycluster.yaml",
-            10,
-        ),
-        (
-            "pod-privileged",
+            CHECK,
             "rc",
             ".spec.workerGroupSpecs[0].template.spec.initContainers[0].securityContext.privileged",
             "t/raycluster.yaml",
-            31,
+            30,
+        ),
+        (
+            CHECK,
+            "rc",
+            ".spec.autoscalerOptions.securityContext.privileged",
+            "t/raycluster.yaml",
+            34,
         ),
     ]
 
 
-def test_privileged_deployment_container_is_an_error(run_check: Callable[..., CheckRun]) -> None:
-    result = run_check("pod-privileged", {"t/deployment.yaml": DEPLOYMENT})
-    assert result.rows() == [
+def test_privileged_deployment_container_is_an_error() -> None:
+    web = container("web", **_privileged(True))
+    assert issues(CHECK, deployment("web", containers=[web])) == [
         (
-            "pod-privileged",
-            "web",
+            CHECK,
+            "Deployment/web",
             ".spec.template.spec.containers[0].securityContext.privileged",
-            "t/deployment.yaml",
-            17,
+            'container "web" of the pod template runs privileged',
         )
     ]
-    assert result.findings[0].message == 'container "web" of the pod template runs privileged'

@@ -2,101 +2,48 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.builders import (
+    Body,
+    container,
+    deployment,
+    head_group,
+    issues,
+    job,
+    ray_container,
+    raycluster,
+    to_yaml,
+    worker_group,
+)
 from tests.conftest import CheckRun
 
-RAYCLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: rc
-  namespace: kuberay
-spec:
-  enableInTreeAutoscaling: true
-  headGroupSpec:
-    rayStartParams: {}
-    template:
-      spec:
-        securityContext:
-          runAsNonRoot: true
-          runAsUser: 1000
-        containers:
-          - name: ray-head
-            image: rayproject/ray:2.46.0
-  workerGroupSpecs:
-    - groupName: cpu
-      minReplicas: 0
-      maxReplicas: 2
-      rayStartParams: {}
-      template:
-        spec:
-          containers:
-            - name: ray-worker
-              image: rayproject/ray:2.46.0
-              securityContext:
-                runAsNonRoot: true
-            - name: sidecar
-              image: rayproject/ray:2.46.0
-"""
-
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: kuberay
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: 0
-      containers:
-        - name: web
-          image: rayproject/ray:2.46.0
-          securityContext:
-            runAsNonRoot: false
-"""
-
-JOB = """\
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: once
-  namespace: kuberay
-spec:
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: a
-          image: rayproject/ray:2.46.0
-        - name: b
-          image: rayproject/ray:2.46.0
-"""
+CHECK = "pod-run-as-non-root"
+NON_ROOT = {"runAsNonRoot": True}
 
 
-def test_pod_level_run_as_non_root_covers_the_autoscaler_sidecar(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    head_only = RAYCLUSTER.split("  workerGroupSpecs:", maxsplit=1)[0]
-    assert run_check("pod-run-as-non-root", {"t/raycluster.yaml": head_only}).rows() == []
+def _cluster(*workers: Body) -> Body:
+    """An autoscaling RayCluster whose head pod runs as non-root user 1000."""
+    head = head_group(securityContext={**NON_ROOT, "runAsUser": 1000})
+    return raycluster(head=head, workers=workers, enableInTreeAutoscaling=True)
+
+
+def test_pod_level_run_as_non_root_covers_the_autoscaler_sidecar() -> None:
+    assert issues(CHECK, _cluster()) == []
 
 
 def test_a_container_not_covered_by_the_pod_is_reported_alone(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    result = run_check("pod-run-as-non-root", {"t/raycluster.yaml": RAYCLUSTER})
+    workers = worker_group(
+        "cpu", ray_container("sidecar"), ray={"securityContext": NON_ROOT}, min_replicas=0
+    )
+    result = run_check(CHECK, {"t/raycluster.yaml": to_yaml(_cluster(workers))})
     assert result.rows() == [
         (
-            "pod-run-as-non-root",
+            CHECK,
             "rc",
             ".spec.workerGroupSpecs[0].template.spec.containers[1]",
             "t/raycluster.yaml",
-            30,
+            29,
         )
     ]
     assert result.findings[0].message == (
@@ -105,30 +52,32 @@ def test_a_container_not_covered_by_the_pod_is_reported_alone(
     )
 
 
-def test_run_as_user_zero_and_container_override_to_false_are_errors(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    assert run_check("pod-run-as-non-root", {"t/deployment.yaml": DEPLOYMENT}).rows() == [
+def test_run_as_user_zero_and_container_override_to_false_are_errors() -> None:
+    web = container("web", securityContext={"runAsNonRoot": False})
+    pod_context = {**NON_ROOT, "runAsUser": 0}
+    assert issues(CHECK, deployment("web", containers=[web], securityContext=pod_context)) == [
         (
-            "pod-run-as-non-root",
-            "web",
+            CHECK,
+            "Deployment/web",
             ".spec.template.spec.securityContext.runAsUser",
-            "t/deployment.yaml",
-            15,
+            "the pod template runs as root: runAsUser is 0",
         ),
         (
-            "pod-run-as-non-root",
-            "web",
+            CHECK,
+            "Deployment/web",
             ".spec.template.spec.containers[0].securityContext.runAsNonRoot",
-            "t/deployment.yaml",
-            20,
+            'container "web" of the pod template sets runAsNonRoot: false',
         ),
     ]
 
 
-def test_no_setting_anywhere_is_one_finding_at_the_pod_spec(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    assert run_check("pod-run-as-non-root", {"t/job.yaml": JOB}).rows() == [
-        ("pod-run-as-non-root", "once", ".spec.template.spec", "t/job.yaml", 8)
+def test_no_setting_anywhere_is_one_finding_at_the_pod_spec() -> None:
+    once = job("once", containers=[container("a"), container("b")])
+    assert issues(CHECK, once) == [
+        (
+            CHECK,
+            "Job/once",
+            ".spec.template.spec",
+            "the pod template does not set runAsNonRoot: true (neither the pod nor any container)",
+        )
     ]
