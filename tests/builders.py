@@ -146,12 +146,15 @@ def netpol(
     name: str,
     namespace: str = "apps",
     selector: Mapping[str, Any] | None = None,
-    types: Sequence[str] = ("Ingress", "Egress"),
+    types: Sequence[str] | None = ("Ingress", "Egress"),
     ingress: Sequence[Mapping[str, Any]] = (),
     egress: Sequence[Mapping[str, Any]] = (),
 ) -> Body:
-    """A NetworkPolicy (`selector` None: every pod of the namespace)."""
-    spec: Body = {"podSelector": dict(selector or {}), "policyTypes": list(types)}
+    """A NetworkPolicy (`selector` None: every pod of the namespace; `types` None: no
+    policyTypes, as the API server then infers them)."""
+    spec: Body = {"podSelector": dict(selector or {})}
+    if types is not None:
+        spec["policyTypes"] = list(types)
     if ingress:
         spec["ingress"] = [dict(r) for r in ingress]
     if egress:

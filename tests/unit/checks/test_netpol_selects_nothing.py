@@ -1,180 +1,83 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from tests.builders import container, issues, netpol, raycluster, rayjob, submitter, to_yaml
 from tests.conftest import CheckRun
 
 CHECK = "netpol-selects-nothing"
-
-RAYCLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: rc
-  namespace: kuberay
-spec:
-  headGroupSpec:
-    rayStartParams: {}
-    template:
-      spec:
-        containers:
-          - name: ray-head
-            image: rayproject/ray:2.46.0
-  workerGroupSpecs:
-    - groupName: cpu
-      minReplicas: 1
-      maxReplicas: 2
-      rayStartParams: {}
-      template:
-        spec:
-          containers:
-            - name: ray-worker
-              image: rayproject/ray:2.46.0
-"""
+HEAD = {"matchLabels": {"ray.io/node-type": "head"}}
+SUBMITTER = {"app.kubernetes.io/component": "ray-job-submitter"}
 
 
-def policy(name: str, namespace: str, selector: str) -> str:
-    return (
-        "apiVersion: networking.k8s.io/v1\n"
-        "kind: NetworkPolicy\n"
-        "metadata:\n"
-        f"  name: {name}\n"
-        f"  namespace: {namespace}\n"
-        "spec:\n"
-        f"  podSelector:{selector}\n"
-        "  policyTypes:\n"
-        "    - Ingress\n"
+def _policy(name: str, selector: dict[str, Any], namespace: str = "apps") -> dict[str, Any]:
+    return netpol(name, namespace, selector, types=["Ingress"])
+
+
+def test_selectors_matching_kuberay_labels_and_empty_selectors_pass() -> None:
+    workers = {"matchExpressions": [{"key": "ray.io/group", "operator": "In", "values": ["cpu"]}]}
+    assert (
+        issues(
+            CHECK,
+            raycluster(),
+            _policy("head", HEAD),
+            _policy("workers", workers),
+            _policy("deny", {}),
+            _policy("deny", {}, namespace="elsewhere"),
+        )
+        == []
     )
-
-
-HEAD = "\n    matchLabels:\n      ray.io/node-type: head\n"
-TYPO = "\n    matchLabels:\n      ray.io/node-type: haed\n"
-
-
-def test_selectors_matching_kuberay_labels_and_empty_selectors_pass(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    expressions = (
-        "\n    matchExpressions:\n      - key: ray.io/group\n        operator: In\n"
-        "        values: [cpu]\n"
-    )
-    result = run_check(
-        CHECK,
-        {
-            "t/raycluster.yaml": RAYCLUSTER,
-            "t/networkpolicy-head.yaml": policy("head", "kuberay", HEAD),
-            "t/networkpolicy-workers.yaml": policy("workers", "kuberay", expressions),
-            "t/networkpolicy-deny.yaml": policy("deny", "kuberay", " {}"),
-            "t/networkpolicy-other-deny.yaml": policy("deny", "elsewhere", " {}"),
-        },
-    )
-    assert result.rows() == []
 
 
 def test_networkpolicy_selecting_no_pods_is_an_error(run_check: Callable[..., CheckRun]) -> None:
-    result = run_check(
-        CHECK,
-        {"t/raycluster.yaml": RAYCLUSTER, "t/networkpolicy.yaml": policy("head", "kuberay", TYPO)},
-    )
+    typo = _policy("head", {"matchLabels": {"ray.io/node-type": "haed"}})
+    tree = {"t/raycluster.yaml": to_yaml(raycluster()), "t/networkpolicy.yaml": to_yaml(typo)}
+    result = run_check(CHECK, tree)
     assert result.rows() == [(CHECK, "head", ".spec.podSelector", "t/networkpolicy.yaml", 7)]
-    assert "RayCluster/kuberay/rc head group headgroup" in result.findings[0].message
+    assert "RayCluster/apps/rc head group headgroup" in result.findings[0].message
 
 
-def test_policy_in_a_namespace_without_pods_is_reported_as_no_pods(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    result = run_check(
-        CHECK,
-        {
-            "t/raycluster.yaml": RAYCLUSTER,
-            "t/networkpolicy.yaml": policy("operator", "kuberay-system", HEAD),
-        },
+def test_policy_in_a_namespace_without_pods_is_reported_as_no_pods() -> None:
+    operator = _policy("operator", HEAD, namespace="kuberay-system")
+    assert issues(CHECK, raycluster(), operator) == [
+        (
+            f"{CHECK}[no-pods]",
+            "NetworkPolicy/operator",
+            ".spec.podSelector",
+            'podSelector selects nothing: namespace "kuberay-system" has no pods in this target',
+        )
+    ]
+
+
+def test_pods_of_another_target_can_be_declared_with_external_pods() -> None:
+    objects = (raycluster(), _policy("submitter", {"matchLabels": SUBMITTER}))
+    assert issues(CHECK, *objects) == [
+        (
+            CHECK,
+            "NetworkPolicy/submitter",
+            ".spec.podSelector",
+            'podSelector matches none of the 2 pod template(s) of namespace "apps": '
+            "RayCluster/apps/rc head group headgroup, RayCluster/apps/rc worker group cpu",
+        )
+    ]
+    assert issues(CHECK, *objects, options={"external_pods": [SUBMITTER]}) == []
+
+
+def test_rayjob_submitter_pod_template_counts_as_a_pod() -> None:
+    job = rayjob(submitterPodTemplate=submitter(labels=SUBMITTER))
+    assert issues(CHECK, job, _policy("submitter", {"matchLabels": SUBMITTER})) == []
+
+
+def test_pods_of_a_custom_resource_template_count() -> None:
+    pool = {"app": "python-runtime-pool"}
+    runtime = container(
+        "runtime", image="registry.k8s.io/agent-sandbox/python-runtime-sandbox:v0.4.6"
     )
-    assert result.rows() == [
-        (f"{CHECK}[no-pods]", "operator", ".spec.podSelector", "t/networkpolicy.yaml", 7)
-    ]
-
-
-def test_pods_of_another_target_can_be_declared_with_external_pods(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    submitter = "\n    matchLabels:\n      app.kubernetes.io/component: ray-job-submitter\n"
-    files = {
-        "t/raycluster.yaml": RAYCLUSTER,
-        "t/networkpolicy.yaml": policy("submitter", "kuberay", submitter),
+    sandbox = {
+        "apiVersion": "extensions.agents.x-k8s.io/v1beta1",
+        "kind": "SandboxTemplate",
+        "metadata": {"name": "python-runtime", "namespace": "apps"},
+        "spec": {"podTemplate": {"metadata": {"labels": pool}, "spec": {"containers": [runtime]}}},
     }
-    assert run_check(CHECK, files).rows() == [
-        (CHECK, "submitter", ".spec.podSelector", "t/networkpolicy.yaml", 7)
-    ]
-    extra = """\
-    checks:
-      netpol-selects-nothing:
-        options:
-          external_pods:
-            - app.kubernetes.io/component: ray-job-submitter
-    """
-    assert run_check(CHECK, files, config_extra=extra).rows() == []
-
-
-def test_rayjob_submitter_pod_template_counts_as_a_pod(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    rayjob = """\
-apiVersion: ray.io/v1
-kind: RayJob
-metadata:
-  name: job
-  namespace: kuberay
-spec:
-  entrypoint: python -c "print(1)"
-  submitterPodTemplate:
-    metadata:
-      labels:
-        app.kubernetes.io/component: ray-job-submitter
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: submitter
-          image: rayproject/ray:2.46.0
-  rayClusterSpec:
-    headGroupSpec:
-      rayStartParams: {}
-      template:
-        spec:
-          containers:
-            - name: ray-head
-              image: rayproject/ray:2.46.0
-"""
-    submitter = "\n    matchLabels:\n      app.kubernetes.io/component: ray-job-submitter\n"
-    files = {
-        "t/rayjob.yaml": rayjob,
-        "t/networkpolicy.yaml": policy("submitter", "kuberay", submitter),
-    }
-    assert run_check(CHECK, files).rows() == []
-
-
-SANDBOX_TEMPLATE = """\
-apiVersion: extensions.agents.x-k8s.io/v1beta1
-kind: SandboxTemplate
-metadata:
-  name: python-runtime
-  namespace: kuberay
-spec:
-  podTemplate:
-    metadata:
-      labels:
-        app: python-runtime-pool
-    spec:
-      containers:
-        - name: runtime
-          image: registry.k8s.io/agent-sandbox/python-runtime-sandbox:v0.4.6
-"""
-
-
-def test_pods_of_a_custom_resource_template_count(run_check: Callable[..., CheckRun]) -> None:
-    selector = "\n    matchLabels:\n      app: python-runtime-pool\n"
-    files = {
-        "t/sandbox.yaml": SANDBOX_TEMPLATE,
-        "t/networkpolicy.yaml": policy("sandbox-egress", "kuberay", selector),
-    }
-    assert run_check(CHECK, files).rows() == []
+    assert issues(CHECK, sandbox, _policy("sandbox-egress", {"matchLabels": pool})) == []

@@ -1,52 +1,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from tests.builders import Body, issues, raycluster, to_yaml, worker_group
 from tests.conftest import CheckRun
 
-RAYCLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: rc
-  namespace: kuberay
-spec:
-  headGroupSpec:
-    rayStartParams: {{}}
-    template:
-      spec:
-        containers:
-          - name: ray-head
-            image: rayproject/ray:2.46.0
-  workerGroupSpecs:
-    - groupName: cpu
-      minReplicas: 0
-      maxReplicas: 2
-      rayStartParams: {{}}
-      template:
-        spec:
-          containers:
-            - name: ray-worker
-              image: rayproject/ray:2.46.0
-          volumes:
-            - name: spill
-{volume}
-"""
+CHECK = "pod-host-path"
 
 
-def test_empty_dir_volume_passes(run_check: Callable[..., CheckRun]) -> None:
-    files = {"t/raycluster.yaml": RAYCLUSTER.format(volume="              emptyDir: {}")}
-    assert run_check("pod-host-path", files).rows() == []
+def _cluster(**volume: Any) -> Body:
+    """A RayCluster whose worker group mounts the volume `spill`."""
+    spill = {"name": "spill", **volume}
+    return raycluster(workers=[worker_group(min_replicas=0, volumes=[spill])])
+
+
+def test_empty_dir_volume_passes() -> None:
+    assert issues(CHECK, _cluster(emptyDir={})) == []
 
 
 def test_host_path_volume_on_a_worker_group_is_an_error(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    volume = "              hostPath:\n                path: /mnt/spill"
-    result = run_check("pod-host-path", {"t/raycluster.yaml": RAYCLUSTER.format(volume=volume)})
+    cluster = _cluster(hostPath={"path": "/mnt/spill"})
+    result = run_check(CHECK, {"t/raycluster.yaml": to_yaml(cluster)})
     assert result.rows() == [
         (
-            "pod-host-path",
+            CHECK,
             "rc",
             ".spec.workerGroupSpecs[0].template.spec.volumes[0].hostPath",
             "t/raycluster.yaml",

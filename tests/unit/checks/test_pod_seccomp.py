@@ -2,117 +2,78 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.builders import (
+    Body,
+    container,
+    cronjob,
+    deployment,
+    head_group,
+    issues,
+    raycluster,
+    to_yaml,
+)
 from tests.conftest import CheckRun
 
-RAYCLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: rc
-  namespace: kuberay
-spec:
-  enableInTreeAutoscaling: true
-  autoscalerOptions:
-    securityContext:
-      seccompProfile:
-        type: {autoscaler}
-  headGroupSpec:
-    rayStartParams: {{}}
-    template:
-      spec:
-        securityContext:
-          seccompProfile:
-            type: RuntimeDefault
-        containers:
-          - name: ray-head
-            image: rayproject/ray:2.46.0
-"""
-
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: kuberay
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: rayproject/ray:2.46.0
-          securityContext:
-            seccompProfile:
-              type: Localhost
-              localhostProfile: profiles/web.json
-        - name: helper
-          image: rayproject/ray:2.46.0
-"""
-
-CRONJOB = """\
-apiVersion: batch/v1
-kind: CronJob
-metadata:
-  name: nightly
-  namespace: kuberay
-spec:
-  schedule: "0 3 * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          restartPolicy: Never
-          securityContext:
-            seccompProfile:
-              type: Unconfined
-          containers:
-            - name: job
-              image: rayproject/ray:2.46.0
-"""
+CHECK = "pod-seccomp"
 
 
-def test_pod_level_runtime_default_passes(run_check: Callable[..., CheckRun]) -> None:
-    files = {"t/raycluster.yaml": RAYCLUSTER.format(autoscaler="RuntimeDefault")}
-    assert run_check("pod-seccomp", files).rows() == []
+def _seccomp(kind: str, **profile: str) -> dict[str, object]:
+    return {"seccompProfile": {"type": kind, **profile}}
+
+
+def _cluster(autoscaler: str) -> Body:
+    """A head-only autoscaling RayCluster whose pod runs RuntimeDefault."""
+    return raycluster(
+        head=head_group(securityContext=_seccomp("RuntimeDefault")),
+        workers=[],
+        enableInTreeAutoscaling=True,
+        autoscalerOptions={"securityContext": _seccomp(autoscaler)},
+    )
+
+
+def test_pod_level_runtime_default_passes() -> None:
+    assert issues(CHECK, _cluster("RuntimeDefault")) == []
 
 
 def test_unconfined_autoscaler_sidecar_overrides_the_pod_profile(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    files = {"t/raycluster.yaml": RAYCLUSTER.format(autoscaler="Unconfined")}
-    assert run_check("pod-seccomp", files).rows() == [
+    result = run_check(CHECK, {"t/raycluster.yaml": to_yaml(_cluster("Unconfined"))})
+    assert result.rows() == [
         (
-            "pod-seccomp",
+            CHECK,
             "rc",
             ".spec.autoscalerOptions.securityContext.seccompProfile.type",
             "t/raycluster.yaml",
-            11,
+            21,
         )
     ]
 
 
-def test_a_container_without_profile_is_reported_when_the_pod_has_none(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    result = run_check("pod-seccomp", {"t/deployment.yaml": DEPLOYMENT})
-    assert result.rows() == [
-        ("pod-seccomp", "web", ".spec.template.spec.containers[1]", "t/deployment.yaml", 20)
-    ]
-    assert result.findings[0].message == (
-        'container "helper" of the pod template sets no seccompProfile and the pod does not either'
+def test_a_container_without_profile_is_reported_when_the_pod_has_none() -> None:
+    web = container(
+        "web",
+        securityContext=_seccomp("Localhost", localhostProfile="profiles/web.json"),
     )
-
-
-def test_unconfined_pod_profile_is_an_error(run_check: Callable[..., CheckRun]) -> None:
-    assert run_check("pod-seccomp", {"t/cronjob.yaml": CRONJOB}).rows() == [
+    assert issues(CHECK, deployment("web", containers=[web, container("helper")])) == [
         (
-            "pod-seccomp",
-            "nightly",
+            CHECK,
+            "Deployment/web",
+            ".spec.template.spec.containers[1]",
+            'container "helper" of the pod template sets no seccompProfile and the pod does not '
+            "either",
+        )
+    ]
+
+
+def test_unconfined_pod_profile_is_an_error() -> None:
+    nightly = cronjob("nightly", securityContext=_seccomp("Unconfined"))
+    assert issues(CHECK, nightly) == [
+        (
+            CHECK,
+            "CronJob/nightly",
             ".spec.jobTemplate.spec.template.spec.securityContext.seccompProfile.type",
-            "t/cronjob.yaml",
-            15,
+            'the pod template sets seccompProfile.type "Unconfined"; expected RuntimeDefault or '
+            "Localhost",
         )
     ]

@@ -2,83 +2,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.builders import deployment, head_group, issues, raycluster, to_yaml, worker_group
 from tests.conftest import CheckRun
 
-RAYCLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: rc
-  namespace: kuberay
-spec:
-  enableInTreeAutoscaling: true
-  headGroupSpec:
-    rayStartParams: {}
-    template:
-      spec:
-        serviceAccountName: ray-head
-        containers:
-          - name: ray-head
-            image: rayproject/ray:2.46.0
-  workerGroupSpecs:
-    - groupName: cpu
-      minReplicas: 0
-      maxReplicas: 2
-      rayStartParams: {}
-      template:
-        spec:
-          serviceAccountName: ray-worker
-          containers:
-            - name: ray-worker
-              image: rayproject/ray:2.46.0
-"""
-
-SERVICE_ACCOUNT = """\
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: ray-worker
-  namespace: kuberay
-automountServiceAccountToken: false
-"""
-
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: kuberay
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      automountServiceAccountToken: true
-      containers:
-        - name: web
-          image: rayproject/ray:2.46.0
-"""
+CHECK = "pod-service-account-token"
+RAYCLUSTER = raycluster(
+    head=head_group(serviceAccountName="ray-head"),
+    workers=[worker_group(min_replicas=0, serviceAccountName="ray-worker")],
+    enableInTreeAutoscaling=True,
+)
 
 
-def test_autoscaling_head_is_exempt_and_worker_service_account_opts_out(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    files = {"t/raycluster.yaml": RAYCLUSTER, "t/serviceaccount.yaml": SERVICE_ACCOUNT}
-    assert run_check("pod-service-account-token", files).rows() == []
+def test_autoscaling_head_is_exempt_and_worker_service_account_opts_out() -> None:
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "ray-worker", "namespace": "apps"},
+        "automountServiceAccountToken": False,
+    }
+    assert issues(CHECK, RAYCLUSTER, account) == []
 
 
 def test_worker_mounting_the_token_is_a_warning(run_check: Callable[..., CheckRun]) -> None:
-    result = run_check("pod-service-account-token", {"t/raycluster.yaml": RAYCLUSTER})
+    result = run_check(CHECK, {"t/raycluster.yaml": to_yaml(RAYCLUSTER)})
     assert result.rows() == [
-        (
-            "pod-service-account-token",
-            "rc",
-            ".spec.workerGroupSpecs[0].template.spec",
-            "t/raycluster.yaml",
-            22,
-        )
+        (CHECK, "rc", ".spec.workerGroupSpecs[0].template.spec", "t/raycluster.yaml", 21)
     ]
     finding = result.findings[0]
     assert finding.severity.value == "warning"
@@ -88,18 +36,14 @@ def test_worker_mounting_the_token_is_a_warning(run_check: Callable[..., CheckRu
     )
 
 
-def test_explicit_true_is_reported_unless_the_owner_is_allowed(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    files = {"t/deployment.yaml": DEPLOYMENT}
-    assert run_check("pod-service-account-token", files).rows() == [
+def test_explicit_true_is_reported_unless_the_owner_is_allowed() -> None:
+    web = deployment("web", automountServiceAccountToken=True)
+    assert issues(CHECK, web) == [
         (
-            "pod-service-account-token",
-            "web",
+            CHECK,
+            "Deployment/web",
             ".spec.template.spec.automountServiceAccountToken",
-            "t/deployment.yaml",
-            13,
+            "the pod template sets automountServiceAccountToken: true",
         )
     ]
-    allow = "checks:\n  pod-service-account-token:\n    options:\n      allow: [Deployment/web]\n"
-    assert run_check("pod-service-account-token", files, config_extra=allow).rows() == []
+    assert issues(CHECK, web, options={"allow": ["Deployment/web"]}) == []
