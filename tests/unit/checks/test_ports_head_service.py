@@ -2,90 +2,47 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import yaml
-
 from kuberay_gitops.checks import ports_head_service
 from kuberay_gitops.checks._api import CheckContext
 from kuberay_gitops.index import Generated, ObjectIndex
 from kuberay_gitops.manifests import objects_from_docs
+from tests.builders import Body, Ports, head_group, issues, raycluster, rayservice, service, to_yaml
 from tests.conftest import CheckRun
 
-RAYCLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: rc
-  namespace: kuberay
-spec:
-  headGroupSpec:
-    rayStartParams: {}
-    template:
-      spec:
-        containers:
-          - name: ray-head
-            image: rayproject/ray:2.46.0
-            ports:
-              - name: gcs-server
-                containerPort: 6379
-              - name: client
-                containerPort: 10001
-              - name: dashboard
-                containerPort: 8265
-              - name: metrics
-                containerPort: 8080
-"""
-RAYSERVICE = """\
-apiVersion: ray.io/v1
-kind: RayService
-metadata:
-  name: rs
-  namespace: kuberay
-spec:
-  rayClusterConfig:
-    headGroupSpec:
-      rayStartParams: {}
-      template:
-        spec:
-          containers:
-            - name: ray-head
-              image: rayproject/ray:2.46.0
-              ports:
-                - name: gcs-server
-                  containerPort: 6379
-                - name: client
-                  containerPort: 10001
-                - name: dashboard
-                  containerPort: 8265
-                - name: metrics
-                  containerPort: 8080
-"""
-SERVE = "                - name: serve\n                  containerPort: 8000\n"
+CHECK = "ports-head-service"
+HEAD_PORTS = [(6379, "gcs-server"), (10001, "client"), (8265, "dashboard"), (8080, "metrics")]
+RENAMED = [(n, "ray-client" if p == "client" else p) for n, p in HEAD_PORTS]
 
 
-def test_head_declaring_every_service_port_name_passes(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    tree = {"t/raycluster.yaml": RAYCLUSTER, "t/rayservice.yaml": RAYSERVICE + SERVE}
-    assert run_check("ports-head-service", tree).rows() == []
+def _cluster(ports: Ports = HEAD_PORTS) -> Body:
+    return raycluster(head=head_group(ports=ports), workers=[])
+
+
+def _service(*extra: tuple[int, str]) -> Body:
+    return rayservice(head=head_group(ports=[*HEAD_PORTS, *extra]))
+
+
+def test_head_declaring_every_service_port_name_passes() -> None:
+    assert issues(CHECK, _cluster(), _service((8000, "serve"))) == []
 
 
 def test_missing_head_port_name_is_reported_and_serve_is_required_for_rayservice(
     run_check: Callable[..., CheckRun],
 ) -> None:
     tree = {
-        "t/raycluster.yaml": RAYCLUSTER.replace("name: client", "name: ray-client"),
-        "t/rayservice.yaml": RAYSERVICE,
+        "t/raycluster.yaml": to_yaml(_cluster(RENAMED)),
+        "t/rayservice.yaml": to_yaml(_service()),
     }
-    assert run_check("ports-head-service", tree).rows() == [
+    assert run_check(CHECK, tree).rows() == [
         (
-            "ports-head-service",
+            CHECK,
             "rc",
             ".spec.headGroupSpec.template.spec.containers[0].ports",
             "t/raycluster.yaml",
             14,
         ),
         (
-            "ports-head-service",
+            CHECK,
             "rs",
             ".spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].ports",
             "t/rayservice.yaml",
@@ -94,37 +51,26 @@ def test_missing_head_port_name_is_reported_and_serve_is_required_for_rayservice
     ]
 
 
-def test_required_names_come_from_the_option(run_check: Callable[..., CheckRun]) -> None:
-    extra = "checks:\n  ports-head-service:\n    options:\n      required_names: [dashboard]\n"
-    tree = {"t/raycluster.yaml": RAYCLUSTER.replace("name: client", "name: ray-client")}
-    assert run_check("ports-head-service", tree, extra).rows() == []
+def test_required_names_come_from_the_option() -> None:
+    assert issues(CHECK, _cluster(RENAMED), options={"required_names": ["dashboard"]}) == []
 
 
-def test_a_head_declaring_no_port_gets_kuberay_s_default_ports(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    no_ports = RAYCLUSTER.split("            ports:\n", maxsplit=1)[0]
-    assert run_check("ports-head-service", {"t/raycluster.yaml": no_ports}).rows() == []
+def test_a_head_declaring_no_port_gets_kuberay_s_default_ports() -> None:
+    assert issues(CHECK, _cluster(ports=())) == []
 
 
-def test_metrics_is_always_added_to_the_head_service(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    without = RAYCLUSTER.replace(
-        "              - name: metrics\n                containerPort: 8080\n", ""
-    )
-    assert run_check("ports-head-service", {"t/raycluster.yaml": without}).rows() == []
+def test_metrics_is_always_added_to_the_head_service() -> None:
+    assert issues(CHECK, _cluster(HEAD_PORTS[:3])) == []
 
 
 def _index_with_real_service(port_names: list[str]) -> ObjectIndex:
-    [rc] = objects_from_docs([yaml.safe_load(RAYCLUSTER)], "t")
-    service = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": "rc-head-svc", "labels": {"ray.io/node-type": "head"}},
-        "spec": {"ports": [{"name": n, "port": 1} for n in port_names]},
-    }
-    [svc] = objects_from_docs([service], "t")
+    [rc] = objects_from_docs([_cluster()], "t")
+    head_svc = service(
+        "rc-head-svc",
+        ports=[{"name": n, "port": 1} for n in port_names],
+        labels={"ray.io/node-type": "head"},
+    )
+    [svc] = objects_from_docs([head_svc], "t")
     return ObjectIndex([rc], "t", generated=[Generated(svc, rc)])
 
 
