@@ -42,7 +42,6 @@ from kuberay_gitops.pipeline import (
     Stages,
     environment_indexes,
     generated_objects,
-    start_checkov,
     validate,
     validate_files,
     validate_manifests,
@@ -50,7 +49,7 @@ from kuberay_gitops.pipeline import (
 from kuberay_gitops.render import Renderer, make_renderer
 from kuberay_gitops.reporters import REPORTERS
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings, load
-from kuberay_gitops.tools import toolchain
+from kuberay_gitops.tools import checkov, toolchain
 
 EPILOG = "Exit codes: 0 clean, 1 findings, 2 usage error, 3 tool or configuration failure."
 
@@ -277,7 +276,7 @@ def validate_cmd(
     if manifests and changed_since is not None:
         raise click.UsageError("--manifests and --changed-since cannot be combined")
     # checkov's import takes longer than finding the affected targets: start it first.
-    driver = start_checkov(settings, stages)
+    driver = checkov.start_if_wanted(settings) if stages.checkov else None
     cache = RunCache()  # what this run reads of the repository, for --changed-since and validate
     try:
         if changed_since is not None:

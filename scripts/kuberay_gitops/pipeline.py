@@ -16,28 +16,26 @@ from typing import Any
 
 import yaml
 
-from kuberay_gitops import checks as registry
 from kuberay_gitops import (
     cluster,
     configured,
     gitops,
     harden,
     inputs,
+    judge,
     plain,
     posture,
     rendercache,
     ruleinfo,
     secretscan,
 )
-from kuberay_gitops.checks._api import CheckContext, Issue, RepoFacts
+from kuberay_gitops.checks._api import RepoFacts
 from kuberay_gitops.discover import RenderTarget, discover, select
-from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import (
     ClusterSummary,
     Finding,
     Location,
-    Profile,
     Report,
     Severity,
     TargetSummary,
@@ -59,7 +57,7 @@ from kuberay_gitops.render import (
 from kuberay_gitops.render import finding_id as render_finding_id
 from kuberay_gitops.repotree import skipped_dir
 from kuberay_gitops.settings import CONFIG_FILE, Settings
-from kuberay_gitops.tools import checkov, kubeconform, schemas, toolchain, twin, yamllint
+from kuberay_gitops.tools import checkov, schemas, toolchain, twin, yamllint
 from kuberay_gitops.tools.runner import Started
 
 
@@ -88,127 +86,6 @@ def repo_directories(root: Path) -> frozenset[str]:
         if rel != ".":
             out.add(rel)
     return frozenset(out)
-
-
-def run_checks(
-    settings: Settings,
-    index: ObjectIndex,
-    facts: RepoFacts,
-    only: frozenset[str] | None = None,
-) -> list[tuple[str, Issue]]:
-    """Every enabled registered check over one target's index; a crash is exit 3."""
-    out: list[tuple[str, Issue]] = []
-    for cid, module in registry.REGISTRY.items():
-        if only is not None and cid not in only:
-            continue
-        if not configured.conf_for(settings, cid)[0]:
-            continue
-        ctx = CheckContext(index=index, options=configured.options(settings, cid), repo=facts)
-        try:
-            out.extend((cid, issue) for issue in registry.function(module)(ctx))
-        except Exception as exc:
-            raise ToolFailed(
-                f"check {cid} crashed on {index.target}: {type(exc).__name__}: {exc}"
-            ) from exc
-    return out
-
-
-def _schema_pending(
-    settings: Settings, kubeconform_bin: Path, targets: Sequence[RenderedTarget]
-) -> list[Pending]:
-    objects = [o for t in targets for o in t.objects]
-    if not objects:
-        return []
-    cache = settings.cache_path / "schemas"
-    builtin_root = schemas.ensure_builtin(
-        cache,
-        settings.kubernetes_version,
-        sorted({schemas.builtin_filename(o.ref.kind, o.ref.api_version) for o in objects}),
-    )
-    rendered_crds = [o.body for o in objects if o.ref.kind == "CustomResourceDefinition"]
-    crd_root = schemas.ensure_crds(
-        cache, schemas.iter_crd_files(settings.crd_paths()), rendered_crds
-    )
-    allowed = [a.kind for a in settings.allow_missing_schemas]
-    problems = kubeconform.validate(
-        kubeconform_bin,
-        objects,
-        builtin_root,
-        crd_root,
-        settings.kubernetes_version,
-        allowed,
-        settings.effective_jobs,
-        settings.schema_timeout,
-        settings.scratch_path,
-    )
-    deprecated = schemas.load_deprecated(crd_root)
-    old_api = [
-        Pending(
-            o.target,
-            o,
-            ("apiVersion",),
-            "deprecated-version",
-            Severity.ERROR,
-            f"{o.ref.api_version} is a deprecated version of {o.ref.kind}: {warning}",
-            "move the object to the CRD's current version (for KubeRay: ray.io/v1)",
-            "schema",
-        )
-        for o in objects
-        if (warning := deprecated.get(f"{o.ref.api_version} {o.ref.kind}"))
-    ]
-    hints = {
-        "schema": "fix the field as the schema says "
-        "(kubectl explain <kind>.<field> shows the spec)",
-        "missing-schema": "add the CRD's directory to crd_dirs, or allow the kind in "
-        "schema.allow_missing with a reason",
-        "error": "the object could not be validated; see the message",
-    }
-    return old_api + [
-        Pending(
-            p.obj.target,
-            p.obj,
-            p.field,
-            p.kind,
-            Severity.ERROR,
-            p.message,
-            hints[p.kind],
-            "kubeconform",
-        )
-        for p in problems
-    ]
-
-
-def _checkov_scannable(obj: K8sObject) -> bool:
-    """Whether checkov has checks for this kind (built-in kinds only).
-
-    Custom resources and CRDs (megabytes each) only cost time; Ray pods are covered by
-    the project's own checks.
-    """
-    group = obj.ref.api_version.rpartition("/")[0]
-    if obj.ref.kind == "CustomResourceDefinition":
-        return False
-    return group in ("", "apps", "batch", "policy", "autoscaling") or group.endswith(".k8s.io")
-
-
-def _checkov_pending(
-    settings: Settings, driver: Started, targets: Sequence[RenderedTarget]
-) -> list[Pending]:
-    objects = [o for t in targets for o in t.objects if _checkov_scannable(o)]
-    results = checkov.scan(objects, driver, settings.checkov_timeout)
-    return [
-        Pending(
-            r.obj.target,
-            r.obj,
-            r.field,
-            r.check_id,
-            Severity.ERROR,
-            r.name,
-            (f"see {r.guideline}; " if r.guideline else "")
-            + "fix the object, or skip with a reason (checkov.io/skipN annotation or checkov.skip)",
-            "checkov",
-        )
-        for r in results
-    ]
 
 
 def _target_location(settings: Settings, target: RenderTarget) -> Location:
@@ -338,53 +215,9 @@ def validate_files(settings: Settings, stages: Stages, files: Sequence[str]) -> 
     )
 
 
-def _check_pending(
-    settings: Settings,
-    stages: Stages,
-    facts: RepoFacts,
-    rendered: Sequence[RenderedTarget],
-    generated: Mapping[str, Sequence[Generated]],
-) -> list[Pending]:
-    """The project's checks over each rendered target's object index."""
-    out: list[Pending] = []
-    for rt in rendered:
-        if rt.error is not None:
-            continue
-        index = ObjectIndex(
-            rt.objects,
-            rt.target.path,
-            generated=generated.get(rt.target.path, ()),
-        )
-        for cid, issue in run_checks(settings, index, facts, stages.only_checks):
-            spec = registry.spec(registry.REGISTRY[cid])
-            qualified = f"{cid}[{issue.variant}]" if issue.variant else cid
-            if not configured.in_profile(settings, qualified, issue.profile or spec.profile):
-                continue
-            out.append(
-                Pending(
-                    rt.target.path,
-                    issue.obj,
-                    issue.field,
-                    qualified,
-                    issue.severity or spec.severity,
-                    issue.message,
-                    issue.hint or spec.hint,
-                    "kuberay-gitops",
-                )
-            )
-    return out
-
-
-def start_checkov(settings: Settings, stages: Stages) -> Started | None:
-    """The checkov driver, started ahead of its input (`tools.checkov.start`), if it runs."""
-    if not (stages.checkov and settings.checkov_enabled):
-        return None
-    wanted = settings.profile.includes(Profile.PLATFORM) or any(
-        cid.startswith("checkov/") and conf.enabled is True for cid, conf in settings.checks.items()
-    )
-    if not wanted:
-        return None  # every finding of it would be dropped (`configured`)
-    return checkov.start([s.id for s in settings.checkov_skips])
+def _start_checkov(settings: Settings, stages: Stages) -> Started | None:
+    """The checkov driver, started now (its import overlaps rendering), if it runs."""
+    return checkov.start_if_wanted(settings) if stages.checkov else None
 
 
 def validate(
@@ -401,7 +234,7 @@ def validate(
 
     `files` (repo-relative) narrows the per-file stages (input limits, yamllint, secret
     scan) to those files, as `--changed-since` does; None means every repository file.
-    `checkov_driver` is what `start_checkov` gave the caller, started early; it is used
+    `checkov_driver` is what `checkov.start_if_wanted` gave the caller, started early; it is used
     and cancelled here, never leaked. `cache` is the run's, when the caller has read the
     repository for it already (`--changed-since`); a fresh one otherwise.
     """
@@ -415,7 +248,7 @@ def validate(
     # A cache the repository under check could have brought is never read (a forged entry).
     distrust = rendercache.distrust(settings.cache_path, settings.repo_root) if use_cache else None
     # Started now (or by the caller, earlier): its ~1.5 s import runs meanwhile.
-    driver = checkov_driver if checkov_driver is not None else start_checkov(settings, stages)
+    driver = checkov_driver if checkov_driver is not None else _start_checkov(settings, stages)
     try:
         report = _validate(
             settings,
@@ -610,17 +443,19 @@ def _judge(
         if stages.schema:
             progress("kubeconform (one run over every object)")
             background.append(
-                tools_pool.submit(_schema_pending, settings, tools.kubeconform, rendered)
+                tools_pool.submit(judge.schema_pending, settings, tools.kubeconform, rendered)
             )
         if driver is not None:
             progress("checkov (one run)")
-            background.append(tools_pool.submit(_checkov_pending, settings, driver, rendered))
+            background.append(tools_pool.submit(judge.checkov_pending, settings, driver, rendered))
         if stages.lint or stages.secrets:
             progress("yamllint and secret scan")
             findings.extend(file_stage())
         if stages.checks:
             progress("project checks")
-            pending.extend(_check_pending(settings, stages, facts, rendered, generated))
+            pending.extend(
+                judge.check_pending(settings, facts, rendered, generated, stages.only_checks)
+            )
         for job in background:
             pending.extend(job.result())
     return findings, pending
@@ -643,7 +478,7 @@ def validate_manifests(
     configured.check_config(settings)
     tools = toolchain.locate(settings)
     units = plain.units(settings.repo_root, paths, cwd or Path.cwd())
-    driver = checkov_driver if checkov_driver is not None else start_checkov(settings, stages)
+    driver = checkov_driver if checkov_driver is not None else _start_checkov(settings, stages)
     try:
         progress(f"reading {len(units)} manifest units")
         reads = {u.target.path: plain.read(settings.repo_root, u) for u in units}

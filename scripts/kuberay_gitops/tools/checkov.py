@@ -5,7 +5,8 @@ passes silently when a build fails), offline, in one process per validation (its
 alone costs ~1.5 s) with one resource graph per render target (`checkov_driver`). Each
 object is written to its own file so every result maps back to exactly one rendered
 object; `evaluated_keys` gives the field. Per-object `checkov.io/skipN` annotations keep
-working.
+working. Only built-in kinds are scanned (`scannable`), and the driver starts only when
+the config would keep a finding of it (`start_if_wanted`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kuberay_gitops.exitcodes import ToolFailed, ToolNotFound
-from kuberay_gitops.findings import FieldPath
+from kuberay_gitops.findings import FieldPath, Profile
 from kuberay_gitops.manifests import K8sObject
+from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools.runner import Started, one_line
 from kuberay_gitops.tools.runner import start as start_process
+
+SKIP_HINT = "fix the object, or skip with a reason (checkov.io/skipN annotation or checkov.skip)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,11 @@ class CheckovResult:
     name: str
     field: FieldPath
     guideline: str
+
+    @property
+    def hint(self) -> str:
+        """Checkov's guideline for the check, when it has one, and how to skip it."""
+        return (f"see {self.guideline}; " if self.guideline else "") + SKIP_HINT
 
 
 def _field(keys: Sequence[str]) -> FieldPath:
@@ -55,6 +64,34 @@ def binary() -> Path:
     if not path.is_file():
         raise ToolNotFound(f"checkov not found at {path}; run `make setup`")
     return path
+
+
+def scannable(obj: K8sObject) -> bool:
+    """Whether checkov has checks for this kind (built-in kinds only).
+
+    Custom resources and CRDs (megabytes each) only cost time; Ray pods are covered by
+    the project's own checks.
+    """
+    group = obj.ref.api_version.rpartition("/")[0]
+    if obj.ref.kind == "CustomResourceDefinition":
+        return False
+    return group in ("", "apps", "batch", "policy", "autoscaling") or group.endswith(".k8s.io")
+
+
+def start_if_wanted(settings: Settings) -> Started | None:
+    """The driver, started ahead of its input (`start`), when the config would use it.
+
+    checkov's rules are a platform's: under the correctness profile, only a `checkov/…`
+    entry the config enables by name keeps a finding of it (`configured`).
+    """
+    if not settings.checkov_enabled:
+        return None
+    wanted = settings.profile.includes(Profile.PLATFORM) or any(
+        cid.startswith("checkov/") and conf.enabled is True for cid, conf in settings.checks.items()
+    )
+    if not wanted:
+        return None  # every finding of it would be dropped
+    return start([s.id for s in settings.checkov_skips])
 
 
 def start(skip_checks: Sequence[str]) -> Started:

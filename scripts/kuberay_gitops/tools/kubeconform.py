@@ -1,4 +1,10 @@
-"""kubeconform adapter: one strict, offline run over every rendered object of the run."""
+"""kubeconform adapter: one strict, offline run over every rendered object of the run.
+
+`schema_problems` is the schema stage: the built-in schemas of the objects' kinds and the
+CRD schemas (configured directories and rendered CRDs) prepared offline (`schemas`), one
+kubeconform run, and the versions a CRD marks deprecated. Each problem names its id and
+its hint.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +14,51 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.findings import FieldPath, parse_json_pointer
 from kuberay_gitops.manifests import K8sObject
+from kuberay_gitops.settings import Settings
+from kuberay_gitops.tools import schemas
 from kuberay_gitops.tools.runner import one_line, run
 from kuberay_gitops.tools.schemas import BUILTIN_TEMPLATE, CRD_TEMPLATE
 
 _ADDITIONAL = re.compile(r"additional properties? '([^']+)'")
+# A version its CRD marks deprecated: what the CRD says, not what kubeconform says.
+DEPRECATED = "deprecated-version"
+# The fix of each kind of problem, shown under its finding.
+HINTS: Mapping[str, str] = MappingProxyType(
+    {
+        "schema": "fix the field as the schema says "
+        "(kubectl explain <kind>.<field> shows the spec)",
+        "missing-schema": "add the CRD's directory to crd_dirs, or allow the kind in "
+        "schema.allow_missing with a reason",
+        "error": "the object could not be validated; see the message",
+        DEPRECATED: "move the object to the CRD's current version (for KubeRay: ray.io/v1)",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
 class SchemaProblem:
-    """One kubeconform complaint about one object."""
+    """One schema complaint about one object; `kind` is its check id."""
 
     obj: K8sObject
-    kind: str  # "schema" | "missing-schema" | "error"
+    kind: str  # "schema" | "missing-schema" | "error" | DEPRECATED
     field: FieldPath
     message: str
+
+    @property
+    def hint(self) -> str:
+        """The fix for this kind of problem."""
+        return HINTS[self.kind]
+
+    @property
+    def source(self) -> str:
+        """Who found it: the CRD's own deprecation mark (`schema`), else `kubeconform`."""
+        return "schema" if self.kind == DEPRECATED else "kubeconform"
 
 
 _GENERIC = "validation failed"
@@ -158,3 +190,44 @@ def _problems(
         ]
     kind = "schema" if res.get("status") == "statusInvalid" else "error"
     return [SchemaProblem(found, kind, (), msg)]
+
+
+def schema_problems(
+    settings: Settings, kubeconform: Path, objects: Sequence[K8sObject]
+) -> list[SchemaProblem]:
+    """The schema stage over every object: deprecated versions, then kubeconform's problems."""
+    if not objects:
+        return []
+    cache = settings.cache_path / "schemas"
+    builtin_root = schemas.ensure_builtin(
+        cache,
+        settings.kubernetes_version,
+        sorted({schemas.builtin_filename(o.ref.kind, o.ref.api_version) for o in objects}),
+    )
+    rendered_crds = [o.body for o in objects if o.ref.kind == "CustomResourceDefinition"]
+    crd_root = schemas.ensure_crds(
+        cache, schemas.iter_crd_files(settings.crd_paths()), rendered_crds
+    )
+    problems = validate(
+        kubeconform,
+        objects,
+        builtin_root,
+        crd_root,
+        settings.kubernetes_version,
+        [a.kind for a in settings.allow_missing_schemas],
+        settings.effective_jobs,
+        settings.schema_timeout,
+        settings.scratch_path,
+    )
+    deprecated = schemas.load_deprecated(crd_root)
+    old_api = [
+        SchemaProblem(
+            o,
+            DEPRECATED,
+            ("apiVersion",),
+            f"{o.ref.api_version} is a deprecated version of {o.ref.kind}: {warning}",
+        )
+        for o in objects
+        if (warning := deprecated.get(f"{o.ref.api_version} {o.ref.kind}"))
+    ]
+    return old_api + problems
