@@ -242,11 +242,11 @@ def _template(
     containers: Sequence[Body],
     labels: Mapping[str, str] | None,
     pod_spec: Mapping[str, Any],
+    annotations: Mapping[str, str] | None = None,
 ) -> Body:
-    template: Body = {"spec": _set({"containers": list(containers)}, pod_spec)}
-    if labels:
-        template["metadata"] = {"labels": dict(labels)}
-    return template
+    meta = {k: dict(v) for k, v in (("labels", labels), ("annotations", annotations)) if v}
+    spec = _set({"containers": list(containers)}, pod_spec)
+    return {"metadata": meta, "spec": spec} if meta else {"spec": spec}
 
 
 def ray_container(name: str, ports: Ports = (), **extra: Any) -> Body:
@@ -259,17 +259,19 @@ def head_group(
     ports: Ports = (),
     params: Mapping[str, Any] | None = None,
     labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
     ray: Mapping[str, Any] | None = None,
     **pod_spec: Any,
 ) -> Body:
     """A headGroupSpec.
 
     The `ray-head` container (with `ports` and the `ray` keys) first, then `sidecars`;
-    `params` as rayStartParams, `labels` on the pod template, `pod_spec` keys on its spec
-    (`containers=[...]` replaces them all).
+    `params` as rayStartParams, `labels` and `annotations` on the pod template, `pod_spec`
+    keys on its spec (`containers=[...]` replaces them all).
     """
     pods = [ray_container("ray-head", ports, **(ray or {})), *sidecars]
-    return {"rayStartParams": dict(params or {}), "template": _template(pods, labels, pod_spec)}
+    template = _template(pods, labels, pod_spec, annotations)
+    return {"rayStartParams": dict(params or {}), "template": template}
 
 
 def worker_group(
@@ -278,6 +280,7 @@ def worker_group(
     ports: Ports = (),
     params: Mapping[str, Any] | None = None,
     labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
     ray: Mapping[str, Any] | None = None,
     replicas: int | None = None,
     min_replicas: int | None = 1,
@@ -298,7 +301,7 @@ def worker_group(
     if max_replicas is not None:
         out["maxReplicas"] = max_replicas
     out["rayStartParams"] = dict(params or {})
-    out["template"] = _template(pods, labels, pod_spec)
+    out["template"] = _template(pods, labels, pod_spec, annotations)
     return _set(out, group_spec or {})
 
 
@@ -514,7 +517,10 @@ def issues(
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block style, multi-line strings as literal blocks (`serveConfigV2: |`)."""
+    """Block style, multi-line strings as literal blocks (`serveConfigV2: |`), no aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:

@@ -1,185 +1,131 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from tests.builders import Body, head_group, issues, netpol, raycluster, to_yaml, worker_group
 from tests.conftest import CheckRun
 
 CHECK = "netpol-ray-ports"
-
-RAYCLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: rc
-  namespace: kuberay
-spec:
-  headGroupSpec:
-    rayStartParams:
-      port: "6380"
-      dashboard-port: "8266"
-      ray-client-server-port: "10002"
-      node-manager-port: "8301"
-      object-manager-port: "8302"
-      runtime-env-agent-port: "8303"
-      dashboard-agent-grpc-port: "8304"
-      dashboard-agent-listen-port: "8305"
-      metrics-export-port: "8081"
-      min-worker-port: "8310"
-      max-worker-port: "8600"
-    template:
-      spec:
-        containers:
-          - name: ray-head
-            image: rayproject/ray:2.46.0
-            ports:
-              - name: gcs-server
-                containerPort: 6380
-  workerGroupSpecs:
-    - groupName: cpu
-      minReplicas: 1
-      maxReplicas: 2
-      rayStartParams:
-        node-manager-port: "8301"
-        object-manager-port: "8302"
-        runtime-env-agent-port: "8303"
-        dashboard-agent-grpc-port: "8304"
-        dashboard-agent-listen-port: "8305"
-        metrics-export-port: "8081"
-        min-worker-port: "8310"
-        max-worker-port: "8600"
-      template:
-        spec:
-          containers:
-            - name: ray-worker
-              image: rayproject/ray:2.46.0
-"""
-
-# Ports of one rule; `gcs-server` is the head container's named port 6380.
-PORTS = """\
-      ports:
-        - port: gcs-server
-        - port: 8266
-        - port: 10002
-        - port: 8081
-        - port: 8301
-          endPort: {end}
-"""
-
-PEER = """\
-        - podSelector:
-            matchLabels:
-              ray.io/is-ray-node: "yes"
-"""
+NODE_PORTS = {
+    "node-manager-port": "8301",
+    "object-manager-port": "8302",
+    "runtime-env-agent-port": "8303",
+    "dashboard-agent-grpc-port": "8304",
+    "dashboard-agent-listen-port": "8305",
+    "metrics-export-port": "8081",
+    "min-worker-port": "8310",
+    "max-worker-port": "8600",
+}
+HEAD_PORTS = {"port": "6380", "dashboard-port": "8266", "ray-client-server-port": "10002"}
+RAY_NODES = {"matchLabels": {"ray.io/is-ray-node": "yes"}}
 
 
-def intra_cluster(end: int = 8600, ingress_peer: str = PEER, egress: bool = True) -> str:
-    text = (
-        "apiVersion: networking.k8s.io/v1\n"
-        "kind: NetworkPolicy\n"
-        "metadata:\n"
-        "  name: intra-cluster\n"
-        "  namespace: kuberay\n"
-        "spec:\n"
-        "  podSelector:\n"
-        "    matchLabels:\n"
-        '      ray.io/is-ray-node: "yes"\n'
-        "  policyTypes:\n"
-        "    - Ingress\n" + ("    - Egress\n" if egress else "") + "  ingress:\n"
-        "    - from:\n" + ingress_peer + PORTS.format(end=end)
+def _cluster(unset: str = "") -> Body:
+    """Every Ray port set, but the workers' `unset` param."""
+    worker_params = {k: v for k, v in NODE_PORTS.items() if k != unset}
+    return raycluster(
+        head=head_group(ports=[(6380, "gcs-server")], params={**HEAD_PORTS, **NODE_PORTS}),
+        workers=[worker_group(params=worker_params)],
     )
-    if egress:
-        text += "  egress:\n    - to:\n" + PEER + PORTS.format(end=8600)
-    return text
 
 
-def test_all_ray_ports_allowed_both_ways_pass(run_check: Callable[..., CheckRun]) -> None:
-    result = run_check(
-        CHECK, {"t/raycluster.yaml": RAYCLUSTER, "t/networkpolicy.yaml": intra_cluster()}
+def _ports(end: int = 8600) -> list[dict[str, Any]]:
+    """Ports of one rule; `gcs-server` is the head container's named port 6380."""
+    return [
+        {"port": "gcs-server"},
+        {"port": 8266},
+        {"port": 10002},
+        {"port": 8081},
+        {"port": 8301, "endPort": end},
+    ]
+
+
+def _intra_cluster(
+    end: int = 8600, ingress_peer: Mapping[str, Any] = RAY_NODES, egress: bool = True
+) -> Body:
+    return netpol(
+        "intra-cluster",
+        selector=RAY_NODES,
+        types=["Ingress", "Egress"] if egress else ["Ingress"],
+        ingress=[{"from": [{"podSelector": dict(ingress_peer)}], "ports": _ports(end)}],
+        egress=[{"to": [{"podSelector": RAY_NODES}], "ports": _ports()}] if egress else (),
     )
-    assert result.rows() == []
 
 
-def test_no_networkpolicy_means_nothing_is_restricted(run_check: Callable[..., CheckRun]) -> None:
-    assert run_check(CHECK, {"t/raycluster.yaml": RAYCLUSTER}).rows() == []
+def test_all_ray_ports_allowed_both_ways_pass() -> None:
+    assert issues(CHECK, _cluster(), _intra_cluster()) == []
+
+
+def test_no_networkpolicy_means_nothing_is_restricted() -> None:
+    assert issues(CHECK, _cluster()) == []
 
 
 def test_partly_allowed_worker_port_range_is_reported_per_direction(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    result = run_check(
-        CHECK, {"t/raycluster.yaml": RAYCLUSTER, "t/networkpolicy.yaml": intra_cluster(end=8500)}
-    )
+    tree = {
+        "t/raycluster.yaml": to_yaml(_cluster()),
+        "t/networkpolicy.yaml": to_yaml(_intra_cluster(end=8500)),
+    }
+    result = run_check(CHECK, tree)
     row = (CHECK, "intra-cluster", ".spec.ingress[0].ports", "t/networkpolicy.yaml", 18)
     assert result.rows() == [row, row]
     assert sorted(f.message for f in result.findings) == [
-        'RayCluster kuberay/rc: head → worker group "cpu": TCP 8310-8600 '
+        'RayCluster apps/rc: head → worker group "cpu": TCP 8310-8600 '
         "(min-worker-port..max-worker-port) (8501-8600 blocked) is not allowed by the ingress "
         'rules of the destination\'s NetworkPolicies ("intra-cluster")',
-        'RayCluster kuberay/rc: worker group "cpu" → head: TCP 8310-8600 '
+        'RayCluster apps/rc: worker group "cpu" → head: TCP 8310-8600 '
         "(min-worker-port..max-worker-port) (8501-8600 blocked) is not allowed by the ingress "
         'rules of the destination\'s NetworkPolicies ("intra-cluster")',
     ]
 
 
-def test_missing_gcs_port_on_the_egress_side_points_at_the_egress_rule(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    egress_only = """\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: worker-egress
-  namespace: kuberay
-spec:
-  podSelector:
-    matchLabels:
-      ray.io/node-type: worker
-  policyTypes:
-    - Egress
-  egress:
-    - to:
-        - podSelector:
-            matchLabels:
-              ray.io/node-type: head
-      ports:
-        - port: 8266
-"""
-    result = run_check(
-        CHECK, {"t/raycluster.yaml": RAYCLUSTER, "t/networkpolicy.yaml": egress_only}
+def test_missing_gcs_port_on_the_egress_side_points_at_the_egress_rule() -> None:
+    egress_only = netpol(
+        "worker-egress",
+        selector={"matchLabels": {"ray.io/node-type": "worker"}},
+        types=["Egress"],
+        egress=[
+            {
+                "to": [{"podSelector": {"matchLabels": {"ray.io/node-type": "head"}}}],
+                "ports": [{"port": 8266}],
+            }
+        ],
     )
-    assert result.rows() == [
-        (CHECK, "worker-egress", ".spec.egress[0].ports", "t/networkpolicy.yaml", 17)
+    assert issues(CHECK, _cluster(), egress_only) == [
+        (
+            CHECK,
+            "NetworkPolicy/worker-egress",
+            ".spec.egress[0].ports",
+            'RayCluster apps/rc: worker group "cpu" → head: TCP 6380 (port) is not allowed by '
+            'the egress rules of the source\'s NetworkPolicies ("worker-egress")',
+        )
     ]
-    assert 'worker group "cpu" → head: TCP 6380 (port)' in result.findings[0].message
 
 
 def test_no_rule_admitting_the_peer_is_reported_at_the_ray_group(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    other = """\
-        - podSelector:
-            matchLabels:
-              app: other
-"""
-    result = run_check(
-        CHECK,
-        {
-            "t/raycluster.yaml": RAYCLUSTER,
-            "t/networkpolicy.yaml": intra_cluster(ingress_peer=other, egress=False),
-        },
-    )
-    assert result.rows() == [
+    other = {"matchLabels": {"app": "other"}}
+    tree = {
+        "t/raycluster.yaml": to_yaml(_cluster()),
+        "t/networkpolicy.yaml": to_yaml(_intra_cluster(ingress_peer=other, egress=False)),
+    }
+    assert run_check(CHECK, tree).rows() == [
         (CHECK, "rc", ".spec.headGroupSpec", "t/raycluster.yaml", 7),
         (CHECK, "rc", ".spec.workerGroupSpecs[0]", "t/raycluster.yaml", 29),
     ]
 
 
-def test_unset_random_port_needs_a_rule_without_ports(run_check: Callable[..., CheckRun]) -> None:
-    cluster = RAYCLUSTER.replace('        node-manager-port: "8301"\n', "")
-    result = run_check(
-        CHECK, {"t/raycluster.yaml": cluster, "t/networkpolicy.yaml": intra_cluster()}
-    )
-    assert result.rows() == [
-        (CHECK, "intra-cluster", ".spec.ingress[0].ports", "t/networkpolicy.yaml", 18)
+def test_unset_random_port_needs_a_rule_without_ports() -> None:
+    assert issues(CHECK, _cluster(unset="node-manager-port"), _intra_cluster()) == [
+        (
+            CHECK,
+            "NetworkPolicy/intra-cluster",
+            ".spec.ingress[0].ports",
+            'RayCluster apps/rc: head → worker group "cpu": node-manager-port (unset: Ray picks '
+            "a random port) is not allowed by the ingress rules of the destination's "
+            'NetworkPolicies ("intra-cluster")',
+        )
     ]
-    assert "node-manager-port (unset: Ray picks a random port)" in result.findings[0].message

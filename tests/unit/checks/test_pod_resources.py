@@ -1,101 +1,73 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from tests.builders import (
+    Body,
+    container,
+    head_group,
+    issues,
+    pod,
+    raycluster,
+    to_yaml,
+    worker_group,
+)
 from tests.conftest import CheckRun
 
-RAYCLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: rc
-  namespace: kuberay
-spec:
-  enableInTreeAutoscaling: true
-{autoscaler}
-  headGroupSpec:
-    rayStartParams: {{}}
-    template:
-      spec:
-        containers:
-          - name: ray-head
-            image: rayproject/ray:2.46.0
-            resources:
-              requests: {{cpu: "1", memory: 2Gi}}
-              limits: {{cpu: "1", memory: 2Gi}}
-  workerGroupSpecs:
-    - groupName: cpu
-      minReplicas: 0
-      maxReplicas: 2
-      rayStartParams: {{}}
-      template:
-        spec:
-          containers:
-            - name: ray-worker
-              image: rayproject/ray:2.46.0
-              resources:
-{worker}
-"""
-FULL = """\
-                requests: {cpu: "1", memory: 2Gi}
-                limits: {cpu: "1", memory: 2Gi}"""
-PARTIAL_AUTOSCALER = """\
-  autoscalerOptions:
-    resources:
-      requests: {cpu: 200m, memory: 256Mi}"""
+CHECK = "pod-resources"
+SIZE = {"cpu": "1", "memory": "2Gi"}
+FULL = {"requests": SIZE, "limits": SIZE}
 
 
-def test_complete_resources_and_the_autoscaler_default_pass(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    files = {"t/raycluster.yaml": RAYCLUSTER.format(autoscaler="", worker=FULL)}
-    assert run_check("pod-resources", files).rows() == []
+def _cluster(worker: dict[str, Any], autoscaler: dict[str, Any] | None = None) -> Body:
+    """An autoscaling RayCluster whose head is fully sized and whose worker sets `worker`."""
+    return raycluster(
+        head=head_group(ray={"resources": FULL}),
+        workers=[worker_group(ray={"resources": worker}, min_replicas=0)],
+        enableInTreeAutoscaling=True,
+        autoscalerOptions=autoscaler,
+    )
+
+
+def test_complete_resources_and_the_autoscaler_default_pass() -> None:
+    assert issues(CHECK, _cluster(FULL)) == []
 
 
 def test_partial_autoscaler_override_and_missing_limits_are_errors(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    worker = '                requests: {cpu: "1", memory: 2Gi}'
-    files = {"t/raycluster.yaml": RAYCLUSTER.format(autoscaler=PARTIAL_AUTOSCALER, worker=worker)}
-    result = run_check("pod-resources", files)
+    partial = {"resources": {"requests": {"cpu": "200m", "memory": "256Mi"}}}
+    cluster = _cluster({"requests": SIZE}, autoscaler=partial)
+    result = run_check(CHECK, {"t/raycluster.yaml": to_yaml(cluster)})
     assert result.rows() == [
-        ("pod-resources", "rc", ".spec.autoscalerOptions.resources", "t/raycluster.yaml", 9),
         (
-            "pod-resources",
+            CHECK,
             "rc",
             ".spec.workerGroupSpecs[0].template.spec.containers[0].resources",
             "t/raycluster.yaml",
             31,
         ),
+        (CHECK, "rc", ".spec.autoscalerOptions.resources", "t/raycluster.yaml", 37),
     ]
     assert [f.message for f in result.findings] == [
-        "the autoscaler sidecar (autoscalerOptions) of the head group headgroup does not set "
-        "resources limits.cpu, limits.memory",
         'container "ray-worker" of the worker group cpu does not set resources '
         "limits.cpu, limits.memory",
+        "the autoscaler sidecar (autoscalerOptions) of the head group headgroup does not set "
+        "resources limits.cpu, limits.memory",
     ]
 
 
-def test_init_container_without_resources_is_reported_at_the_container(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    pod = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: p
-  namespace: kuberay
-spec:
-  initContainers:
-    - name: init
-      image: rayproject/ray:2.46.0
-  containers:
-    - name: main
-      image: rayproject/ray:2.46.0
-      resources:
-        requests: {cpu: 10m, memory: 16Mi}
-        limits: {cpu: 10m, memory: 16Mi}
-"""
-    assert run_check("pod-resources", {"t/pod.yaml": pod}).rows() == [
-        ("pod-resources", "p", ".spec.initContainers[0]", "t/pod.yaml", 8)
+def test_init_container_without_resources_is_reported_at_the_container() -> None:
+    tiny = {"cpu": "10m", "memory": "16Mi"}
+    main = container("main", resources={"requests": tiny, "limits": tiny})
+    p = pod("p", containers=[main], initContainers=[container("init")])
+    assert issues(CHECK, p) == [
+        (
+            CHECK,
+            "Pod/p",
+            ".spec.initContainers[0]",
+            'init container "init" of the pod template does not set resources requests.cpu, '
+            "requests.memory, limits.cpu, limits.memory",
+        )
     ]
