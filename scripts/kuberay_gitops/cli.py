@@ -6,7 +6,6 @@ configuration failure (missing/wrong tool, bad config, nothing to check, a crash
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import sys
@@ -39,17 +38,16 @@ from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import Report, Severity
 from kuberay_gitops.index import ObjectIndex
 from kuberay_gitops.pipeline import (
+    Request,
     Stages,
     environment_indexes,
+    execute,
     generated_objects,
-    validate,
-    validate_files,
-    validate_manifests,
 )
 from kuberay_gitops.render import Renderer, make_renderer
 from kuberay_gitops.reporters import REPORTERS
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings, load
-from kuberay_gitops.tools import checkov, toolchain
+from kuberay_gitops.tools import toolchain
 
 EPILOG = "Exit codes: 0 clean, 1 findings, 2 usage error, 3 tool or configuration failure."
 
@@ -264,54 +262,32 @@ def validate_cmd(
             )
         extra.append((name, Path(dest)))
     settings = state.settings()
-    note = None
-    files: list[str] | None = None
-    stages = Stages(
-        lint=not skip_lint,
-        schema=not skip_schema,
-        checks=not skip_checks,
-        checkov=not skip_checkov,
-        cluster=not no_cluster,
-    )
     if manifests and changed_since is not None:
         raise click.UsageError("--manifests and --changed-since cannot be combined")
-    # checkov's import takes longer than finding the affected targets: start it first.
-    driver = checkov.start_if_wanted(settings) if stages.checkov else None
-    cache = RunCache()  # what this run reads of the repository, for --changed-since and validate
+    request = Request(
+        settings,
+        tuple(paths),
+        Stages(
+            lint=not skip_lint,
+            schema=not skip_schema,
+            checks=not skip_checks,
+            checkov=not skip_checkov,
+            cluster=not no_cluster,
+        ),
+        use_cache=not no_cache,
+        changed_since=changed_since,
+        manifests=manifests,
+        progress=_progress_sink(quiet),
+    )
     try:
-        if changed_since is not None:
-            change = _since(settings, changed_since, "--changed-since", cache, paths)
-            if not change.targets and not change.changed:
-                _nothing_affected(changed_since, _resolve_format(fmt), extra)
-                return
-            paths = [str(settings.repo_root / t.path) for t in change.targets]
-            note = change.note()
-            if not set(change.changed) & affected_mod.GLOBAL_INPUTS:
-                files = list(change.changed)  # unchanged files were linted on their way in
-        if manifests:
-            report = validate_manifests(
-                settings, paths, stages, _progress_sink(quiet), checkov_driver=driver
-            )
-        elif changed_since is not None and not change.targets:
-            report = validate_files(settings, stages, change.changed)
-        else:
-            report = validate(
-                settings,
-                paths,
-                stages,
-                use_cache=not no_cache,
-                progress=_progress_sink(quiet),
-                files=files,
-                checkov_driver=driver,
-                cache=cache,
-            )
-    finally:
-        if driver is not None:
-            driver.cancel()
-    _end_progress(quiet)
-    if note is not None:
-        report = dataclasses.replace(report, notes=(*report.notes, note))
+        report = execute(request)
+    except affected_mod.UnknownRef as exc:
+        raise click.BadParameter(str(exc), param_hint="--changed-since") from exc
     resolved = _resolve_format(fmt)
+    if report.nothing_affected is not None:
+        _nothing_affected(report, resolved, extra)
+        return
+    _end_progress(quiet)
     text = REPORTERS[resolved](report)
     colored = resolved == "text" and _use_color(color)
     if colored:
@@ -319,9 +295,9 @@ def validate_cmd(
     click.echo(text, nl=False, color=colored)
     for name, path in extra:
         path.write_text(REPORTERS[name](report))
-    threshold = Severity(fail_on).rank
-    if any(f.severity.rank >= threshold for f in report.findings):
-        raise SystemExit(ExitCode.FINDINGS)
+    code = report.exit_code(Severity(fail_on))
+    if code:
+        raise SystemExit(code)
 
 
 def _since(
@@ -333,10 +309,9 @@ def _since(
         raise click.BadParameter(str(exc), param_hint=option) from exc
 
 
-def _nothing_affected(base: str, fmt: str, extra: Sequence[tuple[str, Path]]) -> None:
+def _nothing_affected(empty: Report, fmt: str, extra: Sequence[tuple[str, Path]]) -> None:
     """Nothing to do is a pass; machine formats still get a (empty) report."""
-    message = f"no render target affected since {base}"
-    empty = Report([], [], (message,))
+    message = empty.nothing_affected
     if fmt in ("json", "sarif"):
         click.echo(REPORTERS[fmt](empty), nl=False)
         click.echo(message, err=True)
@@ -587,8 +562,9 @@ def audit_ports_cmd(
             click.echo(REPORTERS["text"](result.report), nl=False, err=True)
     else:
         click.echo(REPORTERS[resolved](result.report), nl=False)
-    if result.report.findings:
-        raise SystemExit(ExitCode.FINDINGS)
+    code = result.report.exit_code(Severity.WARNING)  # any finding fails the audit
+    if code:
+        raise SystemExit(code)
 
 
 @cli.command("setup", epilog=EPILOG)

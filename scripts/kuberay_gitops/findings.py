@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from kuberay_gitops.exitcodes import ExitCode
+
 FieldPath = tuple[str | int, ...]
 
 _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")  # RFC 6901; str.isdigit() also takes "²", "01"
@@ -206,6 +208,9 @@ class Report:
     # A run that rendered nothing but still linted and scanned changed files
     # (`--changed-since` touching no render target): how many, for the summary line.
     files: int | None = None
+    # A run with nothing to check (`--changed-since` touching no render target and no
+    # file): what `validate` says instead of a text report; it passes.
+    nothing_affected: str | None = None
 
     @property
     def objects(self) -> int:
@@ -215,6 +220,13 @@ class Report:
     def count(self, severity: Severity) -> int:
         """Number of findings of one severity."""
         return sum(1 for f in self.findings if f.severity is severity)
+
+    def exit_code(self, fail_on: Severity = Severity.ERROR) -> ExitCode:
+        """The exit code of the run: FINDINGS when a finding is at or above `fail_on`."""
+        threshold = fail_on.rank
+        if any(f.severity.rank >= threshold for f in self.findings):
+            return ExitCode.FINDINGS
+        return ExitCode.OK
 
 
 def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:

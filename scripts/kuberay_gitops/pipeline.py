@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from kuberay_gitops import (
+    affected,
     cluster,
     configured,
     gitops,
@@ -74,6 +75,71 @@ class Stages:
     cluster: bool = True
     posture: bool = True
     only_checks: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What one `validate` run needs; the command line builds it, `execute` runs it.
+
+    `paths` select render targets (or, with `manifests`, name plain manifest files and
+    directories, relative to the working directory); `changed_since` narrows the run to
+    what a change since the merge base with that ref can affect.
+    """
+
+    settings: Settings
+    paths: tuple[str, ...] = ()
+    stages: Stages = Stages()
+    use_cache: bool = True
+    changed_since: str | None = None
+    manifests: bool = False
+    progress: Progress = quiet
+
+
+def execute(request: Request) -> Report:
+    """The report of one `validate` run: render targets, changed files or plain manifests.
+
+    A change that affects no render target and no file is a report with nothing in it
+    (`Report.nothing_affected`); an unknown `changed_since` ref raises `UnknownRef`.
+    """
+    settings, stages = request.settings, request.stages
+    paths: Sequence[str] = request.paths
+    # checkov's import takes longer than finding the affected targets: start it first.
+    driver = _start_checkov(settings, stages)
+    cache = RunCache()  # what this run reads of the repository, for --changed-since and validate
+    change: affected.ChangeSet | None = None
+    files: list[str] | None = None
+    try:
+        if request.changed_since is not None:
+            change = affected.since(settings, request.changed_since, cache, paths)
+            if not change.targets and not change.changed:
+                message = f"no render target affected since {request.changed_since}"
+                return Report([], [], (message,), nothing_affected=message)
+            paths = [str(settings.repo_root / t.path) for t in change.targets]
+            if not set(change.changed) & affected.GLOBAL_INPUTS:
+                files = list(change.changed)  # unchanged files were linted on their way in
+        if request.manifests:
+            report = validate_manifests(
+                settings, paths, stages, request.progress, checkov_driver=driver
+            )
+        elif change is not None and not change.targets:
+            report = validate_files(settings, stages, change.changed)
+        else:
+            report = validate(
+                settings,
+                paths,
+                stages,
+                use_cache=request.use_cache,
+                progress=request.progress,
+                files=files,
+                checkov_driver=driver,
+                cache=cache,
+            )
+    finally:
+        if driver is not None:
+            driver.cancel()
+    if change is None:
+        return report
+    return dataclasses.replace(report, notes=(*report.notes, change.note()))
 
 
 def repo_directories(root: Path) -> frozenset[str]:
