@@ -251,7 +251,7 @@ def _template(
 
 def ray_container(name: str, ports: Ports = (), **extra: Any) -> Body:
     """A container running the Ray image."""
-    return container(name, ports, image=RAY_IMAGE, **extra)
+    return container(name, ports, **{"image": RAY_IMAGE, **extra})
 
 
 def head_group(

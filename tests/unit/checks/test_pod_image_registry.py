@@ -2,50 +2,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.builders import Body, container, deployment, issues, to_yaml
 from tests.conftest import CheckRun
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: kuberay
-spec:
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels: {{app: web}}
-    spec:
-      initContainers:
-        - name: init
-          image: {init}
-      containers:
-        - name: web
-          image: quay.io/kuberay/operator:v1.7.0
-"""
-MIRROR = (
-    "checks:\n  pod-image-registry:\n    options:\n"
-    "      registries: [quay.io/kuberay/, registry.example.com/]\n"
-)
+CHECK = "pod-image-registry"
+MIRROR = {"registries": ["quay.io/kuberay/", "registry.example.com/"]}
 
 
-def test_default_registries_pass(run_check: Callable[..., CheckRun]) -> None:
-    files = {"t/deployment.yaml": DEPLOYMENT.format(init="docker.io/rayproject/ray:2.46.0")}
-    assert run_check("pod-image-registry", files).rows() == []
+def _web(init_image: str) -> Body:
+    operator = container("web", image="quay.io/kuberay/operator:v1.7.0")
+    return deployment(
+        "web", containers=[operator], initContainers=[container("init", image=init_image)]
+    )
+
+
+def test_default_registries_pass() -> None:
+    assert issues(CHECK, _web("docker.io/rayproject/ray:2.46.0")) == []
 
 
 def test_image_from_another_registry_is_an_error(run_check: Callable[..., CheckRun]) -> None:
-    files = {"t/deployment.yaml": DEPLOYMENT.format(init="busybox:1.36")}
-    result = run_check("pod-image-registry", files)
+    result = run_check(CHECK, {"t/deployment.yaml": to_yaml(_web("busybox:1.36"))})
     assert result.rows() == [
-        (
-            "pod-image-registry",
-            "web",
-            ".spec.template.spec.initContainers[0].image",
-            "t/deployment.yaml",
-            15,
-        )
+        (CHECK, "web", ".spec.template.spec.initContainers[0].image", "t/deployment.yaml", 20)
     ]
     assert result.findings[0].message == (
         'init container "init" of the pod template uses image "busybox:1.36" from a registry '
@@ -53,10 +31,14 @@ def test_image_from_another_registry_is_an_error(run_check: Callable[..., CheckR
     )
 
 
-def test_configured_registries_replace_the_default(run_check: Callable[..., CheckRun]) -> None:
-    ok = {"t/deployment.yaml": DEPLOYMENT.format(init="registry.example.com/ray:2.46.0")}
-    assert run_check("pod-image-registry", ok, config_extra=MIRROR).rows() == []
-    bad = {"t/deployment.yaml": DEPLOYMENT.format(init="rayproject/ray:2.46.0")}
-    assert [r[2] for r in run_check("pod-image-registry", bad, config_extra=MIRROR).rows()] == [
-        ".spec.template.spec.initContainers[0].image"
+def test_configured_registries_replace_the_default() -> None:
+    assert issues(CHECK, _web("registry.example.com/ray:2.46.0"), options=MIRROR) == []
+    assert issues(CHECK, _web("rayproject/ray:2.46.0"), options=MIRROR) == [
+        (
+            CHECK,
+            "Deployment/web",
+            ".spec.template.spec.initContainers[0].image",
+            'init container "init" of the pod template uses image "rayproject/ray:2.46.0" from a '
+            "registry not in the allowed list (quay.io/kuberay/, registry.example.com/)",
+        )
     ]
