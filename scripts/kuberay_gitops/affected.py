@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import re
 import shutil
+import stat
 import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,10 +23,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
+from kuberay_gitops import inputs
 from kuberay_gitops.discover import RenderTarget, discover, select
 from kuberay_gitops.exitcodes import ToolError, ToolFailed
 from kuberay_gitops.filememo import RunCache
-from kuberay_gitops.kgraph import KUSTOMIZATION_FILES, dependencies
+from kuberay_gitops.kgraph import (
+    BASE_FIELDS,
+    KUSTOMIZATION_FILES,
+    PLUGIN_FIELDS,
+    Malformed,
+    Remote,
+    dependencies,
+    load,
+    looks_remote,
+    parse_remote,
+)
+from kuberay_gitops.manifests import SAFE_LOADER
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings
 from kuberay_gitops.tools.runner import one_line, run
 
@@ -32,6 +48,12 @@ from kuberay_gitops.tools.runner import one_line, run
 GLOBAL_INPUTS = frozenset({CONFIG_FILE, TOOLCHAIN_FILE, ".yamllint"})
 ARGOCD_TARGET = "argocd"
 _GIT_TIMEOUT = 120.0
+# The word for an Argo CD Application or ApplicationSet, as a string of a file a build reads
+# (a kind, a JSON resource, a patch's value): broader than an object on purpose.
+_APP_TEXT = "Application"
+_APP_WORD = re.compile(_APP_TEXT.encode())
+# Larger files are refused by the input limits (`inputs`) and never built.
+_SCAN_BYTES = 8 << 20
 
 
 class UnknownRef(ToolError):
@@ -277,3 +299,120 @@ def render(change: ChangeSet, fmt: str) -> str:
         }
         return json.dumps(data, indent=2) + "\n"
     return "".join(f"{t.path}\n" for t in change.targets)
+
+
+def argocd_sources(
+    settings: Settings,
+    targets: Sequence[RenderTarget],
+    cache: RunCache,
+    root: Path | None = None,
+) -> list[RenderTarget]:
+    """The targets whose render can hold an Argo CD Application or ApplicationSet.
+
+    What the environments of the cluster stage are read from, found without building
+    anything: a target qualifies when a file its build reads mentions `Application`
+    (a resource, JSON included, or a patch that could set the kind), or when its build
+    reads what the graph cannot see, a remote base or a path outside the repository,
+    unless the remote is a configured mirror whose local copy mentions none. A narrowed
+    run then renders these few instead of every target to learn the environments.
+    `root` is the tree the targets are in (the repository's, unless a base tree).
+    """
+    root = root or settings.repo_root
+    mentions: dict[str, bool] = {}
+    mirrors = _mirror_sources(settings, cache)
+
+    def names_app(rel: str) -> bool:
+        if rel not in mentions:
+            mentions[rel] = _mentions_app(root / rel, cache)
+        return mentions[rel]
+
+    out = []
+    for target in targets:
+        deps = dependencies(root, target.path, cache)
+        files = sorted(d for d in deps if not d.endswith("/"))
+        if any(names_app(d) for d in files) or any(
+            _reaches_unseen(root, d, cache, mirrors)
+            for d in files
+            if posixpath.basename(d) in KUSTOMIZATION_FILES
+        ):
+            out.append(target)
+    return out
+
+
+def _mentions_app(path: Path, cache: RunCache) -> bool:
+    """Whether a regular file (never a symlink, FIFO or device) can name an Argo CD app.
+
+    Comments do not count (the YAML parser drops them); any string of the file, key or
+    value, does: a kind, a JSON resource, a patch's value, a replacement's source. A
+    file that is not YAML counts when its bytes do; a file the input limits refuse
+    never does (no target reading it is built).
+    """
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > _SCAN_BYTES:
+            return False
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if _APP_WORD.search(data) is None:
+        return False
+    if inputs.refused(path, path.name, cache):
+        return False
+    try:
+        docs = list(yaml.load_all(data.decode("utf-8"), Loader=SAFE_LOADER))
+    except (UnicodeDecodeError, yaml.YAMLError):
+        return True
+    stack: list[object] = docs
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _APP_TEXT in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _mirror_sources(settings: Settings, cache: RunCache) -> list[tuple[Remote, str]]:
+    """The configured mirrors whose local copy mentions no Argo CD app: (remote, ref)."""
+    out: list[tuple[Remote, str]] = []
+    for mirror in settings.mirrors:
+        remote = parse_remote(mirror.url, allow_short=True)
+        source = settings.shared_path / mirror.source
+        if remote is None or not source.is_dir():
+            continue
+        if not any(
+            _mentions_app(Path(d) / f, cache) for d, _, names in os.walk(source) for f in names
+        ):
+            out.append((remote, mirror.ref))
+    return out
+
+
+def _reaches_unseen(
+    root: Path, kfile: str, cache: RunCache, clean_mirrors: Sequence[tuple[Remote, str]]
+) -> bool:
+    """Whether a kustomization names a base the dependency graph cannot read."""
+    try:
+        data = load(root / kfile, cache)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, Malformed):
+        return False  # its whole directory is a dependency, read as files
+    here = posixpath.dirname(kfile)
+    for key in (*BASE_FIELDS, *PLUGIN_FIELDS):
+        entries = data.get(key)
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, str) or "\n" in entry or ": " in entry:
+                continue  # inline documents
+            if looks_remote(entry):
+                remote = parse_remote(entry)
+                if remote is None or not any(
+                    remote.within(m) and remote.ref == ref for m, ref in clean_mirrors
+                ):
+                    return True
+                continue
+            joined = posixpath.normpath(posixpath.join(here, entry))
+            if os.path.isabs(entry) or joined == ".." or joined.startswith("../"):
+                return True
+    return False
