@@ -1,73 +1,42 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from kuberay_gitops.findings import Severity
+from tests.builders import Body, head_group, issues, netpol, raycluster, to_yaml
 from tests.conftest import CheckRun
 
 CHECK = "netpol-unused-port"
-
-RAYCLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: rc
-  namespace: kuberay
-spec:
-  headGroupSpec:
-    rayStartParams:
-      dashboard-port: "8266"
-    template:
-      spec:
-        containers:
-          - name: ray-head
-            image: rayproject/ray:2.46.0
-            ports:
-              - name: metrics
-                containerPort: 8081
-  workerGroupSpecs: []
-"""
-
-POLICY = """\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: head-ingress
-  namespace: kuberay
-spec:
-  podSelector:
-    matchLabels:
-      ray.io/node-type: head
-  policyTypes:
-    - Ingress
-  ingress:
-    - ports:
-"""
+RAYCLUSTER = raycluster(
+    head=head_group(ports=[(8081, "metrics")], params={"dashboard-port": "8266"}),
+    workerGroupSpecs=[],
+)
 
 
-def test_ports_the_head_exposes_or_listens_on_pass(run_check: Callable[..., CheckRun]) -> None:
+def _policy(*ports: Mapping[str, Any]) -> Body:
+    return netpol(
+        "head-ingress",
+        selector={"matchLabels": {"ray.io/node-type": "head"}},
+        types=["Ingress"],
+        ingress=[{"ports": list(ports)}],
+    )
+
+
+def test_ports_the_head_exposes_or_listens_on_pass() -> None:
     # named container port, rayStartParams port, KubeRay default client port, a range
-    ports = (
-        "        - port: metrics\n        - port: 8266\n        - port: 10001\n"
-        "        - port: 8000\n          endPort: 8100\n"
+    policy = _policy(
+        {"port": "metrics"}, {"port": 8266}, {"port": 10001}, {"port": 8000, "endPort": 8100}
     )
-    result = run_check(
-        CHECK, {"t/raycluster.yaml": RAYCLUSTER, "t/networkpolicy.yaml": POLICY + ports}
-    )
-    assert result.rows() == []
+    assert issues(CHECK, RAYCLUSTER, policy) == []
 
 
 def test_ingress_port_no_selected_pod_exposes_is_a_warning(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    ports = (
-        "        - port: metrcs\n"
-        "        - port: 9999\n"
-        "        - protocol: UDP\n          port: 8081\n"
-    )
-    result = run_check(
-        CHECK, {"t/raycluster.yaml": RAYCLUSTER, "t/networkpolicy.yaml": POLICY + ports}
-    )
+    policy = _policy({"port": "metrcs"}, {"port": 9999}, {"protocol": "UDP", "port": 8081})
+    tree = {"t/raycluster.yaml": to_yaml(RAYCLUSTER), "t/networkpolicy.yaml": to_yaml(policy)}
+    result = run_check(CHECK, tree)
     assert result.rows() == [
         (CHECK, "head-ingress", ".spec.ingress[0].ports[0].port", "t/networkpolicy.yaml", 14),
         (CHECK, "head-ingress", ".spec.ingress[0].ports[1].port", "t/networkpolicy.yaml", 15),

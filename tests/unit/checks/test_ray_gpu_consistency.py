@@ -1,131 +1,115 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from tests.builders import Body, issues, raycluster, to_yaml, worker_group
 from tests.conftest import CheckRun
 
-RAYCLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: rc
-  namespace: kuberay
-spec:
-  headGroupSpec:
-    rayStartParams: {}
-    template:
-      spec:
-        containers:
-          - name: ray-head
-            image: rayproject/ray:2.46.0
-  workerGroupSpecs:
-    - groupName: gpu
-      minReplicas: 0
-      maxReplicas: 2
-      rayStartParams:
-        num-gpus: "1"
-      template:
-        spec:
-          nodeSelector:
-            nvidia.com/gpu.present: "true"
-          tolerations:
-            - key: nvidia.com/gpu
-              operator: Exists
-              effect: NoSchedule
-          containers:
-            - name: ray-worker
-              image: rayproject/ray:2.46.0-gpu
-              resources:
-                limits:
-                  nvidia.com/gpu: 1
-"""
-AFFINITY_GROUP = """\
-    - groupName: gpu-affinity
-      minReplicas: 0
-      maxReplicas: 2
-      rayStartParams:
-        num-gpus: "2"
-      template:
-        spec:
-          affinity:
-            nodeAffinity:
-              requiredDuringSchedulingIgnoredDuringExecution:
-                nodeSelectorTerms:
-                  - matchExpressions:
-                      - key: nvidia.com/gpu.present
-                        operator: Exists
-          tolerations:
-            - operator: Exists
-          containers:
-            - name: ray-worker
-              image: rayproject/ray:2.46.0-gpu
-              resources:
-                limits:
-                  nvidia.com/gpu: 2
-"""
+CHECK = "ray-gpu-consistency"
 GROUP = ".spec.workerGroupSpecs[0]"
 LIMIT = f"{GROUP}.template.spec.containers[0].resources.limits.nvidia.com/gpu"
-TOLERATIONS = """\
-          tolerations:
-            - key: nvidia.com/gpu
-              operator: Exists
-              effect: NoSchedule
-"""
+ON_GPU_NODES = {
+    "nodeSelector": {"nvidia.com/gpu.present": "true"},
+    "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+}
 
 
-def test_consistent_gpu_groups_on_gpu_nodes_pass(run_check: Callable[..., CheckRun]) -> None:
-    tree = {"t/raycluster.yaml": RAYCLUSTER + AFFINITY_GROUP}
-    assert run_check("ray-gpu-consistency", tree).rows() == []
+def _gpus(n: int) -> dict[str, Any]:
+    return {"image": "rayproject/ray:2.55.1-gpu", "resources": {"limits": {"nvidia.com/gpu": n}}}
+
+
+def _gpu_group(num_gpus: str | None = "1", placed: bool = True) -> Body:
+    """A group of 1-GPU pods telling Ray `num_gpus`, placed on GPU nodes when `placed`."""
+    params = {"num-gpus": num_gpus} if num_gpus else {}
+    placement = ON_GPU_NODES if placed else {}
+    return worker_group("gpu", params=params, ray=_gpus(1), min_replicas=0, **placement)
+
+
+def _cluster(*groups: Body, name: str = "rc") -> Body:
+    return raycluster(name, workers=groups)
+
+
+def test_consistent_gpu_groups_on_gpu_nodes_pass() -> None:
+    gpu_present = {"key": "nvidia.com/gpu.present", "operator": "Exists"}
+    affinity = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [gpu_present]}]
+            }
+        }
+    }
+    by_affinity = worker_group(
+        "gpu-affinity",
+        params={"num-gpus": "2"},
+        ray=_gpus(2),
+        min_replicas=0,
+        affinity=affinity,
+        tolerations=[{"operator": "Exists"}],
+    )
+    assert issues(CHECK, _cluster(_gpu_group(), by_affinity)) == []
+
+
+def test_num_gpus_other_than_the_gpu_limit_is_reported_at_num_gpus(
+    run_check: Callable[..., CheckRun],
+) -> None:
+    tree = {"t/raycluster.yaml": to_yaml(_cluster(_gpu_group(num_gpus="2")))}
+    assert run_check(CHECK, tree).rows() == [
+        (f"{CHECK}[mismatch]", "rc", f"{GROUP}.rayStartParams.num-gpus", "t/raycluster.yaml", 19)
+    ]
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "rows"),
+    ("group", "expected"),
     [
         (
-            'num-gpus: "1"',
-            'num-gpus: "2"',
-            [("ray-gpu-consistency[mismatch]", f"{GROUP}.rayStartParams.num-gpus", 19)],
-        ),
-        (
-            'rayStartParams:\n        num-gpus: "1"',
-            "rayStartParams: {}",
-            [("ray-gpu-consistency[no-num-gpus]", LIMIT, 32)],
-        ),
-        (
-            '          nodeSelector:\n            nvidia.com/gpu.present: "true"\n' + TOLERATIONS,
-            "",
+            _gpu_group(num_gpus=None),
             [
-                ("ray-gpu-consistency[node-selector]", f"{GROUP}.template.spec", 21),
-                ("ray-gpu-consistency[toleration]", f"{GROUP}.template.spec", 21),
+                (
+                    f"{CHECK}[no-num-gpus]",
+                    LIMIT,
+                    "worker group gpu: nvidia.com/gpu limit 1 without rayStartParams num-gpus "
+                    "(KubeRay derives it from the limit; state it explicitly)",
+                )
+            ],
+        ),
+        (
+            _gpu_group(placed=False),
+            [
+                (
+                    f"{CHECK}[toleration]",
+                    f"{GROUP}.template.spec",
+                    'worker group gpu: GPU pod does not tolerate the "nvidia.com/gpu" taint',
+                ),
+                (
+                    f"{CHECK}[node-selector]",
+                    f"{GROUP}.template.spec",
+                    "worker group gpu: GPU pod selects no GPU nodes (nodeSelector or required "
+                    "nodeAffinity on nvidia.com/gpu.present)",
+                ),
             ],
         ),
     ],
-    ids=["num-gpus-differs", "no-num-gpus", "not-placed-on-gpu-nodes"],
+    ids=["no-num-gpus", "not-placed-on-gpu-nodes"],
 )
-def test_inconsistent_gpu_group_is_reported(
-    run_check: Callable[..., CheckRun], old: str, new: str, rows: list[tuple[str, str, int]]
-) -> None:
-    result = run_check("ray-gpu-consistency", {"t/raycluster.yaml": RAYCLUSTER.replace(old, new)})
-    assert result.rows() == [
-        (cid, "rc", field, "t/raycluster.yaml", line) for cid, field, line in rows
+def test_inconsistent_gpu_group_is_reported(group: Body, expected: list[tuple[str, ...]]) -> None:
+    assert issues(CHECK, _cluster(group)) == [
+        (check_id, "RayCluster/rc", field, message) for check_id, field, message in expected
     ]
 
 
 def test_placement_and_explicit_num_gpus_are_platform_policy_a_mismatch_correctness(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    unplaced = RAYCLUSTER.replace(
-        '          nodeSelector:\n            nvidia.com/gpu.present: "true"\n' + TOLERATIONS, ""
-    )
     files = {
-        "t/raycluster.yaml": unplaced.replace('num-gpus: "1"', 'num-gpus: "2"'),
-        "t/derived.yaml": unplaced.replace(
-            'rayStartParams:\n        num-gpus: "1"', "rayStartParams: {}"
-        ).replace("name: rc", "name: derived"),
+        "t/raycluster.yaml": to_yaml(_cluster(_gpu_group(num_gpus="2", placed=False))),
+        "t/derived.yaml": to_yaml(
+            _cluster(_gpu_group(num_gpus=None, placed=False), name="derived")
+        ),
     }
-    result = run_check("ray-gpu-consistency", files, profile="correctness")
-    assert [(r[0], r[1]) for r in result.rows()] == [("ray-gpu-consistency[mismatch]", "rc")]
-    platform = {(r[0], r[1]) for r in run_check("ray-gpu-consistency", files).rows()}
-    assert ("ray-gpu-consistency[no-num-gpus]", "derived") in platform
+    result = run_check(CHECK, files, profile="correctness")
+    assert [(r[0], r[1]) for r in result.rows()] == [(f"{CHECK}[mismatch]", "rc")]
+    platform = {(r[0], r[1]) for r in run_check(CHECK, files).rows()}
+    assert (f"{CHECK}[no-num-gpus]", "derived") in platform
