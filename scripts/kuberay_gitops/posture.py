@@ -49,18 +49,19 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kuberay_gitops import checks as registry
 from kuberay_gitops.checks import _netpol
-from kuberay_gitops.checks._api import CheckContext, as_int
+from kuberay_gitops.checks._api import CheckContext
 from kuberay_gitops.checks._pod import cluster_of, items, mapping, ray_clusters
 from kuberay_gitops.checks.exposure_ray_auth_env import AUTH_MODE_VAR, TOKEN
 from kuberay_gitops.checks.exposure_ray_ports import exposures
 from kuberay_gitops.findings import FieldPath
-from kuberay_gitops.index import ObjectIndex, PodView
+from kuberay_gitops.index import ObjectIndex
 from kuberay_gitops.kuberay import RAY_CONTAINER_INDEX
 from kuberay_gitops.manifests import K8sObject
 from kuberay_gitops.settings import PostureAllow
@@ -84,10 +85,10 @@ HARDENING_CHECKS = (
     "pod-seccomp",
 )
 PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
+PSA_VERSION = "pod-security.kubernetes.io/enforce-version"
 # Looser last; no label means the cluster default, which this repository does not set.
 PSA_LEVELS = ("restricted", "baseline", "privileged")
 _METADATA = ipaddress.ip_address("169.254.169.254")
-_PUBLIC = ipaddress.ip_address("203.0.113.10")  # TEST-NET-3: stands for "the internet"
 _WORDS_LIMIT = 8  # peers listed per finding before "and N more"
 
 
@@ -150,87 +151,151 @@ def _listed(parts: Sequence[str]) -> str:
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Ranges = tuple[tuple[int, int], ...]  # sorted, disjoint, inclusive port ranges
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+_ALL: Ranges = (_netpol.ALL_PORTS,)
+_OTHER_NS = "(another namespace)"
+_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 @dataclass(frozen=True, slots=True)
 class _Peer:
-    """A probe: a pod (by identity), a label-less pod of a namespace, or an address."""
+    """A probe: a pod (by identity), a pod of a namespace with given labels, or addresses.
+
+    `pod`: a real pod's identity (`_netpol.pod_name`); else `labels`/`ns_labels` make a
+    probe pod in `namespace`; `namespace` None is an address range outside the cluster
+    (`first`..`last`, uniform for every ipBlock of both sides).
+    """
 
     words: str
-    namespace: str | None = None  # None: an address outside the cluster
-    pod: str | None = None  # the pod identity (`_netpol.pod_name`) of a real pod
-    address: Address | None = None
+    namespace: str | None = None
+    pod: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    ns_labels: tuple[tuple[str, str], ...] = ()
+    first: Address | None = None
+    last: Address | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Port:
-    protocol: str
-    number: int
-    name: str = ""
-
-    def __str__(self) -> str:
-        if self.name == _ANY_OTHER_PORT:
-            return f"any other {self.protocol} port"
-        return f"{self.protocol} {self.number}" + (f" ({self.name})" if self.name else "")
+def _normal(ranges: Iterable[tuple[int, int]]) -> Ranges:
+    out: list[tuple[int, int]] = []
+    for lo, hi in sorted(r for r in ranges if r[0] <= r[1]):
+        if out and lo <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return tuple(out)
 
 
-_OTHER_NS = "(another namespace)"
-_ANY_OTHER_PORT = "any other port"
+def _intersect(a: Ranges, b: Ranges) -> Ranges:
+    return _normal(
+        (max(x[0], y[0]), min(x[1], y[1])) for x in a for y in b if x[0] <= y[1] and y[0] <= x[1]
+    )
+
+
+def _subtract(a: Ranges, b: Ranges) -> Ranges:
+    out: list[tuple[int, int]] = []
+    for start, hi in a:
+        lo = start
+        for blo, bhi in b:
+            if bhi < lo or blo > hi:
+                continue
+            if blo > lo:
+                out.append((lo, blo - 1))
+            lo = max(lo, bhi + 1)
+        if lo <= hi:
+            out.append((lo, hi))
+    return _normal(out)
+
+
+def _ports_words(protocol: str, ranges: Ranges, names: Mapping[int, str]) -> str:
+    if ranges == _ALL:
+        return f"every {protocol} port"
+    parts = []
+    for lo, hi in ranges:
+        named = f" ({names[lo]})" if lo == hi and lo in names else ""
+        parts.append(f"{lo}{named}" if lo == hi else f"{lo}-{hi}")
+    return f"{protocol} {', '.join(parts)}"
 
 
 class _Side:
     """One side's policies, pods and namespace labels.
 
-    The other side's pods stand in for the pods this side lacks, so a new pod is judged
-    under the old policies with its new labels.
+    A pod only the other side has stands in as a label-less pod of its namespace (what a
+    new workload gets from the old policies is what any new pod there would get), with its
+    container ports for resolving named ports.
     """
 
     def __init__(self, index: ObjectIndex, other: ObjectIndex) -> None:
         self.index = index
         self.policies = _netpol.policies(index)
-        self.pods: dict[str, PodView] = {_netpol.pod_name(p): p for p in other.pods}
-        self.pods.update({_netpol.pod_name(p): p for p in index.pods})
-        self.own = frozenset(_netpol.pod_name(p) for p in index.pods)
+        self.own = {_netpol.pod_name(p): p for p in index.pods}
+        self.stand_ins = {_netpol.pod_name(p): p for p in other.pods}
+        self._endpoints: dict[_Peer, _netpol.Endpoint | None] = {}
 
     def endpoint(self, peer: _Peer) -> _netpol.Endpoint | None:
+        if peer not in self._endpoints:
+            self._endpoints[peer] = self._endpoint(peer)
+        return self._endpoints[peer]
+
+    def _endpoint(self, peer: _Peer) -> _netpol.Endpoint | None:
         if peer.namespace is None:
             return None
         if peer.pod is not None:
-            pod = self.pods[peer.pod]
+            pod = self.own.get(peer.pod)
+            if pod is None:
+                stand_in = self.stand_ins[peer.pod]
+                return _netpol.Endpoint(
+                    stand_in.namespace,
+                    {},
+                    self._ns_labels(stand_in.namespace, ()),
+                    _netpol.container_ports(stand_in),
+                )
             return _netpol.Endpoint(
                 pod.namespace,
                 pod.labels,
-                self.index.namespace_labels(pod.namespace),
+                self._ns_labels(pod.namespace, ()),
                 _netpol.container_ports(pod),
             )
-        if peer.namespace == _OTHER_NS:
-            return _netpol.Endpoint(_OTHER_NS, {}, {"kubernetes.io/metadata.name": _OTHER_NS})
-        return _netpol.Endpoint(peer.namespace, {}, self.index.namespace_labels(peer.namespace))
+        return _netpol.Endpoint(
+            peer.namespace, dict(peer.labels), self._ns_labels(peer.namespace, peer.ns_labels)
+        )
 
-    def allows(
-        self, direction: str, subject: _Peer, remote: _Peer, port: _Port
-    ) -> tuple[bool, tuple[K8sObject, FieldPath] | None]:
-        """Whether `subject`'s policies let `remote` through in `direction` on `port`.
+    def _ns_labels(self, namespace: str, extra: tuple[tuple[str, str], ...]) -> Mapping[str, str]:
+        if namespace == _OTHER_NS:
+            return {_NAME_LABEL: _OTHER_NS}
+        return {**self.index.namespace_labels(namespace), **dict(extra)}
 
-        Returns (allowed, the policy rule that allows it, None when no policy restricts).
+    def allowed(
+        self, direction: str, subject: _Peer, remote: _Peer, protocol: str
+    ) -> tuple[Ranges, list[tuple[Ranges, K8sObject, FieldPath]]]:
+        """The ports `subject`'s policies let `remote` use in `direction`, and by which rule.
+
+        Everything when no policy restricts `subject` in that direction (or it is an
+        address outside, which no NetworkPolicy of ours governs).
         """
         me = self.endpoint(subject)
-        if me is None:  # an address outside: no NetworkPolicy of ours applies to it
-            return True, None
+        if me is None:
+            return _ALL, []
         pols = _netpol.restricting(self.policies, me.labels, me.namespace, direction)
         if not pols:
-            return True, None
-        dest = me if direction == _netpol.INGRESS else self.endpoint(remote)
-        dest_ports = dest.ports if dest is not None else ()
+            return _ALL, []
         them = self.endpoint(remote)
+        dest = me if direction == _netpol.INGRESS else them
+        dest_ports = dest.ports if dest is not None else ()
+        rules: list[tuple[Ranges, K8sObject, FieldPath]] = []
         for pol in pols:
             for i, rule in pol.rules(direction):
-                if not _rule_admits(rule, direction, pol.namespace, remote, them):
-                    continue
-                intervals = _netpol.rule_intervals(rule, dest_ports, port.protocol)
-                if any(lo <= port.number <= hi for lo, hi in intervals):
-                    return True, (pol.obj, ("spec", pol.rules_key(direction), i))
-        return False, None
+                if _rule_admits(rule, direction, pol.namespace, remote, them):
+                    ranges = _normal(_netpol.rule_intervals(rule, dest_ports, protocol))
+                    if ranges:
+                        rules.append((ranges, pol.obj, ("spec", pol.rules_key(direction), i)))
+        return _normal(r for ranges, *_ in rules for r in ranges), rules
+
+    def reach(self, src: _Peer, dst: _Peer, protocol: str) -> tuple[Ranges, Ranges, Ranges]:
+        """(reachable ports, what src's egress allows, what dst's ingress allows)."""
+        out, _ = self.allowed(_netpol.EGRESS, src, dst, protocol)
+        into, _ = self.allowed(_netpol.INGRESS, dst, src, protocol)
+        return _intersect(out, into), out, into
 
 
 def _rule_admits(
@@ -245,16 +310,20 @@ def _rule_admits(
     peers = rule.get("from" if direction == _netpol.INGRESS else "to")
     if not peers:
         return True
-    return any(_block_holds(mapping(p).get("ipBlock"), remote.address) for p in items(peers))
+    return any(_block_holds(mapping(p).get("ipBlock"), remote.first) for p in items(peers))
 
 
 def _block_holds(block: Any, address: Address | None) -> bool:
     if not isinstance(block, Mapping) or address is None:
         return False
     net = _network(block.get("cidr"))
-    if net is None or address not in net:
+    if net is None or address.version != net.version or address not in net:
         return False
-    return not any(address in n for n in map(_network, items(block.get("except"))) if n)
+    return not any(
+        address in n
+        for n in map(_network, items(block.get("except")))
+        if n and n.version == address.version
+    )
 
 
 def _network(value: Any) -> Network | None:
@@ -264,43 +333,104 @@ def _network(value: Any) -> Network | None:
         return None
 
 
-def _blocks(indexes: Iterable[ObjectIndex]) -> list[Network]:
-    out: list[Network] = []
+def _rule_peers(indexes: Iterable[ObjectIndex]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(policy namespace, peer) of every `from`/`to` entry of every policy of both sides."""
     for index in indexes:
         for pol in _netpol.policies(index):
             for direction in (_netpol.INGRESS, _netpol.EGRESS):
                 for _, rule in pol.rules(direction):
-                    for peer in items(rule.get("from" if direction == _netpol.INGRESS else "to")):
-                        block = mapping(mapping(peer).get("ipBlock"))
-                        for value in (block.get("cidr"), *items(block.get("except"))):
-                            net = _network(value)
-                            if net is not None and net not in out:
-                                out.append(net)
-    return out
+                    key = "from" if direction == _netpol.INGRESS else "to"
+                    for peer in items(rule.get(key)):
+                        yield pol.namespace, mapping(peer)
 
 
-def _address_peers(blocks: Sequence[Network]) -> list[_Peer]:
-    """An address for every named block (its first address), metadata, the internet."""
-    points: dict[Address, None] = {_METADATA: None, _PUBLIC: None}
-    for net in blocks:
-        points.setdefault(net.network_address, None)
+def _address_peers(indexes: Sequence[ObjectIndex]) -> list[_Peer]:
+    """The address space cut at every ipBlock boundary of both sides and the metadata address.
+
+    Inside one range every ipBlock holds alike, so its first address decides for it all.
+    """
+    cuts: dict[int, set[int]] = {4: {0, 2**32}, 6: set()}
+    metadata = ipaddress.ip_network(f"{_METADATA}/32")
+    nets: list[Network] = [metadata]
+    for _, peer in _rule_peers(indexes):
+        block = mapping(peer.get("ipBlock"))
+        for value in (block.get("cidr"), *items(block.get("except"))):
+            net = _network(value)
+            if net is not None:
+                nets.append(net)
+    for net in nets:
+        if net.version == 6 and not cuts[6]:
+            cuts[6] = {0, 2**128}
+        cuts[net.version] |= {int(net.network_address), int(net.broadcast_address) + 1}
     out: list[_Peer] = []
-    for address in points:
-        holding = [n for n in blocks if address in n]
-        if address == _METADATA:
-            words = "the cloud metadata address 169.254.169.254"
-        elif holding:
-            smallest = max(holding, key=lambda n: n.prefixlen)
-            words = (
-                f"any address ({smallest})"
-                if smallest.prefixlen == 0
-                else f"addresses in {smallest}"
-            )
-        else:
-            words = "any address (0.0.0.0/0)"
-        if all(p.words != words for p in out):  # one probe per region named
-            out.append(_Peer(words, address=address))
+    for version, points in cuts.items():
+        bounds = sorted(points)
+        for lo, hi in itertools.pairwise(bounds):
+            first = ipaddress.ip_address(lo) if version == 4 else ipaddress.IPv6Address(lo)
+            last = ipaddress.ip_address(hi - 1) if version == 4 else ipaddress.IPv6Address(hi - 1)
+            out.append(_Peer(_range_words(first, last), first=first, last=last))
     return out
+
+
+def _range_words(first: Address, last: Address) -> str:
+    if first == last == _METADATA:
+        return f"the cloud metadata address {_METADATA}"
+    nets: list[Network] = list(ipaddress.summarize_address_range(first, last))
+    if len(nets) == 1 and nets[0].prefixlen == 0:
+        return f"any address ({nets[0]})"
+    shown = ", ".join(str(n) for n in nets[:3])
+    more = f" and {len(nets) - 3} more blocks" if len(nets) > 3 else ""
+    return f"addresses in {shown}{more}"
+
+
+def _satisfying(selector: Any) -> tuple[tuple[str, str], ...] | None:
+    """Labels that a LabelSelector matches (None: it cannot be satisfied simply)."""
+    sel = mapping(selector)
+    labels = {str(k): str(v) for k, v in mapping(sel.get("matchLabels")).items()}
+    for expr in items(sel.get("matchExpressions")):
+        e = mapping(expr)
+        key, op, values = str(e.get("key")), e.get("operator"), items(e.get("values"))
+        if op == "In" and values:
+            labels.setdefault(key, str(values[0]))
+        elif op == "Exists":
+            labels.setdefault(key, "any")
+    return tuple(sorted(labels.items()))
+
+
+def _selector_peers(indexes: Sequence[ObjectIndex]) -> list[_Peer]:
+    """A probe pod for every peer of every policy.
+
+    The pods and namespaces a peer selects may not be in the rendered output (kube-system,
+    another team's namespace): a pod with the labels it asks for stands for them.
+    """
+    out: dict[_Peer, None] = {}
+    for policy_ns, peer in _rule_peers(indexes):
+        if "ipBlock" in peer:
+            continue
+        pod_labels = _satisfying(peer.get("podSelector")) or ()
+        if "namespaceSelector" in peer:
+            ns_labels = _satisfying(peer.get("namespaceSelector")) or ()
+            named = dict(ns_labels).get(_NAME_LABEL)
+            namespace = (
+                named
+                or "(a namespace labelled " + ", ".join(f"{k}={v}" for k, v in ns_labels) + ")"
+            )
+            if not ns_labels:
+                namespace = _OTHER_NS
+        else:
+            ns_labels, namespace = (), policy_ns
+        who = ", ".join(f"{k}={v}" for k, v in pod_labels)
+        words = (
+            f"pods labelled {who} in namespace {namespace}"
+            if who
+            else (
+                f"any pod in namespace {namespace}"
+                if namespace != _OTHER_NS
+                else "pods of any other namespace"
+            )
+        )
+        out.setdefault(_Peer(words, namespace, labels=pod_labels, ns_labels=ns_labels), None)
+    return list(out)
 
 
 def _namespaces(indexes: Sequence[ObjectIndex]) -> list[str]:
@@ -315,128 +445,170 @@ def _namespaces(indexes: Sequence[ObjectIndex]) -> list[str]:
     return sorted(names)
 
 
-def _pod_ports(pod: PodView) -> list[_Port]:
-    out = {_Port(cp.protocol, cp.port, cp.name or ""): None for cp in _netpol.container_ports(pod)}
-    for rp in _netpol.ray_ports(pod):
-        if not rp.random:
-            for n in {rp.lo, rp.hi}:
-                if not any(p.number == n and p.protocol == "TCP" for p in out):
-                    out[_Port("TCP", n, rp.key)] = None
-    return list(out)
-
-
-def _named_ports(indexes: Sequence[ObjectIndex]) -> list[_Port]:
-    """Every numeric port (and range end) a policy names, by protocol."""
-    out: dict[_Port, None] = {}
-    for index in indexes:
-        for pol in _netpol.policies(index):
-            for direction in (_netpol.INGRESS, _netpol.EGRESS):
-                for _, rule in pol.rules(direction):
-                    for entry in items(rule.get("ports")):
-                        e = mapping(entry)
-                        proto = str(e.get("protocol") or "TCP")
-                        for value in (e.get("port"), e.get("endPort")):
-                            n = as_int(value)
-                            if n is not None:
-                                out.setdefault(_Port(proto, n), None)
-    return sorted(out, key=lambda p: (p.protocol, p.number))
-
-
-def _unnamed_port(named: Iterable[_Port]) -> _Port:
-    """A TCP port no policy and no pod names: "any other port"."""
-    used = {p.number for p in named}
-    return _Port("TCP", next(n for n in range(1, 65536) if n not in used), _ANY_OTHER_PORT)
+def _peers(head: _Side, both: Sequence[ObjectIndex]) -> list[_Peer]:
+    pods = [
+        _Peer(f"pods of {name}", pod.namespace, pod=name) for name, pod in sorted(head.own.items())
+    ]
+    probes = {_Peer(f"any other pod in namespace {ns}", ns): None for ns in _namespaces(both)}
+    probes[_Peer("pods of any other namespace", _OTHER_NS)] = None
+    known = set(_namespaces(both))
+    for probe in _selector_peers(both):
+        # A selector some rendered pod of a rendered namespace answers adds nothing: a new
+        # pod with those labels is a stand-in already. Others stand for pods not rendered.
+        if probe.namespace in known and any(
+            p.namespace == probe.namespace and set(probe.labels) <= set(p.labels.items())
+            for index in both
+            for p in index.pods
+        ):
+            continue
+        probes.setdefault(probe, None)
+    return [*pods, *probes, *_address_peers(both)]
 
 
 def _reachability(env: str, old: ObjectIndex, new: ObjectIndex) -> Iterator[Change]:
     base, head = _Side(old, new), _Side(new, old)
-    both = (old, new)
-    pods = [
-        _Peer(f"pods of {name}", head.pods[name].namespace, pod=name) for name in sorted(head.pods)
-    ]
-    peers = [*pods, *(_Peer(f"any other pod in namespace {ns}", ns) for ns in _namespaces(both))]
-    peers.append(_Peer("pods of any other namespace", _OTHER_NS))
-    peers.extend(_address_peers(_blocks(both)))
-    named = _named_ports(both)
-    listens = {p.pod: _pod_ports(head.pods[p.pod]) for p in pods if p.pod}
-    other = _unnamed_port([*named, *(q for ps in listens.values() for q in ps)])
-    ports: dict[tuple[_Peer, _Peer, bool], list[str]] = {}
+    peers = _peers(head, (old, new))
+    found: dict[tuple[_Peer, _Peer, bool], list[str]] = {}
     causes: dict[tuple[_Peer, _Peer, bool], tuple[K8sObject, FieldPath]] = {}
     for src in peers:
         for dst in peers:
             if src == dst or (src.namespace is None and dst.namespace is None):
                 continue
-            if src.address == _METADATA:  # the metadata service calls no one
+            if src.first == _METADATA:  # the metadata service calls no one
                 continue
-            # A narrowing only counts between pods both sides run (a deleted pod reaches
-            # nothing, which is not news).
+            names = _port_names(head, dst)
+            # A narrowing counts only between pods both sides run.
             in_both = all(p.pod is None or p.pod in base.own for p in (src, dst))
-            for port in [*(listens[dst.pod] if dst.pod else named), other]:
-                now, before = _reach(head, src, dst, port), _reach(base, src, dst, port)
-                if now.reaches == before.reaches or (not now.reaches and not in_both):
-                    continue
-                key = (src, dst, now.reaches)
-                ports.setdefault(key, []).append(str(port))
-                cause = _cause(head, before, now, src, dst) if now.reaches else None
-                if cause is not None:
-                    causes.setdefault(key, cause)
-    for (src, dst, widened), listed in ports.items():
+            for protocol in PROTOCOLS:
+                now, now_out, _ = head.reach(src, dst, protocol)
+                before, before_out, _ = base.reach(src, dst, protocol)
+                wider = _subtract(now, before)
+                if wider:
+                    key = (src, dst, True)
+                    found.setdefault(key, []).append(_ports_words(protocol, wider, names))
+                    if key not in causes:
+                        cause = _cause(head, src, dst, protocol, wider, now_out, before_out)
+                        if cause is not None:
+                            causes[key] = cause
+                narrower = _subtract(before, now) if in_both else ()
+                if narrower:
+                    found.setdefault((src, dst, False), []).append(
+                        _ports_words(protocol, narrower, names)
+                    )
+    rows = {key: "; ".join(listed) for key, listed in found.items()}
+    for (src_words, dst_words, widened, ports), at in _merged(rows, causes).items():
         verb = "can now reach" if widened else "can no longer reach"
-        at = causes.get((src, dst, widened))
         yield Change(
             env,
             "reachability",
-            f"{src.words} {verb} {dst.words} on {_listed(listed)}",
+            f"{src_words} {verb} {dst_words} on {ports}",
             widened,
             at[0] if at else None,
             at[1] if at else (),
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Verdict:
-    """src's egress and dst's ingress on one side, with the rules that allow them."""
+def _merged(
+    rows: Mapping[tuple[_Peer, _Peer, bool], str],
+    causes: Mapping[tuple[_Peer, _Peer, bool], tuple[K8sObject, FieldPath]],
+) -> dict[tuple[str, str, bool, str], tuple[K8sObject, FieldPath] | None]:
+    """One row per peer pair, address ranges with the same result joined into one."""
+    spans: dict[tuple[_Peer | None, _Peer | None, bool, str], list[_Peer]] = {}
+    out: dict[tuple[str, str, bool, str], tuple[K8sObject, FieldPath] | None] = {}
+    for (src, dst, widened), ports in rows.items():
+        cause = causes.get((src, dst, widened))
+        if src.namespace is None:
+            spans.setdefault((None, dst, widened, ports), []).append(src)
+        elif dst.namespace is None:
+            spans.setdefault((src, None, widened, ports), []).append(dst)
+        else:
+            out.setdefault((src.words, dst.words, widened, ports), cause)
+    for (inner, outer, widened, ports), ranges in spans.items():
+        words = _addresses_words(ranges)
+        found = next(
+            (causes[k] for r in ranges if (k := (inner or r, outer or r, widened)) in causes),
+            None,
+        )
+        key = (words if inner is None else inner.words, words if outer is None else outer.words)
+        out.setdefault((*key, widened, ports), found)
+    return out
 
-    out: bool
-    into: bool
-    out_rule: tuple[K8sObject, FieldPath] | None
-    in_rule: tuple[K8sObject, FieldPath] | None
 
-    @property
-    def reaches(self) -> bool:
-        return self.out and self.into
+def _addresses_words(ranges: Sequence[_Peer]) -> str:
+    """Address ranges in words: `any address (0.0.0.0/0)`, `any address except ...`."""
+    parts: list[str] = []
+    for version, space in (
+        (4, ipaddress.ip_network("0.0.0.0/0")),
+        (6, ipaddress.ip_network("::/0")),
+    ):
+        spans = _normal(
+            (int(p.first), int(p.last))
+            for p in ranges
+            if p.first is not None and p.last is not None and p.first.version == version
+        )
+        if not spans:
+            continue
+        whole = ((int(space.network_address), int(space.broadcast_address)),)
+        if spans == whole:
+            parts.append(f"any address ({space})")
+            continue
+        inside = _cidrs(spans, version)
+        outside = _cidrs(_subtract(whole, spans), version)
+        if len(outside) < len(inside):
+            parts.append(f"any address except {_listed([str(n) for n in outside])}")
+        elif [str(n) for n in inside] == [f"{_METADATA}/32"]:
+            parts.append(f"the cloud metadata address {_METADATA}")
+        else:
+            parts.append(f"addresses in {_listed([str(n) for n in inside])}")
+    return " and ".join(parts)
 
 
-def _reach(side: _Side, src: _Peer, dst: _Peer, port: _Port) -> _Verdict:
-    """Whether src reaches dst on port: src's egress and dst's ingress both allow it."""
-    out, out_rule = side.allows(_netpol.EGRESS, src, dst, port)
-    into, in_rule = side.allows(_netpol.INGRESS, dst, src, port)
-    return _Verdict(out, into, out_rule, in_rule)
+def _cidrs(spans: Ranges, version: int) -> list[Network]:
+    make = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
+    out: list[Network] = []
+    for lo, hi in spans:
+        out.extend(ipaddress.summarize_address_range(make(lo), make(hi)))
+    return out
+
+
+def _port_names(side: _Side, dst: _Peer) -> dict[int, str]:
+    pod = side.own.get(dst.pod) if dst.pod else None
+    return {cp.port: cp.name for cp in _netpol.container_ports(pod) if cp.name} if pod else {}
 
 
 def _cause(
-    head: _Side, before: _Verdict, now: _Verdict, src: _Peer, dst: _Peer
+    head: _Side,
+    src: _Peer,
+    dst: _Peer,
+    protocol: str,
+    wider: Ranges,
+    now_out: Ranges,
+    before_out: Ranges,
 ) -> tuple[K8sObject, FieldPath] | None:
     """The head's reason for a widening.
 
-    The rule of the direction the base refused, or, when no policy restricts that
-    direction any more, the template of that pod.
+    The rule of the direction that now lets more through (egress first) whose ports meet
+    the widening; when no policy restricts that direction any more, the template of the
+    pod (or the Namespace of a probe) concerned.
     """
-    if not before.out:
-        return now.out_rule or _template(head, src)
-    return now.in_rule or _template(head, dst)
+    if _intersect(_subtract(now_out, before_out), wider):
+        direction, subject, remote = _netpol.EGRESS, src, dst
+    else:
+        direction, subject, remote = _netpol.INGRESS, dst, src
+    _, rules = head.allowed(direction, subject, remote, protocol)
+    for ranges, obj, field in rules:
+        if _intersect(ranges, wider):
+            return obj, field
+    return _template(head, subject)
 
 
-def _template(side: _Side, *peers: _Peer) -> tuple[K8sObject, FieldPath] | None:
-    """Where a widening no rule grants is shown: the template of the pod, source first."""
-    for peer in peers:
-        if peer.pod is not None and peer.pod in side.own:
-            pod = side.pods[peer.pod]
-            return pod.owner, pod.path
-        ns = side.index.get("Namespace", peer.namespace) if peer.namespace else None
-        if ns is not None:  # a probe pod of a namespace: the namespace itself
-            return ns, ()
-    return None
+def _template(side: _Side, peer: _Peer) -> tuple[K8sObject, FieldPath] | None:
+    """Where a widening no rule grants is shown: the pod's template, or its Namespace."""
+    pod = side.own.get(peer.pod) if peer.pod else None
+    if pod is not None:
+        return pod.owner, pod.path
+    ns = side.index.get("Namespace", peer.namespace) if peer.namespace else None
+    return (ns, ()) if ns is not None else None
 
 
 # --------------------------------------------------------------------------- rbac
@@ -458,17 +630,22 @@ class _Grant:
         return (
             other.scope in ("", self.scope)
             and other.group in ("*", self.group)
-            and other.resource in ("*", self.resource)
+            and (
+                other.resource in ("*", self.resource)
+                or (other.resource.endswith("/*") and self.resource.startswith(other.resource[:-1]))
+            )
             and other.verb in ("*", self.verb)
             and (not other.names or (bool(self.names) and self.names <= other.names))
         )
 
     def words(self, verbs: Sequence[str]) -> str:
+        where = "cluster-wide" if not self.scope else f"in namespace {self.scope}"
+        if self.verb == "is" or verbs == ["is"]:
+            return f"{self.subject} is now {self.resource} {where}"
         what = self.resource if self.group in ("", "*") else f"{self.resource}.{self.group}"
         if self.resource == "*" and self.group == "*":
             what = "every resource"
         named = f" named {', '.join(sorted(self.names))}" if self.names else ""
-        where = "cluster-wide" if not self.scope else f"in namespace {self.scope}"
         return f"{self.subject} can now {', '.join(verbs)} {what}{named} {where}"
 
 
@@ -490,11 +667,18 @@ def _grants(index: ObjectIndex) -> Iterator[tuple[_Grant, K8sObject, FieldPath, 
             str(ref.get("name", "")),
             ns if ref.get("kind") == "Role" else None,
         )
-        if role is None:
-            continue
         scope = "" if binding.ref.kind == "ClusterRoleBinding" else ns
-        for subject in items(binding.body.get("subjects")):
+        for i, subject in enumerate(items(binding.body.get("subjects"))):
             who = _subject(mapping(subject), ns)
+            if role is None or role.body.get("aggregationRule") is not None:
+                # Rules not in the repository (a built-in or aggregated role): the binding
+                # itself is the grant, whatever the role holds.
+                what = (
+                    f"{ref.get('kind', 'role')} {ref.get('name', '')} (rules not in the repository)"
+                )
+                grant = _Grant(who, scope, "", f"bound to {what}", "is", frozenset())
+                yield grant, binding, ("subjects", i), binding
+                continue
             for j, rule in enumerate(items(role.body.get("rules"))):
                 r = mapping(rule)
                 names = frozenset(str(n) for n in items(r.get("resourceNames")))
@@ -509,11 +693,28 @@ def _grants(index: ObjectIndex) -> Iterator[tuple[_Grant, K8sObject, FieldPath, 
                         yield grant, role, ("rules", j), binding
 
 
+_AGGREGATE = "rbac.authorization.k8s.io/aggregate-to-"
+
+
+def _aggregations(index: ObjectIndex) -> Iterator[tuple[_Grant, K8sObject, FieldPath, K8sObject]]:
+    """A ClusterRole labelled aggregate-to-<role> adds its rules to every holder of <role>."""
+    for role in index.of_kind("ClusterRole"):
+        for label, value in role.labels.items():
+            if str(label).startswith(_AGGREGATE) and str(value) == "true":
+                target = str(label)[len(_AGGREGATE) :]
+                who = f"every holder of ClusterRole {target}"
+                what = f"given the rules of ClusterRole {role.ref.name} (aggregation)"
+                grant = _Grant(who, "", "", what, "is", frozenset())
+                yield grant, role, ("metadata", "labels", str(label)), role
+
+
 def _rbac(env: str, old: ObjectIndex, new: ObjectIndex) -> Iterator[Change]:
-    base = [g for g, *_ in _grants(old)]
-    head = list(_grants(new))
+    base = [g for g, *_ in (*_grants(old), *_aggregations(old))]
+    head = [*_grants(new), *_aggregations(new)]
     yield from _rbac_changes(env, head, base, widened=True)
-    yield from _rbac_changes(env, list(_grants(old)), [g for g, *_ in head], widened=False)
+    yield from _rbac_changes(
+        env, [*_grants(old), *_aggregations(old)], [g for g, *_ in head], widened=False
+    )
 
 
 def _rbac_changes(
@@ -537,10 +738,14 @@ def _rbac_changes(
     for (grant, _), listed in verbs.items():
         text = grant.words(listed)
         obj, field = at[(grant, 0)]
+        if not widened:
+            text = text.replace(" can now ", " can no longer ").replace(
+                " is now ", " is no longer "
+            )
         yield Change(
             env,
             "rbac",
-            text if widened else text.replace(" can now ", " can no longer "),
+            text,
             widened,
             obj if widened else None,
             field if widened else (),
@@ -550,26 +755,28 @@ def _rbac_changes(
 # --------------------------------------------------------------------------- exposure
 
 
-def _auth(index: ObjectIndex) -> dict[str, bool]:
-    """Each Ray cluster's real token auth.
+def _auth(index: ObjectIndex) -> tuple[dict[str, bool], dict[str, tuple[K8sObject, FieldPath]]]:
+    """Each Ray cluster's real token auth, and where an env entry turns it off.
 
     `authOptions.mode: token` that no Ray container's `RAY_AUTH_MODE` env entry overrides
     (KubeRay keeps an existing entry: `exposure-ray-auth-env`).
     """
-    out = {c.label: c.token_auth for c in ray_clusters(index)}
+    on = {c.label: c.token_auth for c in ray_clusters(index)}
+    off_at: dict[str, tuple[K8sObject, FieldPath]] = {}
     for pod in index.ray_pods():
         cluster = cluster_of(pod)
         if cluster is None:
             continue
         ray = list(pod.containers())[RAY_CONTAINER_INDEX : RAY_CONTAINER_INDEX + 1]
-        for _, container in ray:
-            for entry in items(container.get("env")):
+        for path, container in ray:
+            for j, entry in enumerate(items(container.get("env"))):
                 env = mapping(entry)
                 if env.get("name") == AUTH_MODE_VAR and (
                     "valueFrom" in env or str(env.get("value", "")) != TOKEN
                 ):
-                    out[cluster.label] = False
-    return out
+                    on[cluster.label] = False
+                    off_at.setdefault(cluster.label, (pod.owner, (*path, "env", j)))
+    return on, off_at
 
 
 def _auth_words(on: bool | None) -> str:
@@ -577,7 +784,7 @@ def _auth_words(on: bool | None) -> str:
 
 
 def _exposure(env: str, old: ObjectIndex, new: ObjectIndex) -> Iterator[Change]:
-    old_auth, new_auth = _auth(old), _auth(new)
+    (old_auth, _), (new_auth, off_at) = _auth(old), _auth(new)
 
     def paths(index: ObjectIndex, auth: Mapping[str, bool]) -> dict[str, tuple[bool, Any]]:
         return {
@@ -600,38 +807,53 @@ def _exposure(env: str, old: ObjectIndex, new: ObjectIndex) -> Iterator[Change]:
     for label, on in new_auth.items():
         if old_auth.get(label) and not on:
             c = clusters[label]
+            obj, field = off_at.get(label, (c.owner, (*c.path, "authOptions")))
             yield Change(
                 env,
                 "exposure",
                 f"{label} runs without Ray token auth (it had it)",
                 True,
-                c.owner,
-                (*c.path, "authOptions"),
+                obj,
+                field,
             )
 
 
 # --------------------------------------------------------------------------- pod security
 
 
+_UNSET = "privileged (no enforce label: the cluster default)"
+
+
 def _levels(index: ObjectIndex) -> dict[str, tuple[str, K8sObject]]:
     return {
-        ns.ref.name: (str(ns.labels.get(PSA_ENFORCE) or "privileged"), ns)
+        ns.ref.name: (str(ns.labels.get(PSA_ENFORCE) or _UNSET), ns)
         for ns in index.of_kind("Namespace")
     }
 
 
+def _version(value: str) -> tuple[int, ...]:
+    """`v1.30` → (1, 30); `latest` (and anything unreadable) ranks above every version."""
+    parts = value.removeprefix("v").split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else (10**6,)
+
+
 def _rank(level: str) -> int:
-    return PSA_LEVELS.index(level) if level in PSA_LEVELS else len(PSA_LEVELS)
+    """Rank of a level: restricted 0, baseline 1; privileged, unset or unknown 2."""
+    return PSA_LEVELS.index(level) if level in PSA_LEVELS[:2] else len(PSA_LEVELS) - 1
 
 
 def _weaknesses(index: ObjectIndex) -> dict[str, tuple[K8sObject, FieldPath]]:
-    """What the pod hardening checks say of every pod, with their default options."""
+    """What the pod hardening checks say of every pod (default options), by object and words.
+
+    The message names the container, the object names the pod: one weakness of a new
+    Deployment is new even when an old one has a container of the same name.
+    """
     out: dict[str, tuple[K8sObject, FieldPath]] = {}
     for check_id in HARDENING_CHECKS:
         module = registry.REGISTRY[check_id]
         ctx = CheckContext(index, registry.spec(module).options)
         for issue in registry.function(module)(ctx):
-            out.setdefault(issue.message, (issue.obj, issue.field))
+            out.setdefault(f"{issue.obj.ref}: {issue.message}", (issue.obj, issue.field))
     return out
 
 
@@ -639,6 +861,29 @@ def _pod_security(env: str, old: ObjectIndex, new: ObjectIndex) -> Iterator[Chan
     before, now = _levels(old), _levels(new)
     for name, (level, ns) in now.items():
         was = before.get(name)
+        version, was_version = (
+            str(ns.labels.get(PSA_VERSION) or "latest"),
+            str(was[1].labels.get(PSA_VERSION) or "latest") if was is not None else "latest",
+        )
+        if was is not None and _version(version) < _version(was_version):
+            yield Change(
+                env,
+                "pod-security",
+                f"namespace {name} now enforces the Pod Security rules of {version} (was "
+                f"{was_version}): an older version checks less",
+                True,
+                ns,
+                ("metadata", "labels", PSA_VERSION),
+            )
+        if was is None and _rank(level) == len(PSA_LEVELS) - 1 and old.objects:
+            yield Change(
+                env,
+                "pod-security",
+                f"new namespace {name} enforces Pod Security {level}",
+                True,
+                ns,
+                ("metadata", "labels", PSA_ENFORCE) if PSA_ENFORCE in ns.labels else ("metadata",),
+            )
         if was is not None and _rank(level) > _rank(was[0]):
             yield Change(
                 env,
@@ -673,8 +918,11 @@ _PROJECT_ALLOW = (
     "destinations",
     "clusterResourceWhitelist",
     "namespaceResourceWhitelist",
+    "destinationServiceAccounts",
 )
-_PROJECT_DENY = ("clusterResourceBlacklist", "namespaceResourceBlacklist")
+_PROJECT_DENY = ("clusterResourceBlacklist", "namespaceResourceBlacklist", "signatureKeys")
+# Argo CD: an absent namespaceResourceWhitelist allows every namespaced kind.
+_EVERY_KIND = "group=*, kind=*"
 
 
 def _entry(value: Any) -> str:
@@ -697,14 +945,39 @@ def _matches(pattern: str, value: str) -> bool:
     )
 
 
-def _project_entries(obj: K8sObject) -> dict[tuple[str, str], FieldPath]:
-    out: dict[tuple[str, str], FieldPath] = {}
+def _negated(value: str) -> bool:
+    """`!repo` in sourceRepos, `namespace=!ns` in destinations: an exclusion."""
+    return value.startswith("!") or "=!" in value
+
+
+def _project_entries(obj: K8sObject) -> dict[tuple[str, str], tuple[FieldPath, bool]]:
+    """(field, value) → (where, whether it denies) of every breadth entry of a project."""
+    out: dict[tuple[str, str], tuple[FieldPath, bool]] = {}
     for key in (*_PROJECT_ALLOW, *_PROJECT_DENY):
         for i, value in enumerate(items(obj.spec.get(key))):
-            out.setdefault((key, _entry(value)), ("spec", key, i))
+            text = _entry(value)
+            deny = key in _PROJECT_DENY or _negated(text)
+            out.setdefault((key, text), (("spec", key, i), deny))
+    if "namespaceResourceWhitelist" not in obj.spec:
+        out[("namespaceResourceWhitelist", _EVERY_KIND)] = (("spec",), False)
     for i, role in enumerate(items(obj.spec.get("roles"))):
-        for j, rule in enumerate(items(mapping(role).get("policies"))):
-            out.setdefault(("roles", str(rule)), ("spec", "roles", i, "policies", j))
+        r = mapping(role)
+        name = str(r.get("name", i))
+        for j, rule in enumerate(items(r.get("policies"))):
+            text = ", ".join(part.strip() for part in str(rule).split(","))
+            deny = text.endswith(", deny")
+            out.setdefault(
+                (f"role {name} policy", text), (("spec", "roles", i, "policies", j), deny)
+            )
+        for j, group in enumerate(items(r.get("groups"))):
+            out.setdefault(
+                (f"role {name} group", str(group)), (("spec", "roles", i, "groups", j), False)
+            )
+        for j, token in enumerate(items(r.get("jwtTokens"))):
+            text = f"iat={mapping(token).get('iat', '')}"
+            out.setdefault(
+                (f"role {name} token", text), (("spec", "roles", i, "jwtTokens", j), False)
+            )
     return out
 
 
@@ -715,13 +988,13 @@ def _project(env: str, old: ObjectIndex, new: ObjectIndex) -> Iterator[Change]:
         now = _project_entries(proj)
         was_obj = before.get((proj.ref.namespace, proj.ref.name))
         was = _project_entries(was_obj) if was_obj is not None else {}
-        for (key, value), field in now.items():
-            if key in _PROJECT_DENY:
-                continue
-            if not any(k == key and _matches(v, value) for k, v in was):
+        allowed_before = [(k, v) for (k, v), (_, deny) in was.items() if not deny]
+        allowed_now = [(k, v) for (k, v), (_, deny) in now.items() if not deny]
+        for (key, value), (field, deny) in now.items():
+            if not deny and not any(k == key and _matches(v, value) for k, v in allowed_before):
                 yield Change(env, "project", f"{label} now allows {key} {value}", True, proj, field)
-        for key, value in was:
-            if key in _PROJECT_DENY and (key, value) not in now:
+        for (key, value), (_, deny) in was.items():
+            if deny and (key, value) not in now:
                 yield Change(
                     env,
                     "project",
@@ -730,7 +1003,5 @@ def _project(env: str, old: ObjectIndex, new: ObjectIndex) -> Iterator[Change]:
                     proj,
                     ("spec", key) if key in proj.spec else ("spec",),
                 )
-            elif key not in _PROJECT_DENY and not any(
-                k == key and _matches(v, value) for k, v in now
-            ):
+            elif not deny and not any(k == key and _matches(v, value) for k, v in allowed_now):
                 yield Change(env, "project", f"{label} no longer allows {key} {value}", False)

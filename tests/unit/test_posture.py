@@ -85,7 +85,7 @@ def test_egress_to_the_internet_is_a_widening_at_the_rule_that_grants_it() -> No
     assert _where(change) == ("NetworkPolicy/web-egress", ("spec", "egress", 1))
 
 
-def test_an_except_keeps_the_metadata_address_out_and_without_it_the_address_is_named() -> None:
+def test_an_except_keeps_the_metadata_address_out_and_without_it_any_address_is_reached() -> None:
     fenced = {
         "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}}],
         "ports": [{"port": 80}],
@@ -93,11 +93,57 @@ def test_an_except_keeps_the_metadata_address_out_and_without_it_the_address_is_
     open_ = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 80}]}
     fenced_texts = [c.text for c in _diff(_platform(), _platform(web_egress=[fenced]))]
     open_texts = [c.text for c in _diff(_platform(), _platform(web_egress=[open_]))]
-    assert not any("metadata" in t for t in fenced_texts)
+    web = "pods of Deployment/apps/web can now reach"
+    assert f"{web} any address except 169.254.169.254/32 on TCP 80" in fenced_texts
+    assert f"{web} any address (0.0.0.0/0) on TCP 80" in open_texts
+
+
+def test_excepts_that_remove_every_probe_point_still_leave_the_internet_reached() -> None:
+    halves = {
+        "to": [
+            {"ipBlock": {"cidr": "0.0.0.0/1", "except": ["0.0.0.0/8"]}},
+            {"ipBlock": {"cidr": "128.0.0.0/1", "except": ["128.0.0.0/8", "169.254.169.254/32"]}},
+        ]
+    }
+    texts = [c.text for c in _diff(_platform(), _platform(web_egress=[halves]))]
     assert (
-        "pods of Deployment/apps/web can now reach the cloud metadata address 169.254.169.254 "
-        "on TCP 80"
-    ) in open_texts
+        "pods of Deployment/apps/web can now reach any address except 0.0.0.0/8, 128.0.0.0/8, "
+        "169.254.169.254/32 on every TCP port; every UDP port; every SCTP port"
+    ) in texts
+
+
+def test_a_port_range_joining_two_allowed_ports_widens_by_the_ports_between() -> None:
+    two = {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"port": 1000}, {"port": 2000}]}
+    span = {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"port": 1000, "endPort": 2000}]}
+    texts = [
+        c.text
+        for c in _widened(
+            _diff(_platform(web_egress=[two]), _platform(web_egress=[span])), "reachability"
+        )
+    ]
+    assert texts == [
+        "pods of Deployment/apps/web can now reach addresses in 10.0.0.0/8 on TCP 1001-1999"
+    ]
+
+
+def test_a_namespace_outside_the_rendered_output_is_probed_from_the_selector() -> None:
+    dns = {
+        "to": [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}
+        ],
+        "ports": [{"protocol": "UDP", "port": 53}],
+    }
+    wide = {**dns, "ports": [{"protocol": "UDP"}, {"protocol": "TCP"}]}
+    texts = [
+        c.text
+        for c in _widened(
+            _diff(_platform(web_egress=[dns]), _platform(web_egress=[wide])), "reachability"
+        )
+    ]
+    assert texts == [
+        "pods of Deployment/apps/web can now reach any pod in namespace kube-system on every TCP "
+        "port; UDP 1-52, 54-65535"
+    ]
 
 
 def test_deleting_the_default_deny_widens_at_the_pod_templates_it_no_longer_covers() -> None:
@@ -105,8 +151,8 @@ def test_deleting_the_default_deny_widens_at_the_pod_templates_it_no_longer_cove
     changes = _widened(_diff(_platform(), head), "reachability")
     texts = [c.text for c in changes]
     assert (
-        "pods of any other namespace can now reach pods of Deployment/apps/web on TCP 8080 "
-        "(http), any other TCP port"
+        "pods of any other namespace can now reach pods of Deployment/apps/web on every TCP port; "
+        "every UDP port; every SCTP port"
     ) in texts
     db_out = next(
         c for c in changes if c.text.startswith("pods of Deployment/apps/db can now reach")
@@ -226,7 +272,8 @@ def test_an_env_entry_that_turns_token_auth_off_is_a_widening() -> None:
     assert [c.text for c in changes] == [
         "RayCluster apps/rc runs without Ray token auth (it had it)"
     ]
-    assert _where(changes[0]) == ("RayCluster/rc", ("spec", "authOptions"))
+    head_env = ("spec", "headGroupSpec", "template", "spec", "containers", 0, "env", 0)
+    assert _where(changes[0]) == ("RayCluster/rc", head_env)
 
 
 # --------------------------------------------------------------------------- pod security
@@ -300,3 +347,91 @@ def test_an_allow_entry_covers_by_facet_env_and_words(entry: PostureAllow, cover
         "dev", "reachability", "pods of Deployment/apps/web can now reach x on TCP 443", True
     )
     assert (posture.allowed_by(change, [entry]) is entry) is covered
+
+
+# --------------------------------------------------------------------------- review findings
+
+
+def test_a_new_pod_with_another_pods_labels_borrows_its_grant_and_that_is_a_widening() -> None:
+    copy = deployment("web-copy", labels={"app": "web"})
+    texts = [c.text for c in _widened(_diff(_platform(), _platform(copy)), "reachability")]
+    assert (
+        "pods of Deployment/apps/web-copy can now reach pods of Deployment/apps/db on TCP 5432"
+        in texts
+    )
+
+
+def test_a_binding_to_a_role_the_repository_does_not_hold_is_a_widening_at_the_subject() -> None:
+    admin = binding("admins", "ClusterRole", "admin", [service_account("default")])
+    (change,) = _widened(_diff([], [namespace("apps"), admin]), "rbac")
+    assert change.text == (
+        "ServiceAccount apps/default is now bound to ClusterRole admin (rules not in the "
+        "repository) in namespace apps"
+    )
+    assert _where(change) == ("RoleBinding/admins", ("subjects", 0))
+
+
+def test_a_cluster_role_that_aggregates_into_a_built_in_role_is_a_widening() -> None:
+    extra = role("extra", [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}], None)
+    extra["metadata"]["labels"] = {"rbac.authorization.k8s.io/aggregate-to-edit": "true"}
+    (change,) = _widened(_diff([], [extra]), "rbac")
+    assert change.text == (
+        "every holder of ClusterRole edit is now given the rules of ClusterRole extra "
+        "(aggregation) cluster-wide"
+    )
+
+
+def test_a_subresource_wildcard_covers_the_subresource() -> None:
+    assert (
+        _widened(_diff(_rbac("get", resource="pods/*"), _rbac("get", resource="pods/exec")), "rbac")
+        == []
+    )
+
+
+def test_an_older_enforce_version_is_a_widening() -> None:
+    labels = {"pod-security.kubernetes.io/enforce": "restricted"}
+    old = {**labels, "pod-security.kubernetes.io/enforce-version": "v1.32"}
+    new = {**labels, "pod-security.kubernetes.io/enforce-version": "v1.0"}
+    (change,) = _widened(_diff([namespace("apps", old)], [namespace("apps", new)]), "pod-security")
+    assert change.text == (
+        "namespace apps now enforces the Pod Security rules of v1.0 (was v1.32): an older "
+        "version checks less"
+    )
+
+
+def test_the_same_weakness_in_a_new_deployment_is_a_widening() -> None:
+    privileged = [container(securityContext={"privileged": True})]
+    base = [deployment("agent", containers=privileged)]
+    head = [*base, deployment("other", containers=privileged)]
+    texts = [c.text for c in _widened(_diff(base, head), "pod-security")]
+    assert any(t.startswith("now: Deployment/apps/other: ") and "privileged" in t for t in texts)
+
+
+def test_dropping_the_namespaced_kind_allow_list_allows_every_kind() -> None:
+    base = app_project(namespaceResourceWhitelist=[{"group": "ray.io", "kind": "RayCluster"}])
+    (change,) = _widened(_diff([base], [app_project()]), "project")
+    assert (
+        change.text
+        == "AppProject argocd/platform now allows namespaceResourceWhitelist group=*, kind=*"
+    )
+
+
+def test_dropping_an_excluded_repository_is_a_widening() -> None:
+    base = app_project(sourceRepos=["*", "!https://github.com/evil/*"])
+    (change,) = _widened(_diff([base], [app_project(sourceRepos=["*"])]), "project")
+    assert (
+        change.text
+        == "AppProject argocd/platform no longer denies sourceRepos !https://github.com/evil/*"
+    )
+
+
+def test_a_group_added_to_a_project_role_is_a_widening() -> None:
+    role_ = {
+        "name": "ci",
+        "policies": ["p, proj:platform:ci, applications, sync, platform/*, allow"],
+    }
+    grouped = {**role_, "groups": ["system:authenticated"]}
+    (change,) = _widened(
+        _diff([app_project(roles=[role_])], [app_project(roles=[grouped])]), "project"
+    )
+    assert change.text == "AppProject argocd/platform now allows role ci group system:authenticated"
