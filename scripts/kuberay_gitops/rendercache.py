@@ -105,6 +105,16 @@ def store(cache_dir: Path, digest: str, docs: list[Any]) -> None:
     _atomic_write(cache_dir / DIR / f"{digest}.ref", content)
 
 
+# Paths given to git are paths, never pathspec magic (`:(top)x` would name another path),
+# and a checkout owned by another user (CI containers) is still read.
+_GIT_LITERAL = {
+    "GIT_LITERAL_PATHSPECS": "1",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+}
+_GIT = ("git", "-c", "safe.directory=*", "-c", "core.quotePath=false")
+
+
 def distrust(cache_dir: Path, repo_root: Path) -> str | None:
     """Why the caches under `cache_dir` must not be read for `repo_root`, or None.
 
@@ -112,7 +122,7 @@ def distrust(cache_dir: Path, repo_root: Path) -> str | None:
     twin run), so a file the repository under check brings must never be one: a pull
     request could commit an entry that maps a defective input to a clean render. A cache
     outside the repository is ours; one inside it only when git ignores it and tracks
-    no file in it (the repository's `/.cache/`), never in a tree that is not a git
+    no file in it (the repository's `/.cache/`), never in a tree that is not in a git
     checkout, where nothing tells content from what a run wrote.
     """
     cache, root = cache_dir.resolve(), repo_root.resolve()
@@ -120,12 +130,20 @@ def distrust(cache_dir: Path, repo_root: Path) -> str | None:
         return None
     rel = cache.relative_to(root).as_posix() or "."
     why = f"cache_dir {rel} is inside the repository under check"
-    if not (root / ".git").exists():
-        return f"{why}, which is not a git checkout"
-    ignored = run(["git", "check-ignore", "-q", "--no-index", f"{rel}/"], cwd=root, timeout=30)
+    env = _GIT_LITERAL
+    top = run([*_GIT, "rev-parse", "--show-toplevel"], cwd=root, env=env, timeout=30)
+    if top.returncode != 0:
+        return f"{why}, which is not in a git checkout"
+    # check-ignore takes no `literal` magic: `./` keeps a leading `:` a plain name.
+    ignored = run(
+        [*_GIT, "check-ignore", "-q", "--no-index", "--", f"./{rel}/"],
+        cwd=root,
+        env={k: v for k, v in env.items() if k != "GIT_LITERAL_PATHSPECS"},
+        timeout=30,
+    )
     if ignored.returncode != 0:
         return f"{why} and git does not ignore it"
-    tracked = run(["git", "ls-files", "-z", "--", rel], cwd=root, timeout=30)
+    tracked = run([*_GIT, "ls-files", "-z", "--", rel], cwd=root, env=env, timeout=30)
     if tracked.returncode != 0 or tracked.stdout:
         return f"{why} and git tracks files in it"
     return None

@@ -156,5 +156,24 @@ def test_a_cache_with_a_committed_file_is_not_read_even_when_ignored(checkout: P
 
 def test_a_cache_inside_a_tree_that_is_no_checkout_is_not_read(tmp_path: Path) -> None:
     assert rendercache.distrust(tmp_path / ".cache", tmp_path) == (
-        "cache_dir .cache is inside the repository under check, which is not a git checkout"
+        "cache_dir .cache is inside the repository under check, which is not in a git checkout"
     )
+
+
+def test_pathspec_magic_in_the_cache_name_is_read_as_a_path(checkout: Path) -> None:
+    """`:(top)g` must not let git look at `g/` (ignored) instead of the directory named so."""
+    (checkout / ".gitignore").write_text("/g/\n")
+    forged = checkout / ":(top)g" / "render"
+    forged.mkdir(parents=True)
+    (forged / "x.ref").write_text("forged")
+    _git(checkout, "add", "--", ":(literal):(top)g/render/x.ref")
+    assert rendercache.distrust(checkout / ":(top)g", checkout) == (
+        "cache_dir :(top)g is inside the repository under check and git does not ignore it"
+    )
+
+
+def test_a_repository_inside_a_checkout_is_judged_by_that_checkout(checkout: Path) -> None:
+    sub = checkout / "platform"
+    sub.mkdir()
+    (checkout / ".gitignore").write_text("/platform/.cache/\n")
+    assert rendercache.distrust(sub / ".cache", sub) is None
