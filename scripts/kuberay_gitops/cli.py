@@ -33,17 +33,12 @@ from kuberay_gitops import affected as affected_mod
 from kuberay_gitops import checks as registry
 from kuberay_gitops import diff as diff_mod
 from kuberay_gitops.discover import RenderTarget, discover, select
+from kuberay_gitops.environments import environment_indexes, generated_objects
 from kuberay_gitops.exitcodes import ExitCode, ToolError
 from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import Report, Severity
 from kuberay_gitops.index import ObjectIndex
-from kuberay_gitops.pipeline import (
-    Request,
-    Stages,
-    environment_indexes,
-    execute,
-    generated_objects,
-)
+from kuberay_gitops.pipeline import Request, Stages, execute
 from kuberay_gitops.render import Renderer, make_renderer
 from kuberay_gitops.reporters import REPORTERS
 from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings, load

@@ -85,7 +85,7 @@ from typing import Any
 
 import yaml
 
-from kuberay_gitops import cluster, pipeline
+from kuberay_gitops import cluster, environments
 from kuberay_gitops.checks._netpol import (
     ALL_PORTS,
     EGRESS,
@@ -1509,14 +1509,14 @@ def audit(settings: Settings, progress: Progress, use_cluster: bool = True) -> A
     broken = [rt.target.path for rt in rendered if rt.error is not None]
     if broken:
         raise ToolFailed(f"{', '.join(broken)} do not render; run `kuberay-gitops validate` first")
-    facts = pipeline.repo_facts(settings, all_targets, rendered)
+    facts = environments.repo_facts(settings, all_targets, rendered)
     argocd = [o for objs in ok.values() for o in objs if o.ref.kind in _APP_KINDS]
     envs = cluster.environments(ObjectIndex(argocd, "argocd"), facts)
     generated: dict[str, list[Generated]] = {}
     if use_cluster and settings.cluster_enabled is not False:
         progress("cluster stage: the KubeRay operator generates the Ray Pods")
-        # The cluster stage of `validate`, reused as is (pipeline has no public entry yet).
-        results, _ = pipeline._cluster_stage(
+        # The cluster stage of `validate`, reused as is.
+        results, _ = environments.cluster_stage(
             settings, renderer, all_targets, rendered, facts, True, progress, cache
         )
         for res in results:

@@ -87,9 +87,18 @@ LAYERS = (
     Layer("report", "reporters and the rule descriptions they carry", ("reporters", "ruleinfo")),
     Layer(
         "commands",
-        "what a command runs: validate's pipeline and its judges, diff, audit-ports, new-env, "
-        "setup, init",
-        ("pipeline", "judge", "diff", "liveray", "newenv", "provision", "initconf"),
+        "what a command runs: validate's pipeline, its judges and environments, diff, "
+        "audit-ports, new-env, setup, init",
+        (
+            "pipeline",
+            "judge",
+            "environments",
+            "diff",
+            "liveray",
+            "newenv",
+            "provision",
+            "initconf",
+        ),
     ),
     Layer("cli", "the command line", ("cli", "__main__")),
 )
