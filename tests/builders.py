@@ -440,6 +440,52 @@ def service(
     }
 
 
+def ingress(
+    name: str,
+    namespace: str = "apps",
+    paths: Sequence[tuple[str, str, str | int]] = (),
+    host: str = "ray.example.com",
+    **spec: Any,
+) -> Body:
+    """An Ingress with one rule for `host`; `paths` as (path, Service, port name or number)."""
+    http_paths = [
+        {
+            "path": path,
+            "pathType": "Prefix",
+            "backend": {
+                "service": {
+                    "name": svc,
+                    "port": {"name": port} if isinstance(port, str) else {"number": port},
+                }
+            },
+        }
+        for path, svc, port in paths
+    ]
+    rules = [{"host": host, "http": {"paths": http_paths}}]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": _meta(name, namespace),
+        "spec": _set({"rules": rules}, spec),
+    }
+
+
+def http_route(
+    name: str,
+    namespace: str = "apps",
+    backends: Sequence[tuple[str, int]] = (),
+    gateway: str = "public",
+) -> Body:
+    """A Gateway API HTTPRoute with one rule to `backends` as (Service, port)."""
+    refs = [{"name": svc, "port": port} for svc, port in backends]
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": _meta(name, namespace),
+        "spec": {"parentRefs": [{"name": gateway}], "rules": [{"backendRefs": refs}]},
+    }
+
+
 def service_monitor(
     name: str,
     namespace: str = "apps",

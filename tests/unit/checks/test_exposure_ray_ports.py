@@ -2,157 +2,94 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.builders import (
+    Body,
+    head_group,
+    http_route,
+    ingress,
+    issues,
+    raycluster,
+    rayservice,
+    service,
+    to_yaml,
+)
 from tests.conftest import CheckRun
 
-RAYCLUSTER = """\
-apiVersion: ray.io/v1
-kind: RayCluster
-metadata:
-  name: rc
-  namespace: kuberay
-spec:
-  rayVersion: "2.52.0"
-{auth}
-  headGroupSpec:
-    serviceType: {service_type}
-    enableIngress: {ingress}
-    rayStartParams:
-      dashboard-port: "8266"
-    template:
-      spec:
-        hostNetwork: {host_network}
-        containers:
-          - name: ray-head
-            image: rayproject/ray:2.52.0
-            ports:
-              - name: gcs-server
-                containerPort: 6379
-              - name: dashboard
-                containerPort: 8266
-              - name: client
-                containerPort: 10001
-                hostPort: {host_port}
-              - name: metrics
-                containerPort: 8080
-"""
-TOKEN_AUTH = "  authOptions:\n    mode: token\n    secretName: ray-auth-token"
+CHECK = "exposure-ray-ports"
+NO_TOKEN = "without Ray token auth (authOptions.mode is not token)"
 
 
-def cluster(auth: str = "", service_type: str = "ClusterIP", **kw: str) -> str:
-    values = {"ingress": "false", "host_network": "false", "host_port": "null"} | kw
-    return RAYCLUSTER.format(auth=auth, service_type=service_type, **values)
-
-
-LB_SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: ray-public
-  namespace: kuberay
-spec:
-  type: LoadBalancer
-  selector:
-    ray.io/cluster: rc
-    ray.io/node-type: head
-  ports:
-    - name: metrics
-      port: 8080
-    - name: dash
-      port: 80
-      targetPort: dashboard
-"""
-INGRESS = """\
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: ray
-  namespace: kuberay
-spec:
-  rules:
-    - host: ray.example.com
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend:
-              service:
-                name: rc-head-svc
-                port:
-                  name: dashboard
-          - path: /other
-            pathType: Prefix
-            backend:
-              service:
-                name: other-head-svc
-                port:
-                  number: 8265
-"""
-HTTPROUTE = """\
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: ray
-  namespace: kuberay
-spec:
-  parentRefs:
-    - name: public
-  rules:
-    - backendRefs:
-        - name: web
-          port: 80
-        - name: rc-head-svc
-          port: 10001
-"""
-
-
-def test_cluster_ip_only_passes(run_check: Callable[..., CheckRun]) -> None:
-    assert run_check("exposure-ray-ports", {"t/raycluster.yaml": cluster()}).rows() == []
-
-
-def test_token_auth_allows_every_exposure(run_check: Callable[..., CheckRun]) -> None:
-    files = {
-        "t/raycluster.yaml": cluster(
-            TOKEN_AUTH, "LoadBalancer", ingress="true", host_network="true", host_port="10001"
-        ),
-        "t/service.yaml": LB_SERVICE,
-        "t/ingress.yaml": INGRESS.split("          - path: /other", maxsplit=1)[0],
-        "t/httproute.yaml": HTTPROUTE,
-    }
-    assert run_check("exposure-ray-ports", files).rows() == []
-
-
-def test_load_balancer_service_on_the_dashboard_is_an_error(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    files = {"t/raycluster.yaml": cluster(), "t/service.yaml": LB_SERVICE}
-    result = run_check("exposure-ray-ports", files)
-    assert result.rows() == [
-        ("exposure-ray-ports[service]", "ray-public", ".spec.ports[1]", "t/service.yaml", 14)
-    ]
-    assert result.findings[0].message == (
-        "Service with type LoadBalancer exposes the dashboard port 8266 of RayCluster kuberay/rc "
-        "head group headgroup without Ray token auth (authOptions.mode is not token)"
+def _cluster(
+    token: bool = False,
+    service_type: str = "ClusterIP",
+    enable_ingress: bool = False,
+    host_network: bool = False,
+    host_port: int | None = None,
+) -> Body:
+    """A head-only RayCluster with the dashboard moved to 8266 and exposed as the knobs say."""
+    client = {"name": "client", "containerPort": 10001, "hostPort": host_port}
+    ports = [(6379, "gcs-server"), (8266, "dashboard"), client, (8080, "metrics")]
+    head = head_group(ports=ports, params={"dashboard-port": "8266"}, hostNetwork=host_network)
+    return raycluster(
+        head={"serviceType": service_type, "enableIngress": enable_ingress, **head},
+        workers=[],
+        rayVersion="2.52.0",
+        authOptions={"mode": "token", "secretName": "ray-auth-token"} if token else None,
     )
 
 
-def test_head_service_type_and_enable_ingress_are_errors(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    files = {"t/raycluster.yaml": cluster("", "NodePort", ingress="true")}
-    assert run_check("exposure-ray-ports", files).rows() == [
+LB_SERVICE = service(
+    "ray-public",
+    selector={"ray.io/cluster": "rc", "ray.io/node-type": "head"},
+    ports=[
+        {"name": "metrics", "port": 8080},
+        {"name": "dash", "port": 80, "targetPort": "dashboard"},
+    ],
+    type="LoadBalancer",
+)
+TO_DASHBOARD = ("/", "rc-head-svc", "dashboard")
+INGRESS = ingress("ray", paths=[TO_DASHBOARD, ("/other", "other-head-svc", 8265)])
+HTTPROUTE = http_route("ray", backends=[("web", 80), ("rc-head-svc", 10001)])
+
+
+def test_cluster_ip_only_passes() -> None:
+    assert issues(CHECK, _cluster()) == []
+
+
+def test_token_auth_allows_every_exposure() -> None:
+    exposed = _cluster(
+        True, "LoadBalancer", enable_ingress=True, host_network=True, host_port=10001
+    )
+    assert issues(CHECK, exposed, LB_SERVICE, ingress("ray", paths=[TO_DASHBOARD]), HTTPROUTE) == []
+
+
+def test_load_balancer_service_on_the_dashboard_is_an_error() -> None:
+    assert issues(CHECK, _cluster(), LB_SERVICE) == [
         (
-            "exposure-ray-ports[head-service-type]",
-            "rc",
+            f"{CHECK}[service]",
+            "Service/ray-public",
+            ".spec.ports[1]",
+            "Service with type LoadBalancer exposes the dashboard port 8266 of RayCluster apps/rc "
+            f"head group headgroup {NO_TOKEN}",
+        )
+    ]
+
+
+def test_head_service_type_and_enable_ingress_are_errors() -> None:
+    assert issues(CHECK, _cluster(service_type="NodePort", enable_ingress=True)) == [
+        (
+            f"{CHECK}[head-service-type]",
+            "RayCluster/rc",
             ".spec.headGroupSpec.serviceType",
-            "t/raycluster.yaml",
-            10,
+            "the head Service of RayCluster apps/rc is of type NodePort: dashboard, client and GCS "
+            f"ports are reachable from outside {NO_TOKEN}",
         ),
         (
-            "exposure-ray-ports[enable-ingress]",
-            "rc",
+            f"{CHECK}[enable-ingress]",
+            "RayCluster/rc",
             ".spec.headGroupSpec.enableIngress",
-            "t/raycluster.yaml",
-            11,
+            "enableIngress makes KubeRay expose the dashboard of RayCluster apps/rc through an "
+            f"Ingress {NO_TOKEN}",
         ),
     ]
 
@@ -161,33 +98,15 @@ def test_ingress_and_route_backends_on_ray_ports_are_errors(
     run_check: Callable[..., CheckRun],
 ) -> None:
     files = {
-        "t/raycluster.yaml": cluster(),
-        "t/ingress.yaml": INGRESS,
-        "t/httproute.yaml": HTTPROUTE,
+        "t/raycluster.yaml": to_yaml(_cluster()),
+        "t/ingress.yaml": to_yaml(INGRESS),
+        "t/httproute.yaml": to_yaml(HTTPROUTE),
     }
-    result = run_check("exposure-ray-ports", files)
+    result = run_check(CHECK, files)
     assert result.rows() == [
-        (
-            "exposure-ray-ports[gateway-route]",
-            "ray",
-            ".spec.rules[0].backendRefs[1]",
-            "t/httproute.yaml",
-            13,
-        ),
-        (
-            "exposure-ray-ports[ingress]",
-            "ray",
-            ".spec.rules[0].http.paths[0].backend",
-            "t/ingress.yaml",
-            13,
-        ),
-        (
-            "exposure-ray-ports[ingress]",
-            "ray",
-            ".spec.rules[0].http.paths[1].backend",
-            "t/ingress.yaml",
-            20,
-        ),
+        (f"{CHECK}[gateway-route]", "ray", ".spec.rules[0].backendRefs[1]", "t/httproute.yaml", 13),
+        (f"{CHECK}[ingress]", "ray", ".spec.rules[0].http.paths[0].backend", "t/ingress.yaml", 13),
+        (f"{CHECK}[ingress]", "ray", ".spec.rules[0].http.paths[1].backend", "t/ingress.yaml", 20),
     ]
     assert result.findings[2].message == (
         'Ingress backend "other-head-svc" port 8265 looks like a Ray dashboard port 8265, and its '
@@ -195,125 +114,79 @@ def test_ingress_and_route_backends_on_ray_ports_are_errors(
     )
 
 
-def test_host_port_and_host_network_on_ray_pods_are_errors(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    files = {"t/raycluster.yaml": cluster(host_network="true", host_port="10001")}
-    assert run_check("exposure-ray-ports", files).rows() == [
+def test_host_port_and_host_network_on_ray_pods_are_errors() -> None:
+    assert issues(CHECK, _cluster(host_network=True, host_port=10001)) == [
         (
-            "exposure-ray-ports[host-network]",
-            "rc",
+            f"{CHECK}[host-network]",
+            "RayCluster/rc",
             ".spec.headGroupSpec.template.spec.hostNetwork",
-            "t/raycluster.yaml",
-            16,
+            "hostNetwork puts the Ray ports of RayCluster apps/rc head group headgroup on the "
+            f"node's addresses {NO_TOKEN}",
         ),
         (
-            "exposure-ray-ports[host-port]",
-            "rc",
+            f"{CHECK}[host-port]",
+            "RayCluster/rc",
             ".spec.headGroupSpec.template.spec.containers[0].ports[2].hostPort",
-            "t/raycluster.yaml",
-            27,
+            "hostPort 10001 publishes the Ray client port 10001 of RayCluster apps/rc head group "
+            f"headgroup on the node {NO_TOKEN}",
         ),
     ]
 
 
-RAYSERVICE = """\
-apiVersion: ray.io/v1
-kind: RayService
-metadata:
-  name: llm
-  namespace: kuberay
-spec:
-  rayClusterConfig:
-    headGroupSpec:
-      rayStartParams: {}
-      template:
-        spec:
-          containers:
-            - name: ray-head
-              image: rayproject/ray:2.52.0
-"""
-
-
-def test_ingress_to_a_rayservice_serve_service_is_an_error(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    ingress = INGRESS.split("          - path: /other", maxsplit=1)[0].replace(
-        "rc-head-svc", "llm-serve-svc"
+def _llm(serve_type: str | None = None, token: bool = False) -> Body:
+    """A RayService, with a custom serveService of `serve_type` when given."""
+    return rayservice(
+        "llm",
+        cluster={"authOptions": {"mode": "token"}} if token else None,
+        serveService={"spec": {"type": serve_type}} if serve_type else None,
     )
-    files = {
-        "t/rayservice.yaml": RAYSERVICE,
-        "t/ingress.yaml": ingress.replace("dashboard", "serve"),
-    }
-    result = run_check("exposure-ray-ports", files)
-    assert result.rows() == [
+
+
+def test_ingress_to_a_rayservice_serve_service_is_an_error() -> None:
+    to_serve = ingress("ray", paths=[("/", "llm-serve-svc", "serve")])
+    assert issues(CHECK, _llm(), to_serve) == [
         (
-            "exposure-ray-ports[ingress]",
-            "ray",
+            f"{CHECK}[ingress]",
+            "Ingress/ray",
             ".spec.rules[0].http.paths[0].backend",
-            "t/ingress.yaml",
-            13,
+            'Ingress backend "llm-serve-svc" port serve reaches the Serve port 8000 of RayService '
+            f"apps/llm head group headgroup {NO_TOKEN}",
         )
     ]
-    assert result.findings[0].message == (
-        'Ingress backend "llm-serve-svc" port serve reaches the Serve port 8000 of RayService '
-        "kuberay/llm head group headgroup without Ray token auth (authOptions.mode is not token)"
-    )
 
 
-def serve_service(service_type: str, auth: str = "") -> str:
-    """RAYSERVICE with a custom serveService of that type (and authOptions when given)."""
-    head = RAYSERVICE.replace(
-        "spec:\n  rayClusterConfig:\n",
-        f"spec:\n  serveService:\n    spec:\n      type: {service_type}\n  rayClusterConfig:\n",
-    )
-    return head.replace("  rayClusterConfig:\n", "  rayClusterConfig:\n" + auth, 1)
+def test_a_cluster_ip_serve_service_passes() -> None:
+    assert issues(CHECK, _llm("ClusterIP")) == []
 
 
-def test_a_cluster_ip_serve_service_passes(run_check: Callable[..., CheckRun]) -> None:
-    files = {"t/rayservice.yaml": serve_service("ClusterIP")}
-    assert run_check("exposure-ray-ports", files).rows() == []
+def test_a_load_balancer_serve_service_with_token_auth_passes() -> None:
+    assert issues(CHECK, _llm("LoadBalancer", token=True)) == []
 
 
-def test_a_load_balancer_serve_service_with_token_auth_passes(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    auth = "    authOptions:\n      mode: token\n"
-    files = {"t/rayservice.yaml": serve_service("LoadBalancer", auth)}
-    assert run_check("exposure-ray-ports", files).rows() == []
-
-
-def test_a_load_balancer_serve_service_without_token_auth_is_an_error(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    result = run_check("exposure-ray-ports", {"t/rayservice.yaml": serve_service("LoadBalancer")})
-    assert result.rows() == [
+def test_a_load_balancer_serve_service_without_token_auth_is_an_error() -> None:
+    assert issues(CHECK, _llm("LoadBalancer")) == [
         (
-            "exposure-ray-ports[serve-service-type]",
-            "llm",
+            f"{CHECK}[serve-service-type]",
+            "RayService/llm",
             ".spec.serveService.spec.type",
-            "t/rayservice.yaml",
-            9,
+            "the Serve Service of RayService apps/llm is of type LoadBalancer: the Serve port is "
+            f"reachable from outside {NO_TOKEN}",
         )
     ]
-    assert result.findings[0].message == (
-        "the Serve Service of RayService kuberay/llm is of type LoadBalancer: the Serve port is "
-        "reachable from outside without Ray token auth (authOptions.mode is not token)"
-    )
 
 
 def test_a_load_balancer_serve_service_is_platform_policy_only(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    files = {"t/rayservice.yaml": serve_service("LoadBalancer")}
-    assert run_check("exposure-ray-ports", files, profile="correctness").rows() == []
+    files = {"t/rayservice.yaml": to_yaml(_llm("LoadBalancer"))}
+    assert run_check(CHECK, files, profile="correctness").rows() == []
 
 
 def test_a_load_balancer_on_the_dashboard_is_correctness(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    files = {"t/raycluster.yaml": cluster(), "t/service.yaml": LB_SERVICE}
-    result = run_check("exposure-ray-ports", files, profile="correctness")
+    files = {"t/raycluster.yaml": to_yaml(_cluster()), "t/service.yaml": to_yaml(LB_SERVICE)}
+    result = run_check(CHECK, files, profile="correctness")
     assert result.rows() == [
-        ("exposure-ray-ports[service]", "ray-public", ".spec.ports[1]", "t/service.yaml", 14)
+        (f"{CHECK}[service]", "ray-public", ".spec.ports[1]", "t/service.yaml", 13)
     ]

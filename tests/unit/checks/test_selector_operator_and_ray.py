@@ -2,92 +2,45 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.builders import Body, issues, netpol, pod_monitor, service, service_monitor, to_yaml
 from tests.conftest import CheckRun
 
 CHECK = "selector-operator-and-ray"
-
-OPERATOR_SERVICE = """\
-apiVersion: v1
-kind: Service
-metadata:
-  name: kuberay-operator
-  namespace: kuberay-system
-spec:
-  ports:
-    - name: metrics
-      port: 8080
-  selector:
-    app.kubernetes.io/name: kuberay
-{extra}"""
-
-POD_MONITOR = """\
-apiVersion: monitoring.coreos.com/v1
-kind: PodMonitor
-metadata:
-  name: ray-workers
-  namespace: kuberay
-spec:
-  selector:
-    matchLabels:
-      ray.io/node-type: worker
-  podMetricsEndpoints:
-    - port: metrics
-"""
-
-SERVICE_MONITOR = """\
-apiVersion: monitoring.coreos.com/v1
-kind: ServiceMonitor
-metadata:
-  name: kuberay
-  namespace: monitoring
-spec:
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: kuberay
-  endpoints:
-    - port: metrics
-"""
-
-NETWORK_POLICY = """\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: ingress-operator
-  namespace: kuberay
-spec:
-  podSelector: {}
-  ingress:
-    - from:
-        - namespaceSelector: {}
-          podSelector:
-            matchLabels:
-              app.kubernetes.io/name: kuberay
-"""
+APP_KUBERAY = {"app.kubernetes.io/name": "kuberay"}
 
 
-def test_selectors_using_the_component_or_ray_labels_pass(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    extra = "    app.kubernetes.io/component: kuberay-operator\n"
-    result = run_check(
-        CHECK,
-        {
-            "t/service.yaml": OPERATOR_SERVICE.format(extra=extra),
-            "t/podmonitor.yaml": POD_MONITOR,
-        },
+def _operator_service(**extra: str) -> Body:
+    return service(
+        "kuberay-operator",
+        "kuberay-system",
+        ports=[{"name": "metrics", "port": 8080}],
+        selector={**APP_KUBERAY, **extra},
     )
-    assert result.rows() == []
+
+
+def test_selectors_using_the_component_or_ray_labels_pass() -> None:
+    operator = _operator_service(**{"app.kubernetes.io/component": "kuberay-operator"})
+    workers = pod_monitor("ray-workers", selector={"matchLabels": {"ray.io/node-type": "worker"}})
+    assert issues(CHECK, operator, workers) == []
 
 
 def test_selectors_on_app_name_kuberay_alone_match_operator_and_ray(
     run_check: Callable[..., CheckRun],
 ) -> None:
+    monitor = service_monitor("kuberay", "monitoring", selector={"matchLabels": APP_KUBERAY})
+    policy = netpol(
+        "ingress-operator",
+        types=None,
+        ingress=[
+            {"from": [{"namespaceSelector": {}, "podSelector": {"matchLabels": APP_KUBERAY}}]}
+        ],
+    )
     result = run_check(
         CHECK,
         {
-            "t/service.yaml": OPERATOR_SERVICE.format(extra=""),
-            "t/servicemonitor.yaml": SERVICE_MONITOR,
-            "t/networkpolicy.yaml": NETWORK_POLICY,
+            "t/service.yaml": to_yaml(_operator_service()),
+            "t/servicemonitor.yaml": to_yaml(monitor),
+            "t/networkpolicy.yaml": to_yaml(policy),
         },
     )
     assert result.rows() == [
@@ -98,7 +51,7 @@ def test_selectors_on_app_name_kuberay_alone_match_operator_and_ray(
             "t/networkpolicy.yaml",
             11,
         ),
-        (CHECK, "kuberay-operator", ".spec.selector", "t/service.yaml", 10),
+        (CHECK, "kuberay-operator", ".spec.selector", "t/service.yaml", 7),
         (CHECK, "kuberay", ".spec.selector", "t/servicemonitor.yaml", 7),
     ]
     assert result.findings[1].message == (
