@@ -16,14 +16,13 @@ from kuberay_gitops import (
     affected,
     configured,
     environments,
+    filescan,
     gitops,
     harden,
-    inputs,
     judge,
     plain,
     rendercache,
     ruleinfo,
-    secretscan,
 )
 from kuberay_gitops.checks._api import RepoFacts
 from kuberay_gitops.discover import RenderTarget, discover, select
@@ -49,8 +48,8 @@ from kuberay_gitops.render import (
     tidy_error,
 )
 from kuberay_gitops.render import finding_id as render_finding_id
-from kuberay_gitops.settings import CONFIG_FILE, Settings
-from kuberay_gitops.tools import checkov, toolchain, yamllint
+from kuberay_gitops.settings import Settings
+from kuberay_gitops.tools import checkov, toolchain
 from kuberay_gitops.tools.runner import Started
 
 
@@ -139,92 +138,6 @@ def _target_location(settings: Settings, target: RenderTarget) -> Location:
     return Location(f"{target.path}/{kfile.name if kfile else 'kustomization.yaml'}", 1)
 
 
-def _file_findings(
-    settings: Settings,
-    stages: Stages,
-    files: Sequence[str] | None,
-    cache: RunCache,
-    targets: Sequence[RenderTarget] = (),
-) -> list[Finding]:
-    """Input limits, yamllint and the secret scan over repository files (all, or `files`)."""
-    root = settings.repo_root
-    lint_paths = (
-        yamllint.yaml_files(root)
-        if files is None
-        else yamllint.only_yaml([root / f for f in files], root)
-    )
-    # What a target's build reads is linted and scanned wherever it lives.
-    read = [
-        root / d
-        for d in _read_files(root, targets, cache)
-        if Path(d).suffix in _YAML_SUFFIXES and (root / d).is_file()
-    ]
-    wanted = None if files is None else {root / f for f in files}
-    lint_paths = sorted({*lint_paths, *(p for p in read if wanted is None or p in wanted)})
-    out, texts = inputs.inspect_all(root, lint_paths)
-    if stages.lint:
-        own = [CONFIG_FILE, *(p.relative_to(root).as_posix() for p in read)]
-        scope = yamllint.scope(settings.policy_dir, own)
-        linted = texts if scope is None else [(rel, text) for rel, text in texts if rel in scope]
-        out.extend(yamllint.lint_texts(yamllint.load_config(settings.policy_dir), linted))
-    if stages.secrets:
-        out.extend(secretscan.scan_texts(texts))
-        out.extend(_plain_read_files(settings, targets, files, cache))
-    return out
-
-
-_YAML_SUFFIXES = frozenset({".yaml", ".yml"})
-
-
-def _read_files(root: Path, targets: Sequence[RenderTarget], cache: RunCache) -> set[str]:
-    """Repository files the targets' builds read; never one that leads outside it.
-
-    A symlink out of the repository is harden's finding and is never read here: its
-    content would reach the report (and CI logs) otherwise.
-    """
-    out: set[str] = set()
-    real_root = root.resolve()
-    deps = {d for t in targets for d in dependencies(root, t.path, cache)}
-    for rel in {d for d in deps if not d.endswith("/")}:
-        try:
-            inside = (root / rel).resolve().is_relative_to(real_root)
-        except (OSError, RuntimeError):
-            continue
-        if inside:
-            out.add(rel)
-    return out
-
-
-def _plain_read_files(
-    settings: Settings,
-    targets: Sequence[RenderTarget],
-    files: Sequence[str] | None,
-    cache: RunCache,
-) -> list[Finding]:
-    """The secret scan of the non-YAML files the targets' builds read (generator `.env`s).
-
-    What a configMapGenerator reads from an env file ends up in the cluster just as a
-    YAML value does, but no YAML scan ever sees it.
-    """
-    root = settings.repo_root
-    read = _read_files(root, targets, cache)
-    wanted = read if files is None else read & set(files)
-    out: list[Finding] = []
-    for rel in sorted(wanted):
-        path = root / rel
-        if path.suffix in _YAML_SUFFIXES or path.suffix == ".json" or not path.is_file():
-            continue
-        problems, data = inputs.unsafe(path, rel)
-        out.extend(problems)
-        try:
-            text = data.decode("utf-8") if data is not None else None
-        except UnicodeDecodeError:
-            continue  # binary: nothing a generator turns into a readable value
-        if text is not None:
-            out.extend(secretscan.scan_plain(rel, text))
-    return out
-
-
 def validate_files(settings: Settings, stages: Stages, files: Sequence[str]) -> Report:
     """The per-file stages alone (input limits, yamllint, secret scan) over changed files.
 
@@ -234,7 +147,10 @@ def validate_files(settings: Settings, stages: Stages, files: Sequence[str]) -> 
     configured.check_config(settings)
     present = [f for f in files if (settings.repo_root / f).is_file()]
     kept, notes = configured.conclude(
-        settings, _file_findings(settings, stages, present, RunCache())
+        settings,
+        filescan.file_findings(
+            settings, present, RunCache(), lint=stages.lint, secrets=stages.secrets
+        ),
     )
     return Report(
         kept,
@@ -416,7 +332,9 @@ def _validate(
         facts,
         generated,
         progress,
-        lambda: _file_findings(settings, stages, files, cache, targets),
+        lambda: filescan.file_findings(
+            settings, files, cache, targets, lint=stages.lint, secrets=stages.secrets
+        ),
     )
     findings.extend(judged)
     pending.extend(more)
@@ -518,13 +436,7 @@ def validate_manifests(
         texts = [t for r in reads.values() for t in r.texts]
 
         def file_stage() -> list[Finding]:
-            out: list[Finding] = []
-            if stages.lint:
-                conf = yamllint.load_config(settings.policy_dir)
-                out.extend(yamllint.lint_texts(conf, texts))
-            if stages.secrets:
-                out.extend(secretscan.scan_texts(texts))
-            return out
+            return filescan.text_findings(settings, texts, lint=stages.lint, secrets=stages.secrets)
 
         facts = dataclasses.replace(
             environments.repo_facts(settings, [u.target for u in units], rendered),

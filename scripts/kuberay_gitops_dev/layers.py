@@ -79,9 +79,9 @@ LAYERS = (
     Layer("cluster", "the control-plane twin per environment", ("cluster",)),
     Layer(
         "checks",
-        "the project's checks, the secret scan, policy changes, the posture diff, what the "
-        "config does to a finding",
-        ("checks", "secretscan", "policy", "posture", "configured"),
+        "the project's checks, the secret scan, the per-file stages, policy changes, the "
+        "posture diff, what the config does to a finding",
+        ("checks", "secretscan", "filescan", "policy", "posture", "configured"),
     ),
     Layer("locate", "repository file and line of a finding", ("locate",)),
     Layer("report", "reporters and the rule descriptions they carry", ("reporters", "ruleinfo")),
