@@ -2,61 +2,41 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.builders import Body, issues, pod_monitor, service_monitor, to_yaml
 from tests.conftest import CheckRun
 
 CHECK = "monitor-prometheus-label"
-
-RULE = """\
-apiVersion: monitoring.coreos.com/v1
-kind: PrometheusRule
-metadata:
-  name: kuberay
-  namespace: kuberay
-{labels}spec:
-  groups:
-    - name: kuberay
-      rules:
-        - alert: KubeRayOperatorDown
-          expr: absent(up{{job="kuberay-operator"}} == 1)
-"""
-
-POD_MONITOR = """\
-apiVersion: monitoring.coreos.com/v1
-kind: PodMonitor
-metadata:
-  name: ray-workers
-  namespace: kuberay
-{labels}spec:
-  selector:
-    matchLabels:
-      ray.io/node-type: worker
-  podMetricsEndpoints:
-    - port: metrics
-"""
-
-RELEASE = "  labels:\n    release: kube-prometheus-stack\n"
+RELEASE = {"release": "kube-prometheus-stack"}
+WORKERS = {"matchLabels": {"ray.io/node-type": "worker"}}
 
 
-def test_objects_with_the_release_label_pass(run_check: Callable[..., CheckRun]) -> None:
-    result = run_check(
-        CHECK,
-        {
-            "t/prometheusrule.yaml": RULE.format(labels=RELEASE),
-            "t/podmonitor.yaml": POD_MONITOR.format(labels=RELEASE),
-        },
-    )
-    assert result.rows() == []
+def _rule(labels: dict[str, str] | None = None) -> Body:
+    meta: dict[str, object] = {"name": "kuberay", "namespace": "apps"}
+    if labels:
+        meta["labels"] = labels
+    alert = {"alert": "KubeRayOperatorDown", "expr": 'absent(up{job="kuberay-operator"} == 1)'}
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": meta,
+        "spec": {"groups": [{"name": "kuberay", "rules": [alert]}]},
+    }
+
+
+def test_objects_with_the_release_label_pass() -> None:
+    workers = pod_monitor("ray-workers", selector=WORKERS, labels=RELEASE)
+    assert issues(CHECK, _rule(RELEASE), workers) == []
 
 
 def test_missing_or_wrong_release_label_is_an_error(run_check: Callable[..., CheckRun]) -> None:
+    wrong = pod_monitor("ray-workers", selector=WORKERS, labels={"release": "prometheus"})
+    other = service_monitor("ray-workers", selector=WORKERS, labels={"app": "x"})
     result = run_check(
         CHECK,
         {
-            "t/prometheusrule.yaml": RULE.format(labels=""),
-            "t/podmonitor.yaml": POD_MONITOR.format(labels="  labels:\n    release: prometheus\n"),
-            "t/servicemonitor.yaml": POD_MONITOR.replace("PodMonitor", "ServiceMonitor")
-            .replace("podMetricsEndpoints", "endpoints")
-            .format(labels="  labels:\n    app: x\n"),
+            "t/prometheusrule.yaml": to_yaml(_rule()),
+            "t/podmonitor.yaml": to_yaml(wrong),
+            "t/servicemonitor.yaml": to_yaml(other),
         },
     )
     assert result.rows() == [
@@ -70,15 +50,7 @@ def test_missing_or_wrong_release_label_is_an_error(run_check: Callable[..., Che
     )
 
 
-def test_the_expected_labels_are_configurable(run_check: Callable[..., CheckRun]) -> None:
-    extra = """\
-    checks:
-      monitor-prometheus-label:
-        options:
-          labels:
-            prometheus: platform
-    """
-    files = {
-        "t/podmonitor.yaml": POD_MONITOR.format(labels="  labels:\n    prometheus: platform\n")
-    }
-    assert run_check(CHECK, files, config_extra=extra).rows() == []
+def test_the_expected_labels_are_configurable() -> None:
+    platform = {"prometheus": "platform"}
+    workers = pod_monitor("ray-workers", selector=WORKERS, labels=platform)
+    assert issues(CHECK, workers, options={"labels": platform}) == []

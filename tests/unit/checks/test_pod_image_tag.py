@@ -4,77 +4,53 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.builders import Body, head_group, issues, rayservice, to_yaml
 from tests.conftest import CheckRun
 
-RAYSERVICE = """\
-apiVersion: ray.io/v1
-kind: RayService
-metadata:
-  name: svc
-  namespace: kuberay
-spec:
-  rayClusterConfig:
-    enableInTreeAutoscaling: true
-    autoscalerOptions:
-      image: {autoscaler}
-    headGroupSpec:
-      rayStartParams: {{}}
-      template:
-        spec:
-          containers:
-            - name: ray-head
-              image: {head}
-"""
+CHECK = "pod-image-tag"
 DIGEST = "@sha256:" + "a" * 64
-REQUIRE_DIGEST = "checks:\n  pod-image-tag:\n    options:\n      require_digest: true\n"
+HEAD_IMAGE = ".spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].image"
 
 
-def test_version_tags_and_digests_pass(run_check: Callable[..., CheckRun]) -> None:
-    text = RAYSERVICE.format(autoscaler="rayproject/ray:2.46.0", head=f"rayproject/ray{DIGEST}")
-    assert run_check("pod-image-tag", {"t/rayservice.yaml": text}).rows() == []
+def _service(
+    autoscaler: str = "rayproject/ray:2.46.0", head: str = "rayproject/ray:2.46.0"
+) -> Body:
+    """An autoscaling RayService whose autoscaler sidecar and head run these images."""
+    return rayservice(
+        "svc",
+        head=head_group(ray={"image": head}),
+        cluster={"enableInTreeAutoscaling": True, "autoscalerOptions": {"image": autoscaler}},
+    )
+
+
+def test_version_tags_and_digests_pass() -> None:
+    assert issues(CHECK, _service(head=f"rayproject/ray{DIGEST}")) == []
 
 
 def test_latest_and_untagged_images_are_errors(run_check: Callable[..., CheckRun]) -> None:
-    text = RAYSERVICE.format(autoscaler="rayproject/ray:latest", head="localhost:5000/ray")
-    result = run_check("pod-image-tag", {"t/rayservice.yaml": text})
+    service = _service(autoscaler="rayproject/ray:latest", head="localhost:5000/ray")
+    result = run_check(CHECK, {"t/rayservice.yaml": to_yaml(service)})
     assert result.rows() == [
-        (
-            "pod-image-tag",
-            "svc",
-            ".spec.rayClusterConfig.autoscalerOptions.image",
-            "t/rayservice.yaml",
-            10,
-        ),
-        (
-            "pod-image-tag",
-            "svc",
-            ".spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].image",
-            "t/rayservice.yaml",
-            17,
-        ),
+        (CHECK, "svc", HEAD_IMAGE, "t/rayservice.yaml", 14),
+        (CHECK, "svc", ".spec.rayClusterConfig.autoscalerOptions.image", "t/rayservice.yaml", 17),
     ]
     assert [f.message for f in result.findings] == [
-        "the autoscaler sidecar (autoscalerOptions) of the head group headgroup uses image "
-        '"rayproject/ray:latest" tagged latest',
         'container "ray-head" of the head group headgroup uses image "localhost:5000/ray" '
         "with no tag",
+        "the autoscaler sidecar (autoscalerOptions) of the head group headgroup uses image "
+        '"rayproject/ray:latest" tagged latest',
     ]
 
 
-def test_require_digest_reports_tag_only_images_as_the_digest_variant(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    text = RAYSERVICE.format(
-        autoscaler=f"rayproject/ray:2.46.0{DIGEST}", head="rayproject/ray:2.46.0"
-    )
-    result = run_check("pod-image-tag", {"t/rayservice.yaml": text}, config_extra=REQUIRE_DIGEST)
-    assert result.rows() == [
+def test_require_digest_reports_tag_only_images_as_the_digest_variant() -> None:
+    service = _service(autoscaler=f"rayproject/ray:2.46.0{DIGEST}")
+    assert issues(CHECK, service, options={"require_digest": True}) == [
         (
-            "pod-image-tag[digest]",
-            "svc",
-            ".spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].image",
-            "t/rayservice.yaml",
-            17,
+            f"{CHECK}[digest]",
+            "RayService/svc",
+            HEAD_IMAGE,
+            'container "ray-head" of the head group headgroup uses image "rayproject/ray:2.46.0" '
+            "without a digest",
         )
     ]
 
@@ -82,23 +58,14 @@ def test_require_digest_reports_tag_only_images_as_the_digest_variant(
 def test_a_floating_tag_set_by_a_kustomization_images_entry_is_an_error(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    text = RAYSERVICE.format(autoscaler="rayproject/ray:2.46.0", head="rayproject/ray:2.46.0")
     kustomization = (
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
         "resources:\n  - rayservice.yaml\nimages:\n  - name: rayproject/ray\n"
         "    newTag: latest-gpu\n"
     )
-    files = {"t/rayservice.yaml": text, "t/kustomization.yaml": kustomization}
-    result = run_check("pod-image-tag", files)
-    assert result.rows() == [
-        (
-            "pod-image-tag",
-            "svc",
-            ".spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].image",
-            "t/kustomization.yaml",
-            6,
-        )
-    ]
+    files = {"t/rayservice.yaml": to_yaml(_service()), "t/kustomization.yaml": kustomization}
+    result = run_check(CHECK, files)
+    assert result.rows() == [(CHECK, "svc", HEAD_IMAGE, "t/kustomization.yaml", 6)]
     assert result.findings[0].message == (
         'container "ray-head" of the head group headgroup uses image "rayproject/ray:latest-gpu": '
         '"latest-gpu" is a floating tag'
@@ -106,14 +73,13 @@ def test_a_floating_tag_set_by_a_kustomization_images_entry_is_an_error(
 
 
 @pytest.mark.parametrize("tag", ["nightly", "nightly-py311-gpu", "2.55.1-nightly"])
-def test_nightly_tags_are_errors(run_check: Callable[..., CheckRun], tag: str) -> None:
-    text = RAYSERVICE.format(autoscaler="rayproject/ray:2.46.0", head=f"rayproject/ray:{tag}")
-    assert run_check("pod-image-tag", {"t/rayservice.yaml": text}).rows() == [
+def test_nightly_tags_are_errors(tag: str) -> None:
+    assert issues(CHECK, _service(head=f"rayproject/ray:{tag}")) == [
         (
-            "pod-image-tag",
-            "svc",
-            ".spec.rayClusterConfig.headGroupSpec.template.spec.containers[0].image",
-            "t/rayservice.yaml",
-            17,
+            CHECK,
+            "RayService/svc",
+            HEAD_IMAGE,
+            f'container "ray-head" of the head group headgroup uses image "rayproject/ray:{tag}": '
+            f'"{tag}" is a floating tag',
         )
     ]
