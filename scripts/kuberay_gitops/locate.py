@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -27,6 +27,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from kuberay_gitops.discover import RenderTarget
+from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.findings import (
     FieldPath,
     Finding,
@@ -35,9 +36,10 @@ from kuberay_gitops.findings import (
     Severity,
     parse_json_pointer,
 )
-from kuberay_gitops.kgraph import kustomization_file
+from kuberay_gitops.kgraph import dependencies, kustomization_file
 from kuberay_gitops.manifests import K8sObject
-from kuberay_gitops.render import Renderer
+from kuberay_gitops.render import RenderedTarget, Renderer, culprit, tidy_error
+from kuberay_gitops.render import finding_id as render_finding_id
 from kuberay_gitops.settings import Settings
 
 ORIGIN = "config.kubernetes.io/origin"
@@ -621,3 +623,64 @@ def locate_all(
                 )
             )
     return out
+
+
+def render_findings(
+    settings: Settings,
+    rendered: Sequence[RenderedTarget],
+    refused: Collection[str],
+    cache: RunCache,
+) -> list[Finding]:
+    """The findings of failed and empty builds, each at its repository file.
+
+    A failed build is located at the file kustomize names (and its line), else at the
+    JSON patch `test` op that failed, else at the target's kustomization. `refused`
+    targets were never built: their findings are harden's.
+    """
+    out: list[Finding] = []
+    for rt in rendered:
+        if rt.target.path in refused:
+            continue
+        if rt.error is not None:
+            file, line = culprit(rt.error, settings.repo_root, rt.target)
+            where = (
+                Location(file, line)
+                if file
+                else failed_test_op(
+                    settings.repo_root,
+                    dependencies(settings.repo_root, rt.target.path, cache),
+                    rt.error,
+                )
+                or _target_location(settings, rt.target)
+            )
+            out.append(
+                Finding(
+                    where,
+                    render_finding_id(rt.error),
+                    Severity.ERROR,
+                    f"kustomize build {rt.target.path} failed: "
+                    + tidy_error(rt.error, settings.repo_root),
+                    hint="run `kuberay-gitops render "
+                    f"{rt.target.path}` and fix the kustomization it names",
+                    target=rt.target.path,
+                )
+            )
+        elif not rt.objects:
+            out.append(
+                Finding(
+                    _target_location(settings, rt.target),
+                    "render",
+                    Severity.ERROR,
+                    f"{rt.target.path} renders no objects: {settings.engine.display} would sync "
+                    "nothing",
+                    hint="add resources to the kustomization, or remove the directory",
+                    target=rt.target.path,
+                )
+            )
+    return out
+
+
+def _target_location(settings: Settings, target: RenderTarget) -> Location:
+    """The kustomization of a target: where a finding about the whole build goes."""
+    kfile = kustomization_file(settings.repo_root / target.path)
+    return Location(f"{target.path}/{kfile.name if kfile else 'kustomization.yaml'}", 1)

@@ -32,22 +32,17 @@ from kuberay_gitops.findings import (
     Finding,
     Location,
     Report,
-    Severity,
     TargetSummary,
 )
 from kuberay_gitops.index import Generated
-from kuberay_gitops.kgraph import dependencies, kustomization_file
-from kuberay_gitops.locate import Pending, SourceCache, failed_test_op, in_document, locate_all
+from kuberay_gitops.locate import Pending, SourceCache, in_document, locate_all, render_findings
 from kuberay_gitops.render import (
     Progress,
     RenderedTarget,
-    culprit,
     make_renderer,
     quiet,
     render_targets,
-    tidy_error,
 )
-from kuberay_gitops.render import finding_id as render_finding_id
 from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools import checkov, toolchain
 from kuberay_gitops.tools.runner import Started
@@ -131,11 +126,6 @@ def execute(request: Request) -> Report:
     if change is None:
         return report
     return dataclasses.replace(report, notes=(*report.notes, change.note()))
-
-
-def _target_location(settings: Settings, target: RenderTarget) -> Location:
-    kfile = kustomization_file(settings.repo_root / target.path)
-    return Location(f"{target.path}/{kfile.name if kfile else 'kustomization.yaml'}", 1)
 
 
 def validate_files(settings: Settings, stages: Stages, files: Sequence[str]) -> Report:
@@ -252,45 +242,7 @@ def _validate(
     ]
     rendered.sort(key=lambda rt: rt.target)
     by_target = {t.path: t for t in targets}
-    for rt in rendered:
-        if rt.target.path in refused:
-            continue
-        if rt.error is not None:
-            file, line = culprit(rt.error, settings.repo_root, rt.target)
-            where = (
-                Location(file, line)
-                if file
-                else failed_test_op(
-                    settings.repo_root,
-                    dependencies(settings.repo_root, rt.target.path, cache),
-                    rt.error,
-                )
-                or _target_location(settings, rt.target)
-            )
-            findings.append(
-                Finding(
-                    where,
-                    render_finding_id(rt.error),
-                    Severity.ERROR,
-                    f"kustomize build {rt.target.path} failed: "
-                    + tidy_error(rt.error, settings.repo_root),
-                    hint="run `kuberay-gitops render "
-                    f"{rt.target.path}` and fix the kustomization it names",
-                    target=rt.target.path,
-                )
-            )
-        elif not rt.objects:
-            findings.append(
-                Finding(
-                    _target_location(settings, rt.target),
-                    "render",
-                    Severity.ERROR,
-                    f"{rt.target.path} renders no objects: {settings.engine.display} would sync "
-                    "nothing",
-                    hint="add resources to the kustomization, or remove the directory",
-                    target=rt.target.path,
-                )
-            )
+    findings.extend(render_findings(settings, rendered, refused, cache))
     facts = environments.repo_facts(settings, all_targets, rendered)
     generated: dict[str, list[Generated]] = {}
     clusters: list[ClusterSummary] = []
