@@ -427,11 +427,12 @@ def service(
     annotations: Mapping[str, str] | None = None,
     **spec: Any,
 ) -> Body:
-    """A Service; `ports` as numbers or whole entries, `selector` None: none."""
+    """A Service; `ports` as numbers or whole entries (none: no ports), `selector` None: none."""
     out: Body = {}
     if selector is not None:
         out["selector"] = dict(selector)
-    out["ports"] = [{"port": p} if isinstance(p, int) else dict(p) for p in ports]
+    if ports:
+        out["ports"] = [{"port": p} if isinstance(p, int) else dict(p) for p in ports]
     return {
         "apiVersion": "v1",
         "kind": "Service",
