@@ -1,7 +1,13 @@
-"""validate: discover → render → parse → check → locate → report.
+"""validate: discover → harden → render → cluster → judge → locate → report, wired.
 
-Each stage is a function of the last. Side effects (kustomize, kubeconform, git, files)
-stay behind `tools/` and `render`; this module only wires the stages together.
+The command line builds a `Request`; `execute` returns its `Report`: render targets
+(`validate`), the changed files alone (`validate_files`) or plain manifests
+(`validate_manifests`). Each stage lives in its own module: rendering and its cache
+(`render`), the environments' cluster and posture stages (`environments`), the judges
+(`judge`: kubeconform, checkov, the project's checks), the per-file stages (`filescan`),
+locating (`locate`) and what the config does to the findings (`configured`). Side
+effects (kustomize, kubeconform, git, files) stay behind `tools/` and `render`; this
+module only decides what runs, in which order and what runs in parallel.
 """
 
 from __future__ import annotations
