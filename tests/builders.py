@@ -536,6 +536,81 @@ def app_project(name: str = "platform", namespace: str = "argocd", **spec: Any) 
     }
 
 
+REPO_URL = "https://github.com/org/repo.git"
+
+
+def app_spec(
+    path: str = "overlays/dev/crds",
+    project: str = "p",
+    repo: str = REPO_URL,
+    revision: str | None = "main",
+    destination: Mapping[str, str] | None = None,
+    sync_options: Sequence[str] = (),
+    **spec: Any,
+) -> Body:
+    """An Argo CD Application spec: one source (`revision` None: no targetRevision), the
+    destination (default cluster `dev`), `sync_options` under syncPolicy; `spec` keys
+    set or (None) removed."""
+    source: Body = {"repoURL": repo}
+    if revision is not None:
+        source["targetRevision"] = revision
+    source["path"] = path
+    out: Body = {
+        "project": project,
+        "source": source,
+        "destination": dict(destination or {"name": "dev"}),
+    }
+    if sync_options:
+        out["syncPolicy"] = {"syncOptions": list(sync_options)}
+    return _set(out, spec)
+
+
+def application(
+    name: str = "app",
+    namespace: str = "argocd",
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    **spec: Any,
+) -> Body:
+    """An Argo CD Application whose spec `app_spec(**spec)` builds."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": _meta(name, namespace, labels, annotations),
+        "spec": app_spec(**spec),
+    }
+
+
+def application_set(
+    name: str,
+    elements: Sequence[Mapping[str, Any]] = (),
+    app_name: str = "{{.unit}}",
+    template: Mapping[str, Any] | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    namespace: str = "argocd",
+    **spec: Any,
+) -> Body:
+    """An ApplicationSet (goTemplate) with one list generator of `elements`.
+
+    Its template makes Applications named `app_name`, with `labels` and `annotations`,
+    whose spec is `template` (default `app_spec()`); `spec` keys set or (None) remove
+    fields of the ApplicationSet spec (generators=[...], strategy=..., templatePatch=...).
+    """
+    meta = _meta(app_name, None, labels, annotations)
+    out: Body = {
+        "goTemplate": True,
+        "generators": [{"list": {"elements": [dict(e) for e in elements]}}],
+        "template": {"metadata": meta, "spec": dict(template or app_spec())},
+    }
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "ApplicationSet",
+        "metadata": _meta(name, namespace),
+        "spec": _set(out, spec),
+    }
+
+
 def issues(
     check_id: str,
     *bodies: Mapping[str, Any],

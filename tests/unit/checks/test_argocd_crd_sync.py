@@ -1,133 +1,108 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
+from tests.builders import Body, app_spec, application, application_set, issues, to_yaml
 from tests.conftest import CheckRun
 
 CHECK = "argocd-crd-sync"
-
-APPSET = """\
-apiVersion: argoproj.io/v1alpha1
-kind: ApplicationSet
-metadata:
-  name: dev
-  namespace: argocd
-spec:
-  goTemplate: true
-  generators:
-    - list:
-        elements:
-          - unit: crds
-            wave: "0"
-            apply: ServerSideApply=true
-            prune: Prune=false
-          - unit: operator
-            wave: "1"
-            apply: ServerSideApply=false
-            prune: PruneLast=true
-          - unit: serve-app
-            wave: "3"
-            apply: ServerSideApply=false
-            prune: PruneLast=true
-  strategy:
-    type: RollingSync
-    rollingSync:
-      steps:
-        - matchExpressions:
-            - {key: kuberay-gitops/unit, operator: In, values: [crds]}
-        - matchExpressions:
-            - {key: kuberay-gitops/unit, operator: In, values: [operator]}
-        - matchExpressions:
-            - {key: kuberay-gitops/unit, operator: NotIn, values: [crds, operator]}
-  template:
-    metadata:
-      name: dev-{{.unit}}
-      labels:
-        kuberay-gitops/unit: "{{.unit}}"
-      annotations:
-        argocd.argoproj.io/sync-wave: "{{.wave}}"
-    spec:
-      project: p
-      source:
-        repoURL: https://github.com/org/repo.git
-        targetRevision: main
-        path: overlays/dev/{{.unit}}
-      destination:
-        name: dev
-        namespace: kuberay
-      syncPolicy:
-        syncOptions:
-          - CreateNamespace=false
-          - "{{.apply}}"
-          - "{{.prune}}"
-"""
+UNIT = "kuberay-gitops/unit"
+CRDS = {"unit": "crds", "wave": "0", "apply": "ServerSideApply=true", "prune": "Prune=false"}
+OPERATOR = {
+    "unit": "operator",
+    "wave": "1",
+    "apply": "ServerSideApply=false",
+    "prune": "PruneLast=true",
+}
 
 
-def run(run_check: Callable[..., CheckRun], *edits: tuple[str, str]) -> CheckRun:
-    text = APPSET
-    for old, new in edits:
-        assert old in text
-        text = text.replace(old, new, 1)
-    return run_check(CHECK, {"t/applicationset.yaml": text})
+def _step(operator: str, *units: str) -> dict[str, object]:
+    return {"matchExpressions": [{"key": UNIT, "operator": operator, "values": list(units)}]}
 
 
-def test_crds_applied_server_side_unpruned_and_first_passes(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    assert run(run_check).rows() == []
+IN_ORDER = [_step("In", "crds"), _step("In", "operator"), _step("NotIn", "crds", "operator")]
+
+
+def _appset(
+    crds: dict[str, str] | None = None,
+    steps: Sequence[dict[str, object]] | None = IN_ORDER,
+    serve_wave: str = "3",
+) -> Body:
+    """dev's units crds, operator and serve-app, rolled out in `steps` (None: all at once)."""
+    serve = {**OPERATOR, "unit": "serve-app", "wave": serve_wave}
+    strategy = (
+        {"type": "RollingSync", "rollingSync": {"steps": list(steps)}}
+        if steps is not None
+        else {"type": "AllAtOnce"}
+    )
+    return application_set(
+        "dev",
+        [{**CRDS, **(crds or {})}, OPERATOR, serve],
+        "dev-{{.unit}}",
+        app_spec(
+            "overlays/dev/{{.unit}}",
+            destination={"name": "dev", "namespace": "kuberay"},
+            sync_options=["CreateNamespace=false", "{{.apply}}", "{{.prune}}"],
+        ),
+        labels={UNIT: "{{.unit}}"},
+        annotations={"argocd.argoproj.io/sync-wave": "{{.wave}}"},
+        strategy=strategy,
+    )
+
+
+def test_crds_applied_server_side_unpruned_and_first_passes() -> None:
+    assert issues(CHECK, _appset()) == []
 
 
 @pytest.mark.parametrize(
-    ("edit", "variant"),
+    ("crds", "variant", "without"),
     [
-        (("apply: ServerSideApply=true", "apply: ServerSideApply=false"), "server-side-apply"),
-        (("prune: Prune=false", "prune: Prune=confirm"), "prune"),
+        (
+            {"apply": "ServerSideApply=false"},
+            "server-side-apply",
+            "ServerSideApply=true (or Replace=true): the KubeRay CRDs are too big for client-side "
+            "apply",
+        ),
+        (
+            {"prune": "Prune=confirm"},
+            "prune",
+            "Prune=false: pruning a CRD deletes every Ray object of that kind",
+        ),
     ],
     ids=["client-side-apply", "pruned"],
 )
 def test_crd_application_without_the_crd_sync_options_is_reported(
-    run_check: Callable[..., CheckRun], edit: tuple[str, str], variant: str
+    crds: dict[str, str], variant: str, without: str
 ) -> None:
-    result = run(run_check, edit)
-    assert result.rows() == [
+    assert issues(CHECK, _appset(crds)) == [
         (
             f"{CHECK}[{variant}]",
-            "dev",
+            "ApplicationSet/dev",
             ".spec.template.spec.syncPolicy.syncOptions",
-            "t/applicationset.yaml",
-            50,
+            'Application "dev-crds" (generated by ApplicationSet dev) syncs CRDs without '
+            + without,
         )
     ]
-    assert result.findings[0].message.startswith(
-        'Application "dev-crds" (generated by ApplicationSet dev) syncs CRDs without'
-    )
 
 
-def test_replace_is_an_alternative_to_server_side_apply(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    result = run(run_check, ("apply: ServerSideApply=true", "apply: Replace=true"))
-    assert result.rows() == []
+def test_replace_is_an_alternative_to_server_side_apply() -> None:
+    assert issues(CHECK, _appset({"apply": "Replace=true"})) == []
 
 
 def test_operator_in_an_earlier_rollingsync_step_than_crds_is_reported(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    result = run(
-        run_check,
-        ("values: [crds]}", "values: [swap]}"),
-        ("values: [operator]}", "values: [crds]}"),
-        ("values: [swap]}", "values: [operator]}"),
-    )
+    swapped = [_step("In", "operator"), _step("In", "crds"), IN_ORDER[2]]
+    result = run_check(CHECK, {"t/applicationset.yaml": to_yaml(_appset(steps=swapped))})
     assert result.rows() == [
         (
             f"{CHECK}[order]",
             "dev",
             ".spec.strategy.rollingSync.steps[0]",
             "t/applicationset.yaml",
-            27,
+            48,
         )
     ]
     assert result.findings[0].message == (
@@ -136,28 +111,24 @@ def test_operator_in_an_earlier_rollingsync_step_than_crds_is_reported(
     )
 
 
-def test_application_in_no_rollingsync_step_is_reported(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    result = run(
-        run_check, ("operator: NotIn, values: [crds, operator]", "operator: In, values: [x]")
-    )
-    assert result.rows() == [
+def test_application_in_no_rollingsync_step_is_reported() -> None:
+    steps = [*IN_ORDER[:2], _step("In", "x")]
+    assert issues(CHECK, _appset(steps=steps)) == [
         (
             f"{CHECK}[no-step]",
-            "dev",
+            "ApplicationSet/dev",
             ".spec.strategy.rollingSync.steps",
-            "t/applicationset.yaml",
-            26,
+            'unit "serve-app" of Application "dev-serve-app" (generated by ApplicationSet dev) '
+            "matches no RollingSync step: it is never synced automatically",
         )
     ]
-    assert 'unit "serve-app" of Application "dev-serve-app"' in result.findings[0].message
 
 
 def test_without_rollingsync_sync_waves_must_follow_the_unit_order(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    result = run(run_check, ("type: RollingSync", "type: AllAtOnce"), ('wave: "3"', 'wave: "1"'))
+    appset = _appset(steps=None, serve_wave="1")
+    result = run_check(CHECK, {"t/applicationset.yaml": to_yaml(appset)})
     assert result.rows() == [
         (
             f"{CHECK}[order]",
@@ -172,30 +143,14 @@ def test_without_rollingsync_sync_waves_must_follow_the_unit_order(
     )
 
 
-PLAIN = """\
-apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: crds
-  namespace: argocd
-spec:
-  project: p
-  source:
-    repoURL: https://github.com/org/repo.git
-    targetRevision: main
-    path: overlays/dev/crds
-  destination:
-    name: dev
-  syncPolicy:
-    syncOptions:
-      - ServerSideApply=true
-"""
-
-
-def test_plain_application_of_a_crds_path_needs_prune_false(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    result = run_check(CHECK, {"t/application.yaml": PLAIN})
-    assert result.rows() == [
-        (f"{CHECK}[prune]", "crds", ".spec.syncPolicy.syncOptions", "t/application.yaml", 15)
+def test_plain_application_of_a_crds_path_needs_prune_false() -> None:
+    crds = application("crds", sync_options=["ServerSideApply=true"])
+    assert issues(CHECK, crds) == [
+        (
+            f"{CHECK}[prune]",
+            "Application/crds",
+            ".spec.syncPolicy.syncOptions",
+            'Application "crds" syncs CRDs without Prune=false: pruning a CRD deletes every Ray '
+            "object of that kind",
+        )
     ]

@@ -4,29 +4,15 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.builders import Body, app_spec, application, application_set, issues, to_yaml
 from tests.conftest import CheckRun
 
 CHECK = "argocd-sync-options"
+SECOND = ".spec.syncPolicy.syncOptions[1]"
 
-APP = """\
-apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: app
-  namespace: argocd
-spec:
-  project: p
-  source:
-    repoURL: https://github.com/org/repo.git
-    targetRevision: main
-    path: overlays/dev/crds
-  destination:
-    name: dev
-  syncPolicy:
-    syncOptions:
-      - CreateNamespace=false
-      - OPTION
-"""
+
+def _app(option: str) -> Body:
+    return application(sync_options=["CreateNamespace=false", option])
 
 
 @pytest.mark.parametrize(
@@ -40,9 +26,8 @@ spec:
         "SkipDryRunOnMissingResource=true",
     ],
 )
-def test_known_sync_option_passes(run_check: Callable[..., CheckRun], option: str) -> None:
-    files = {"t/application.yaml": APP.replace("OPTION", option)}
-    assert run_check(CHECK, files).rows() == []
+def test_known_sync_option_passes(option: str) -> None:
+    assert issues(CHECK, _app(option)) == []
 
 
 @pytest.mark.parametrize(
@@ -57,63 +42,35 @@ def test_known_sync_option_passes(run_check: Callable[..., CheckRun], option: st
     ],
     ids=["case", "spaces", "typo", "annotation-only", "default-value", "unknown"],
 )
-def test_unknown_sync_option_is_reported_at_the_option(
-    run_check: Callable[..., CheckRun], option: str, says: str
-) -> None:
-    files = {"t/application.yaml": APP.replace("OPTION", option)}
-    result = run_check(CHECK, files)
-    assert result.rows() == [
-        (CHECK, "app", ".spec.syncPolicy.syncOptions[1]", "t/application.yaml", 17)
-    ]
-    assert result.findings[0].message == (
+def test_unknown_sync_option_is_reported_at_the_option(option: str, says: str) -> None:
+    message = (
         f'sync option "{option}" of Application "app" is not an application sync option {says}'
     )
+    assert issues(CHECK, _app(option)) == [(CHECK, "Application/app", SECOND, message)]
 
 
-def test_contradicting_values_of_one_option_are_reported(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    files = {"t/application.yaml": APP.replace("OPTION", "CreateNamespace=true")}
-    result = run_check(CHECK, files)
-    assert result.rows() == [
-        (f"{CHECK}[conflict]", "app", ".spec.syncPolicy.syncOptions[1]", "t/application.yaml", 17)
+def test_contradicting_values_of_one_option_are_reported() -> None:
+    assert issues(CHECK, _app("CreateNamespace=true")) == [
+        (
+            f"{CHECK}[conflict]",
+            "Application/app",
+            SECOND,
+            'sync option "CreateNamespace=true" of Application "app" contradicts '
+            '"CreateNamespace=false"',
+        )
     ]
-
-
-APPSET = """\
-apiVersion: argoproj.io/v1alpha1
-kind: ApplicationSet
-metadata:
-  name: dev
-  namespace: argocd
-spec:
-  goTemplate: true
-  generators:
-    - list:
-        elements:
-          - unit: crds
-            apply: ServerSideApply=ture
-  template:
-    metadata:
-      name: dev-{{.unit}}
-    spec:
-      project: p
-      source:
-        repoURL: https://github.com/org/repo.git
-        targetRevision: main
-        path: overlays/dev/{{.unit}}
-      destination:
-        name: dev
-      syncPolicy:
-        syncOptions:
-          - "{{.apply}}"
-"""
 
 
 def test_option_from_a_list_element_is_reported_at_the_element(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    result = run_check(CHECK, {"t/applicationset.yaml": APPSET})
+    appset = application_set(
+        "dev",
+        [{"unit": "crds", "apply": "ServerSideApply=ture"}],
+        "dev-{{.unit}}",
+        app_spec("overlays/dev/{{.unit}}", sync_options=["{{.apply}}"]),
+    )
+    result = run_check(CHECK, {"t/applicationset.yaml": to_yaml(appset)})
     assert result.rows() == [
         (CHECK, "dev", ".spec.generators[0].list.elements[0].apply", "t/applicationset.yaml", 12)
     ]
