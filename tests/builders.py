@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from kuberay_gitops import checks as registry
-from kuberay_gitops.checks._api import CheckContext, RepoFacts
-from kuberay_gitops.findings import format_field
+from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, RepoFacts
+from kuberay_gitops.findings import Profile, Severity, format_field
 from kuberay_gitops.index import ObjectIndex
 from kuberay_gitops.manifests import objects_from_docs
 
@@ -611,6 +611,22 @@ def application_set(
     }
 
 
+def _run(
+    check_id: str,
+    bodies: Sequence[Mapping[str, Any]],
+    options: Mapping[str, Any] | None,
+    repo: RepoFacts | None,
+) -> tuple[CheckSpec, list[Issue]]:
+    module = registry.REGISTRY[check_id]
+    spec = registry.spec(module)
+    ctx = CheckContext(index(*bodies), {**spec.options, **(options or {})}, repo or RepoFacts())
+    return spec, list(registry.function(module)(ctx))
+
+
+def _qualified(check_id: str, issue: Issue) -> str:
+    return f"{check_id}[{issue.variant}]" if issue.variant else check_id
+
+
 def issues(
     check_id: str,
     *bodies: Mapping[str, Any],
@@ -621,20 +637,36 @@ def issues(
 
     (qualified id, `Kind/name`, field as the report prints it, message) per issue, with
     the check's declared options updated by `options`, and `repo` as the repository facts.
-    Whether a finding lands on the
-    right file and line is the end-to-end tests' business (`run_check`).
+    Whether a finding lands on the right file and line is the end-to-end tests' business
+    (`run_check`).
     """
-    module = registry.REGISTRY[check_id]
-    merged = {**registry.spec(module).options, **(options or {})}
-    ctx = CheckContext(index(*bodies), merged, repo or RepoFacts())
+    _, found = _run(check_id, bodies, options, repo)
     return [
         (
-            f"{check_id}[{i.variant}]" if i.variant else check_id,
+            _qualified(check_id, i),
             f"{i.obj.ref.kind}/{i.obj.ref.name}",
             format_field(i.field),
             i.message,
         )
-        for i in registry.function(module)(ctx)
+        for i in found
+    ]
+
+
+def grades(
+    check_id: str,
+    *bodies: Mapping[str, Any],
+    options: Mapping[str, Any] | None = None,
+    repo: RepoFacts | None = None,
+) -> list[tuple[str, Severity, Profile]]:
+    """(qualified id, severity, profile) per issue, as `issues` runs the check.
+
+    The spec's default where the issue sets none: what the runner gives a finding before
+    the config's own severity and the run's profile apply.
+    """
+    spec, found = _run(check_id, bodies, options, repo)
+    return [
+        (_qualified(check_id, i), i.severity or spec.severity, i.profile or spec.profile)
+        for i in found
     ]
 
 
