@@ -611,6 +611,28 @@ def application_set(
     }
 
 
+def repo_facts(
+    *targets: str,
+    rendered: Mapping[str, int | None] | None = None,
+    directories: Sequence[str] = (),
+    repo_url: str = REPO_URL,
+) -> RepoFacts:
+    """What the runner knows of a repository with these render targets.
+
+    Each target renders one object unless `rendered` says otherwise (0: nothing, None: its
+    build failed); the repository's directories are the targets, their parents and
+    `directories`.
+    """
+    dirs = {d for t in (*targets, *directories) for d in _parents(t)}
+    counts = {t: 1 for t in targets} | dict(rendered or {})
+    return RepoFacts(frozenset(targets), counts, frozenset(dirs), repo_url)
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
 def _run(
     check_id: str,
     bodies: Sequence[Mapping[str, Any]],
