@@ -546,18 +546,20 @@ def app_spec(
     revision: str | None = "main",
     destination: Mapping[str, str] | None = None,
     sync_options: Sequence[str] = (),
+    source: Mapping[str, Any] | None = None,
     **spec: Any,
 ) -> Body:
-    """An Argo CD Application spec: one source (`revision` None: no targetRevision), the
-    destination (default cluster `dev`), `sync_options` under syncPolicy; `spec` keys
-    set or (None) removed."""
-    source: Body = {"repoURL": repo}
+    """An Argo CD Application spec: one source (`revision` None: no targetRevision;
+    `source`: more keys of it), the destination (default cluster `dev`), `sync_options`
+    under syncPolicy; `spec` keys set or (None) removed."""
+    src: Body = {"repoURL": repo}
     if revision is not None:
-        source["targetRevision"] = revision
-    source["path"] = path
+        src["targetRevision"] = revision
+    src["path"] = path
+    src.update(source or {})
     out: Body = {
         "project": project,
-        "source": source,
+        "source": src,
         "destination": dict(destination or {"name": "dev"}),
     }
     if sync_options:
