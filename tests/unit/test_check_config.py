@@ -11,11 +11,13 @@ from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import Severity
 from kuberay_gitops.pipeline import Stages, validate
 from kuberay_gitops.settings import load
+from tests.builders import raycluster, to_yaml, worker_group
 from tests.conftest import CheckRun, WriteTree, config_text, target_tree
-from tests.unit.checks.test_ray_replicas_range import RAYCLUSTER
 
 Run = Callable[..., CheckRun]
-BAD = {"t/raycluster.yaml": RAYCLUSTER.format(replicas=5)}
+# RayCluster kuberay/rc with replicas above maxReplicas: one ray-replicas-range finding
+RC = raycluster(namespace="kuberay", workers=[worker_group(replicas=5, max_replicas=3)])
+BAD = {"t/raycluster.yaml": to_yaml(RC)}
 
 
 def test_suppression_with_reason_removes_the_finding(run_check: Run) -> None:
