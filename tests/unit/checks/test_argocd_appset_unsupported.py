@@ -1,92 +1,70 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from kuberay_gitops.findings import Severity
+from tests.builders import Body, application_set, grades, issues, to_yaml
 from tests.conftest import CheckRun
 
 CHECK = "argocd-appset-unsupported"
-
-APPSET = """\
-apiVersion: argoproj.io/v1alpha1
-kind: ApplicationSet
-metadata:
-  name: dev
-  namespace: argocd
-spec:
-  goTemplate: true
-  goTemplateOptions: ["missingkey=error"]
-  generators:
-    - GENERATOR
-  template:
-    metadata:
-      name: dev-NAME
-    spec:
-      project: p
-      source:
-        repoURL: https://github.com/org/repo.git
-        targetRevision: main
-        path: overlays/dev/crds
-      destination:
-        name: dev
-"""
-LIST = "list:\n        elements:\n          - unit: crds"
+LIST = {"list": {"elements": [{"unit": "crds"}]}}
 
 
-def appset(generator: str = LIST, name: str = "{{.unit}}", extra: str = "") -> dict[str, str]:
-    text = APPSET.replace("GENERATOR", generator).replace("NAME", name) + extra
-    return {"t/applicationset.yaml": text}
+def _appset(generator: dict[str, Any] = LIST, name: str = "{{.unit}}", **spec: Any) -> Body:
+    return application_set(
+        "dev",
+        app_name=f"dev-{name}",
+        goTemplateOptions=["missingkey=error"],
+        generators=[generator],
+        **spec,
+    )
 
 
-def test_list_generator_with_plain_references_passes(run_check: Callable[..., CheckRun]) -> None:
-    assert run_check(CHECK, appset()).rows() == []
+def test_list_generator_with_plain_references_passes() -> None:
+    assert issues(CHECK, _appset()) == []
+
+
+def test_a_template_patch_is_reported_at_it(run_check: Callable[..., CheckRun]) -> None:
+    appset = _appset(templatePatch="spec: {}\n")
+    result = run_check(CHECK, {"t/applicationset.yaml": to_yaml(appset)})
+    assert result.rows() == [(CHECK, "dev", ".spec.templatePatch", "t/applicationset.yaml", 25)]
+    assert result.findings[0].severity is Severity.ERROR
+    assert result.findings[0].message == (
+        "ApplicationSet dev is not checked: templatePatch is not supported"
+    )
 
 
 @pytest.mark.parametrize(
-    ("tree", "variant", "field", "line", "says"),
+    ("appset", "variant", "field", "says"),
     [
         (
-            appset(extra="  templatePatch: |\n    spec: {}\n"),
-            "",
-            ".spec.templatePatch",
-            24,
-            "templatePatch is not supported",
-        ),
-        (
-            appset("clusters: {}"),
+            _appset({"clusters": {}}),
             "",
             ".spec.generators[0]",
-            10,
             "generator clusters is not supported offline (list, git directories, matrix)",
         ),
         (
-            appset(name="{{.unit | upper}}"),
+            _appset(name="{{.unit | upper}}"),
             "",
             ".spec.template.metadata.name",
-            15,
             'template action "{{.unit | upper}}" is not supported offline',
         ),
         (
-            appset(name="{{.unti}}"),
+            _appset(name="{{.unti}}"),
             "[missing-key]",
             ".spec.template.metadata.name",
-            15,
             'template "{{.unti}}": no param "unti"; Argo CD refuses to generate the Applications '
             "(missingkey=error)",
         ),
     ],
-    ids=["template-patch", "cluster-generator", "template-function", "missing-key"],
+    ids=["cluster-generator", "template-function", "missing-key"],
 )
 def test_what_the_expander_cannot_evaluate_is_an_error(
-    run_check: Callable[..., CheckRun],
-    tree: dict[str, str],
-    variant: str,
-    field: str,
-    line: int,
-    says: str,
+    appset: Body, variant: str, field: str, says: str
 ) -> None:
-    result = run_check(CHECK, tree)
-    assert result.rows() == [(f"{CHECK}{variant}", "dev", field, "t/applicationset.yaml", line)]
-    assert result.findings[0].severity.value == "error"
-    assert result.findings[0].message == f"ApplicationSet dev is not checked: {says}"
+    message = f"ApplicationSet dev is not checked: {says}"
+    assert issues(CHECK, appset) == [(f"{CHECK}{variant}", "ApplicationSet/dev", field, message)]
+    assert [g[1] for g in grades(CHECK, appset)] == [Severity.ERROR]

@@ -4,38 +4,11 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.builders import Body, app_project, issues, to_yaml
 from tests.conftest import CheckRun
 
-PROJECT = """\
-apiVersion: argoproj.io/v1alpha1
-kind: AppProject
-metadata:
-  name: kuberay-platform
-  namespace: argocd
-spec:
-  sourceRepos:
-    - {repo}
-  sourceNamespaces:
-    - {source_ns}
-  destinations:
-    - name: dev
-      namespace: kuberay
-    - server: {server}
-      namespace: {namespace}
-  clusterResourceWhitelist:
-    - group: ""
-      kind: Namespace
-  namespaceResourceWhitelist:
-    - group: ray.io
-      kind: RayCluster
-    - group: {group}
-      kind: {kind}
-  roles:
-    - name: platform-oncall
-      policies:
-        - p, proj:kuberay-platform:platform-oncall, applications, get, kuberay-platform/*, allow
-        - {policy}
-"""
+CHECK = "argocd-project-breadth"
+ROLE = "p, proj:kuberay-platform:platform-oncall"
 NARROW = {
     "repo": "https://github.com/platform-team/kuberay-gitops.git",
     "source_ns": "argocd-apps",
@@ -43,31 +16,53 @@ NARROW = {
     "namespace": "kuberay-system",
     "group": "monitoring.coreos.com",
     "kind": "ServiceMonitor",
-    "policy": "p, proj:kuberay-platform:platform-oncall, applications, sync, kuberay-platform/*, "
-    "allow",
+    "policy": f"{ROLE}, applications, sync, kuberay-platform/*, allow",
 }
 
 
-def project(**change: str) -> dict[str, str]:
-    return {"t/appproject.yaml": PROJECT.format(**{**NARROW, **change})}
+def _project(**change: str) -> Body:
+    """kuberay-platform: named repositories, clusters, namespaces and kinds but for `change`."""
+    v = {**NARROW, **change}
+    return app_project(
+        "kuberay-platform",
+        sourceRepos=[v["repo"]],
+        sourceNamespaces=[v["source_ns"]],
+        destinations=[
+            {"name": "dev", "namespace": "kuberay"},
+            {"server": v["server"], "namespace": v["namespace"]},
+        ],
+        clusterResourceWhitelist=[{"group": "", "kind": "Namespace"}],
+        namespaceResourceWhitelist=[
+            {"group": "ray.io", "kind": "RayCluster"},
+            {"group": v["group"], "kind": v["kind"]},
+        ],
+        roles=[
+            {
+                "name": "platform-oncall",
+                "policies": [f"{ROLE}, applications, get, kuberay-platform/*, allow", v["policy"]],
+            }
+        ],
+    )
 
 
-def test_a_project_of_named_repositories_clusters_and_kinds_passes(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    assert run_check("argocd-project-breadth", project()).rows() == []
+def _broad(variant: str, field: str, message: str) -> tuple[str, str, str, str]:
+    return (f"{CHECK}[{variant}]", "AppProject/kuberay-platform", field, message)
 
 
-def test_a_denied_exec_policy_passes(run_check: Callable[..., CheckRun]) -> None:
-    policy = "p, proj:kuberay-platform:platform-oncall, exec, create, kuberay-platform/*, deny"
-    assert run_check("argocd-project-breadth", project(policy=policy)).rows() == []
+def test_a_project_of_named_repositories_clusters_and_kinds_passes() -> None:
+    assert issues(CHECK, _project()) == []
+
+
+def test_a_denied_exec_policy_passes() -> None:
+    policy = f"{ROLE}, exec, create, kuberay-platform/*, deny"
+    assert issues(CHECK, _project(policy=policy)) == []
 
 
 def test_any_source_repository_is_an_error(run_check: Callable[..., CheckRun]) -> None:
-    result = run_check("argocd-project-breadth", project(repo="'*'"))
+    result = run_check(CHECK, {"t/appproject.yaml": to_yaml(_project(repo="*"))})
     assert result.rows() == [
         (
-            "argocd-project-breadth[source-repos]",
+            f"{CHECK}[source-repos]",
             "kuberay-platform",
             ".spec.sourceRepos[0]",
             "t/appproject.yaml",
@@ -79,72 +74,59 @@ def test_any_source_repository_is_an_error(run_check: Callable[..., CheckRun]) -
     )
 
 
-def test_a_whitelist_of_every_kind_is_an_error(run_check: Callable[..., CheckRun]) -> None:
-    result = run_check("argocd-project-breadth", project(group="'*'", kind="'*'"))
-    assert result.rows() == [
-        (
-            "argocd-project-breadth[whitelist]",
-            "kuberay-platform",
+def test_a_whitelist_of_every_kind_is_an_error() -> None:
+    assert issues(CHECK, _project(group="*", kind="*")) == [
+        _broad(
+            "whitelist",
             ".spec.namespaceResourceWhitelist[1].kind",
-            "t/appproject.yaml",
-            23,
+            'namespaceResourceWhitelist of AppProject "kuberay-platform" admits every kind of '
+            'every API group (kind "*")',
         )
     ]
 
 
 @pytest.mark.parametrize(
-    ("change", "field", "line"),
-    [
-        ({"server": "'*'"}, ".spec.destinations[1].server", 14),
-        ({"namespace": "'*'"}, ".spec.destinations[1].namespace", 15),
-    ],
+    ("key", "every"),
+    [("server", "cluster"), ("namespace", "namespace")],
     ids=["any-cluster", "any-namespace"],
 )
-def test_a_destination_of_every_cluster_or_namespace_is_an_error(
-    run_check: Callable[..., CheckRun], change: dict[str, str], field: str, line: int
-) -> None:
-    assert run_check("argocd-project-breadth", project(**change)).rows() == [
-        (
-            "argocd-project-breadth[destination]",
-            "kuberay-platform",
-            field,
-            "t/appproject.yaml",
-            line,
+def test_a_destination_of_every_cluster_or_namespace_is_an_error(key: str, every: str) -> None:
+    assert issues(CHECK, _project(**{key: "*"})) == [
+        _broad(
+            "destination",
+            f".spec.destinations[1].{key}",
+            f'destination 1 of AppProject "kuberay-platform" allows every {every} ({key} "*")',
         )
     ]
 
 
-def test_applications_from_every_namespace_are_an_error(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    assert run_check("argocd-project-breadth", project(source_ns="'*'")).rows() == [
-        (
-            "argocd-project-breadth[source-namespaces]",
-            "kuberay-platform",
+def test_applications_from_every_namespace_are_an_error() -> None:
+    assert issues(CHECK, _project(source_ns="*")) == [
+        _broad(
+            "source-namespaces",
             ".spec.sourceNamespaces[0]",
-            "t/appproject.yaml",
-            10,
+            'AppProject "kuberay-platform" accepts Applications from every namespace '
+            '(sourceNamespaces "*")',
         )
     ]
 
 
 @pytest.mark.parametrize(
-    "policy",
+    ("policy", "allows"),
     [
-        "p, proj:kuberay-platform:platform-oncall, exec, create, kuberay-platform/*, allow",
-        "p, proj:kuberay-platform:platform-oncall, applications, *, kuberay-platform/*, allow",
+        (
+            f"{ROLE}, exec, create, kuberay-platform/*, allow",
+            '"exec" (create): a shell in every pod of the project\'s Applications',
+        ),
+        (
+            f"{ROLE}, applications, *, kuberay-platform/*, allow",
+            'every action ("*") on applications',
+        ),
     ],
     ids=["exec", "every-action"],
 )
-def test_a_role_policy_allowing_exec_or_every_action_is_an_error(
-    run_check: Callable[..., CheckRun], policy: str
-) -> None:
-    assert run_check("argocd-project-breadth", project(policy=policy)).rows() == [
-        (
-            "argocd-project-breadth[role-policy]",
-            "kuberay-platform",
-            ".spec.roles[0].policies[1]",
-            "t/appproject.yaml",
-            28,
-        )
+def test_a_role_policy_allowing_exec_or_every_action_is_an_error(policy: str, allows: str) -> None:
+    message = f'role "platform-oncall" of AppProject "kuberay-platform" allows {allows}'
+    assert issues(CHECK, _project(policy=policy)) == [
+        _broad("role-policy", ".spec.roles[0].policies[1]", message)
     ]

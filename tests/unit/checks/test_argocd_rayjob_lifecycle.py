@@ -1,33 +1,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from tests.builders import Body, issues, rayjob, to_yaml
 from tests.conftest import CheckRun
 
-RAYJOB = """\
-apiVersion: ray.io/v1
-kind: RayJob
-metadata:
-  name: job
-  namespace: kuberay
-  annotations:
-    argocd.argoproj.io/sync-options: {options}
-spec:
-  entrypoint: python x.py
-  shutdownAfterJobFinishes: true
-"""
+CHECK = "argocd-rayjob-lifecycle"
 
 
-def test_rayjob_recreated_on_change_passes(run_check: Callable[..., CheckRun]) -> None:
-    text = RAYJOB.format(options="SkipDryRunOnMissingResource=true,Force=true,Replace=true")
-    assert run_check("argocd-rayjob-lifecycle", {"t/rayjob.yaml": text}).rows() == []
+def _job(options: str, **spec: Any) -> Body:
+    """A RayJob (no cluster spec: only its lifecycle matters) with these Argo CD sync options."""
+    return rayjob(
+        annotations={"argocd.argoproj.io/sync-options": options},
+        rayClusterSpec=None,
+        shutdownAfterJobFinishes=True,
+        **spec,
+    )
+
+
+def test_rayjob_recreated_on_change_passes() -> None:
+    assert issues(CHECK, _job("SkipDryRunOnMissingResource=true,Force=true,Replace=true")) == []
 
 
 def test_rayjob_updated_in_place_runs_once(run_check: Callable[..., CheckRun]) -> None:
-    text = RAYJOB.format(options="SkipDryRunOnMissingResource=true")
-    assert run_check("argocd-rayjob-lifecycle", {"t/rayjob.yaml": text}).rows() == [
+    job = _job("SkipDryRunOnMissingResource=true")
+    assert run_check(CHECK, {"t/rayjob.yaml": to_yaml(job)}).rows() == [
         (
-            "argocd-rayjob-lifecycle[recreate]",
+            f"{CHECK}[recreate]",
             "job",
             ".metadata.annotations.argocd.argoproj.io/sync-options",
             "t/rayjob.yaml",
@@ -36,18 +36,14 @@ def test_rayjob_updated_in_place_runs_once(run_check: Callable[..., CheckRun]) -
     ]
 
 
-def test_rayjob_that_deletes_itself_loops_under_self_heal(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    text = RAYJOB.format(options="Force=true,Replace=true") + (
-        "  deletionStrategy:\n    onSuccess:\n      policy: DeleteSelf\n"
-    )
-    assert run_check("argocd-rayjob-lifecycle", {"t/rayjob.yaml": text}).rows() == [
+def test_rayjob_that_deletes_itself_loops_under_self_heal() -> None:
+    job = _job("Force=true,Replace=true", deletionStrategy={"onSuccess": {"policy": "DeleteSelf"}})
+    assert issues(CHECK, job) == [
         (
-            "argocd-rayjob-lifecycle[self-delete]",
-            "job",
+            f"{CHECK}[self-delete]",
+            "RayJob/job",
             ".spec.deletionStrategy.onSuccess.policy",
-            "t/rayjob.yaml",
-            13,
+            "RayJob job deletes itself when it ends: Argo CD self-heal recreates it and the job "
+            "runs again, endlessly",
         )
     ]
