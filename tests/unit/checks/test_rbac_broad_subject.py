@@ -4,58 +4,36 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.builders import Body, binding, issues, service_account, to_yaml
 from tests.conftest import CheckRun
 
-BINDING = """\
-apiVersion: rbac.authorization.k8s.io/v1
-kind: {kind}
-metadata:
-  name: ray-readers
-{namespace}roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: {role}
-subjects:
-  - kind: ServiceAccount
-    name: ray-head
-    namespace: kuberay
-  - kind: {subject_kind}
-    apiGroup: rbac.authorization.k8s.io
-    name: {subject}
-"""
-IN_KUBERAY = "  namespace: kuberay\n"
+CHECK = "rbac-broad-subject"
 
 
-def binding(
-    subject: str,
-    kind: str = "RoleBinding",
-    role: str = "view",
-    subject_kind: str = "Group",
-) -> dict[str, str]:
-    namespace = IN_KUBERAY if kind == "RoleBinding" else ""
-    text = BINDING.format(
-        kind=kind, namespace=namespace, role=role, subject=subject, subject_kind=subject_kind
+def _binding(
+    subject: str, cluster_wide: bool = False, role: str = "view", subject_kind: str = "Group"
+) -> Body:
+    """ray-readers: `role` for the ray-head ServiceAccount and `subject`."""
+    subjects = [
+        service_account("ray-head", "kuberay"),
+        {"kind": subject_kind, "apiGroup": "rbac.authorization.k8s.io", "name": subject},
+    ]
+    return binding(
+        "ray-readers", "ClusterRole", role, subjects, None if cluster_wide else "kuberay"
     )
-    return {f"t/{kind.lower()}.yaml": text}
 
 
-def test_named_service_account_and_team_group_pass(run_check: Callable[..., CheckRun]) -> None:
-    assert run_check("rbac-broad-subject", binding("kuberay-developers")).rows() == []
+def test_named_service_account_and_team_group_pass() -> None:
+    assert issues(CHECK, _binding("kuberay-developers")) == []
 
 
 def test_cluster_admin_for_every_authenticated_user_is_an_error(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    files = binding("system:authenticated", kind="ClusterRoleBinding", role="cluster-admin")
-    result = run_check("rbac-broad-subject", files)
+    admin = _binding("system:authenticated", cluster_wide=True, role="cluster-admin")
+    result = run_check(CHECK, {"t/clusterrolebinding.yaml": to_yaml(admin)})
     assert result.rows() == [
-        (
-            "rbac-broad-subject",
-            "ray-readers",
-            ".subjects[1].name",
-            "t/clusterrolebinding.yaml",
-            15,
-        )
+        (CHECK, "ray-readers", ".subjects[1].name", "t/clusterrolebinding.yaml", 15)
     ]
     assert result.findings[0].message == (
         'ClusterRoleBinding grants ClusterRole "cluster-admin" cluster-wide to '
@@ -64,19 +42,19 @@ def test_cluster_admin_for_every_authenticated_user_is_an_error(
 
 
 @pytest.mark.parametrize(
-    ("subject_kind", "subject"),
+    ("subject_kind", "subject", "who"),
     [
-        ("Group", "system:unauthenticated"),
-        ("User", "system:anonymous"),
-        ("Group", "system:serviceaccounts"),
-        ("Group", "system:serviceaccounts:kuberay"),
+        ("Group", "system:unauthenticated", "every unauthenticated request"),
+        ("User", "system:anonymous", "anonymous requests"),
+        ("Group", "system:serviceaccounts", "every ServiceAccount of every namespace"),
+        ("Group", "system:serviceaccounts:kuberay", 'every ServiceAccount of namespace "kuberay"'),
     ],
     ids=["unauthenticated", "anonymous", "every-service-account", "namespace-accounts"],
 )
 def test_a_role_bound_to_a_built_in_broad_subject_is_an_error(
-    run_check: Callable[..., CheckRun], subject_kind: str, subject: str
+    subject_kind: str, subject: str, who: str
 ) -> None:
-    files = binding(subject, subject_kind=subject_kind)
-    assert run_check("rbac-broad-subject", files).rows() == [
-        ("rbac-broad-subject", "ray-readers", ".subjects[1].name", "t/rolebinding.yaml", 16)
+    message = f'RoleBinding grants ClusterRole "view" in namespace "kuberay" to "{subject}": {who}'
+    assert issues(CHECK, _binding(subject, subject_kind=subject_kind)) == [
+        (CHECK, "RoleBinding/ray-readers", ".subjects[1].name", message)
     ]

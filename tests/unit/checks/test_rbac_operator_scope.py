@@ -1,122 +1,114 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from tests.builders import (
+    Body,
+    binding,
+    container,
+    deployment,
+    issues,
+    role,
+    service_account,
+    to_yaml,
+)
 from tests.conftest import CheckRun
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: kuberay-operator
-  namespace: kuberay-system
-spec:
-  template:
-    spec:
-      serviceAccountName: kuberay-operator
-      containers:
-        - name: kuberay-operator
-          image: quay.io/kuberay/operator:v1.7.0
-          args: [--watch-namespace=kuberay]
-"""
-CLUSTERROLE = """\
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: kuberay-operator
-rules:
-  - apiGroups: [""]
-    resources: [pods, services]
-    verbs: [create, get]
-  - apiGroups: [ray.io]
-    resources: [rayclusters]
-    verbs: [get]
-"""
-BINDING = """\
-apiVersion: rbac.authorization.k8s.io/v1
-kind: {kind}
-metadata:
-  name: kuberay-operator
-  {namespace}
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: kuberay-operator
-subjects:
-  - kind: ServiceAccount
-    name: kuberay-operator
-    namespace: kuberay-system
-"""
-CRB = BINDING.format(kind="ClusterRoleBinding", namespace="")
-RB = BINDING.format(kind="RoleBinding", namespace="namespace: kuberay")
+CHECK = "rbac-operator-scope"
+OPERATOR_ACCOUNT = service_account("kuberay-operator", "kuberay-system")
+
+
+def _operator(*args: str) -> Body:
+    image = "quay.io/kuberay/operator:v1.7.0"
+    return deployment(
+        "kuberay-operator",
+        "kuberay-system",
+        containers=[container("kuberay-operator", image=image, args=list(args))],
+        serviceAccountName="kuberay-operator",
+    )
+
+
+WATCHING_KUBERAY = _operator("--watch-namespace=kuberay")
+
+
+def _cluster_role(core: list[str] | None = None, core_group: str = "") -> Body:
+    rules = [
+        {
+            "apiGroups": [core_group],
+            "resources": core or ["pods", "services"],
+            "verbs": ["create", "get"],
+        },
+        {"apiGroups": ["ray.io"], "resources": ["rayclusters"], "verbs": ["get"]},
+    ]
+    return role("kuberay-operator", rules, namespace=None)
+
+
+def _binding(
+    namespace: str | None = None,
+    subject: dict[str, Any] = OPERATOR_ACCOUNT,
+    role_name: str = "kuberay-operator",
+) -> Body:
+    """The operator's ClusterRole bound cluster-wide (namespace None) or in `namespace`."""
+    return binding("kuberay-operator", "ClusterRole", role_name, [subject], namespace)
+
+
+def _cluster_wide(role_name: str, grants: str) -> list[tuple[str, str, str, str]]:
+    message = (
+        "the KubeRay operator watches given namespaces but this binding grants its account "
+        f"ClusterRole {role_name} cluster-wide: {grants} in every namespace"
+    )
+    return [(CHECK, "ClusterRoleBinding/kuberay-operator", ".subjects[0]", message)]
 
 
 def test_a_cluster_wide_binding_of_a_namespace_watching_operator_is_reported(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    tree = {"t/deploy.yaml": DEPLOYMENT, "t/role.yaml": CLUSTERROLE, "t/crb.yaml": CRB}
-    result = run_check("rbac-operator-scope", tree)
-    assert result.rows() == [
-        ("rbac-operator-scope", "kuberay-operator", ".subjects[0]", "t/crb.yaml", 11)
-    ]
+    tree = {
+        "t/deploy.yaml": to_yaml(WATCHING_KUBERAY),
+        "t/role.yaml": to_yaml(_cluster_role()),
+        "t/crb.yaml": to_yaml(_binding()),
+    }
+    result = run_check(CHECK, tree)
+    assert result.rows() == [(CHECK, "kuberay-operator", ".subjects[0]", "t/crb.yaml", 10)]
     assert "pods, services in every namespace" in result.findings[0].message
 
 
-def test_a_rolebinding_in_the_watched_namespace_passes(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    tree = {"t/deploy.yaml": DEPLOYMENT, "t/role.yaml": CLUSTERROLE, "t/rb.yaml": RB}
-    assert run_check("rbac-operator-scope", tree).rows() == []
+def test_a_rolebinding_in_the_watched_namespace_passes() -> None:
+    assert issues(CHECK, WATCHING_KUBERAY, _cluster_role(), _binding("kuberay")) == []
 
 
-def test_an_operator_watching_every_namespace_is_not_judged(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    all_namespaces = DEPLOYMENT.replace("args: [--watch-namespace=kuberay]", "args: []")
-    tree = {"t/deploy.yaml": all_namespaces, "t/role.yaml": CLUSTERROLE, "t/crb.yaml": CRB}
-    assert run_check("rbac-operator-scope", tree).rows() == []
+def test_an_operator_watching_every_namespace_is_not_judged() -> None:
+    assert issues(CHECK, _operator(), _cluster_role(), _binding()) == []
 
 
-def test_a_cluster_role_without_secrets_pods_or_services_passes(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    narrow = CLUSTERROLE.replace("resources: [pods, services]", "resources: [events]")
-    tree = {"t/deploy.yaml": DEPLOYMENT, "t/role.yaml": narrow, "t/crb.yaml": CRB}
-    assert run_check("rbac-operator-scope", tree).rows() == []
+def test_a_cluster_role_without_secrets_pods_or_services_passes() -> None:
+    assert issues(CHECK, WATCHING_KUBERAY, _cluster_role(["events"]), _binding()) == []
 
 
-def test_a_wildcard_grant_counts_and_other_subjects_do_not(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    wildcard = CLUSTERROLE.replace('apiGroups: [""]', 'apiGroups: ["*"]').replace(
-        "resources: [pods, services]", 'resources: ["*"]'
+def test_a_wildcard_grant_counts_and_other_subjects_do_not() -> None:
+    wildcard = _cluster_role(["*"], core_group="*")
+    someone = _binding(subject=service_account("someone", "kuberay-system"))
+    assert issues(CHECK, WATCHING_KUBERAY, wildcard, someone) == []
+    assert issues(CHECK, WATCHING_KUBERAY, wildcard, _binding()) == _cluster_wide(
+        "kuberay-operator", "*"
     )
-    other = CRB.replace(
-        "    name: kuberay-operator\n    namespace", "    name: someone\n    namespace"
+
+
+def test_a_role_whose_rules_are_not_in_the_repository_counts_as_everything() -> None:
+    admin = _binding(role_name="cluster-admin")
+    assert issues(CHECK, WATCHING_KUBERAY, admin) == _cluster_wide(
+        "cluster-admin", "whatever ClusterRole cluster-admin grants"
     )
-    tree = {"t/deploy.yaml": DEPLOYMENT, "t/role.yaml": wildcard, "t/crb.yaml": other}
-    assert run_check("rbac-operator-scope", tree).rows() == []
-    tree["t/crb.yaml"] = CRB
-    assert [r[2] for r in run_check("rbac-operator-scope", tree).rows()] == [".subjects[0]"]
 
 
-def test_a_role_whose_rules_are_not_in_the_repository_counts_as_everything(
-    run_check: Callable[..., CheckRun],
-) -> None:
-    admin = CRB.replace("  name: kuberay-operator\nsubjects", "  name: cluster-admin\nsubjects")
-    result = run_check("rbac-operator-scope", {"t/deploy.yaml": DEPLOYMENT, "t/crb.yaml": admin})
-    assert [r[2] for r in result.rows()] == [".subjects[0]"]
-    assert "whatever ClusterRole cluster-admin grants" in result.findings[0].message
+def test_a_group_holding_the_operator_account_counts() -> None:
+    def group(name: str) -> dict[str, str]:
+        return {"kind": "Group", "name": name, "apiGroup": "rbac.authorization.k8s.io"}
 
-
-def test_a_group_holding_the_operator_account_counts(run_check: Callable[..., CheckRun]) -> None:
-    group = CRB.replace(
-        "  - kind: ServiceAccount\n    name: kuberay-operator\n    namespace: kuberay-system\n",
-        "  - kind: Group\n    name: system:serviceaccounts:kuberay-system\n"
-        "    apiGroup: rbac.authorization.k8s.io\n",
+    operators = _binding(subject=group("system:serviceaccounts:kuberay-system"))
+    assert issues(CHECK, WATCHING_KUBERAY, _cluster_role(), operators) == _cluster_wide(
+        "kuberay-operator", "pods, services"
     )
-    tree = {"t/deploy.yaml": DEPLOYMENT, "t/role.yaml": CLUSTERROLE, "t/crb.yaml": group}
-    assert [r[2] for r in run_check("rbac-operator-scope", tree).rows()] == [".subjects[0]"]
-    other = group.replace("system:serviceaccounts:kuberay-system", "system:serviceaccounts:web")
-    tree["t/crb.yaml"] = other
-    assert run_check("rbac-operator-scope", tree).rows() == []
+    web = _binding(subject=group("system:serviceaccounts:web"))
+    assert issues(CHECK, WATCHING_KUBERAY, _cluster_role(), web) == []

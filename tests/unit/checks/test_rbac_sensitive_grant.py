@@ -4,54 +4,38 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.builders import Body, issues, role, to_yaml
 from tests.conftest import CheckRun
 
-ROLE = """\
-apiVersion: rbac.authorization.k8s.io/v1
-kind: {kind}
-metadata:
-  name: kuberay-operator
-{namespace}rules:
-  - apiGroups: [""]
-    resources: [pods, services]
-    verbs: [get, list, watch]
-  - apiGroups: [{group}]
-    resources: [{resource}]
-    verbs: [{verbs}]
-"""
+CHECK = "rbac-sensitive-grant"
 
 
-def role(resource: str, verbs: str, group: str = '""', kind: str = "ClusterRole") -> dict[str, str]:
-    namespace = "  namespace: kuberay\n" if kind == "Role" else ""
-    text = ROLE.format(kind=kind, namespace=namespace, group=group, resource=resource, verbs=verbs)
-    return {f"t/{kind.lower()}.yaml": text}
+def _role(resources: list[str], verbs: list[str], group: str = "", cluster: bool = True) -> Body:
+    """kuberay-operator: read pods and services, and `verbs` on `resources` of `group`."""
+    rules = [
+        {"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [group], "resources": resources, "verbs": verbs},
+    ]
+    return role("kuberay-operator", rules, namespace=None if cluster else "kuberay")
 
 
-def test_reading_pods_and_writing_configmaps_passes(run_check: Callable[..., CheckRun]) -> None:
-    files = role("configmaps", "get, list, create")
-    assert run_check("rbac-sensitive-grant", files).rows() == []
+def test_reading_pods_and_writing_configmaps_passes() -> None:
+    assert issues(CHECK, _role(["configmaps"], ["get", "list", "create"])) == []
 
 
-def test_the_operator_may_read_secrets_by_default(run_check: Callable[..., CheckRun]) -> None:
-    files = role("secrets", "create, get, list, watch")
-    assert run_check("rbac-sensitive-grant", files).rows() == []
+def test_the_operator_may_read_secrets_by_default() -> None:
+    assert issues(CHECK, _role(["secrets"], ["create", "get", "list", "watch"])) == []
 
 
-def test_creating_secrets_without_reading_them_passes(run_check: Callable[..., CheckRun]) -> None:
-    files = role("secrets", "create, delete", kind="Role")
-    assert run_check("rbac-sensitive-grant", files).rows() == []
+def test_creating_secrets_without_reading_them_passes() -> None:
+    assert issues(CHECK, _role(["secrets"], ["create", "delete"], cluster=False)) == []
 
 
 def test_a_role_reading_secrets_is_an_error(run_check: Callable[..., CheckRun]) -> None:
-    result = run_check("rbac-sensitive-grant", role("secrets", "get, list", kind="Role"))
+    reader = _role(["secrets"], ["get", "list"], cluster=False)
+    result = run_check(CHECK, {"t/role.yaml": to_yaml(reader)})
     assert result.rows() == [
-        (
-            "rbac-sensitive-grant[secrets-read]",
-            "kuberay-operator",
-            ".rules[1].resources[0]",
-            "t/role.yaml",
-            11,
-        )
+        (f"{CHECK}[secrets-read]", "kuberay-operator", ".rules[1].resources[0]", "t/role.yaml", 19)
     ]
     assert result.findings[0].message == (
         'rule 1 grants "secrets" (get, list): whoever holds Role "kuberay-operator" reads every '
@@ -59,52 +43,89 @@ def test_a_role_reading_secrets_is_an_error(run_check: Callable[..., CheckRun]) 
     )
 
 
+RBAC = "rbac.authorization.k8s.io"
+
+
 @pytest.mark.parametrize(
-    ("resource", "verbs", "group", "variant", "field"),
+    ("resources", "verbs", "group", "variant", "field", "grants"),
     [
-        ("pods/exec", "create, get", '""', "pods-exec", ".rules[1].resources[0]"),
-        ("pods/attach", "create", '""', "pods-attach", ".rules[1].resources[0]"),
-        ("nodes/proxy", "get", '""', "nodes-proxy", ".rules[1].resources[0]"),
-        ("serviceaccounts/token", "create", '""', "serviceaccount-token", ".rules[1].resources[0]"),
-        ("users, groups", "impersonate", '""', "impersonate", ".rules[1].verbs[0]"),
         (
-            "clusterroles",
-            "get, escalate",
-            "rbac.authorization.k8s.io",
+            ["pods/exec"],
+            ["create", "get"],
+            "",
+            "pods-exec",
+            ".rules[1].resources[0]",
+            '"pods/exec": {who} runs commands in any pod in its scope',
+        ),
+        (
+            ["pods/attach"],
+            ["create"],
+            "",
+            "pods-attach",
+            ".rules[1].resources[0]",
+            '"pods/attach": {who} attaches to any running container in its scope',
+        ),
+        (
+            ["nodes/proxy"],
+            ["get"],
+            "",
+            "nodes-proxy",
+            ".rules[1].resources[0]",
+            '"nodes/proxy": {who} reaches the kubelet API of every node',
+        ),
+        (
+            ["serviceaccounts/token"],
+            ["create"],
+            "",
+            "serviceaccount-token",
+            ".rules[1].resources[0]",
+            '"serviceaccounts/token" (create): {who} mints tokens for any ServiceAccount in its '
+            "scope",
+        ),
+        (
+            ["users", "groups"],
+            ["impersonate"],
+            "",
+            "impersonate",
+            ".rules[1].verbs[0]",
+            '"impersonate": {who} acts as any user, group or ServiceAccount',
+        ),
+        (
+            ["clusterroles"],
+            ["get", "escalate"],
+            RBAC,
             "escalate",
             ".rules[1].verbs[1]",
+            '"escalate": {who} writes roles with rights it does not hold',
         ),
-        ("clusterroles", "bind", "rbac.authorization.k8s.io", "bind", ".rules[1].verbs[0]"),
+        (
+            ["clusterroles"],
+            ["bind"],
+            RBAC,
+            "bind",
+            ".rules[1].verbs[0]",
+            '"bind": {who} binds roles with rights it does not hold',
+        ),
     ],
     ids=["pods-exec", "pods-attach", "nodes-proxy", "token", "impersonate", "escalate", "bind"],
 )
 def test_an_escalation_path_in_a_cluster_role_is_an_error(
-    run_check: Callable[..., CheckRun],
-    resource: str,
-    verbs: str,
-    group: str,
-    variant: str,
-    field: str,
+    resources: list[str], verbs: list[str], group: str, variant: str, field: str, grants: str
 ) -> None:
-    line = 10 if field.startswith(".rules[1].resources") else 11
-    assert run_check("rbac-sensitive-grant", role(resource, verbs, group)).rows() == [
-        (f"rbac-sensitive-grant[{variant}]", "kuberay-operator", field, "t/clusterrole.yaml", line)
+    message = "rule 1 grants " + grants.format(who='whoever holds ClusterRole "kuberay-operator"')
+    assert issues(CHECK, _role(resources, verbs, group)) == [
+        (f"{CHECK}[{variant}]", "ClusterRole/kuberay-operator", field, message)
     ]
 
 
-def test_the_allowed_option_replaces_the_default(run_check: Callable[..., CheckRun]) -> None:
-    config = (
-        "checks:\n  rbac-sensitive-grant:\n    options:\n      allowed:\n"
-        '        - role: "Role/kuberay/*"\n          grants: [pods-exec]\n'
-        "          reason: debugging in dev\n"
-    )
-    result = run_check("rbac-sensitive-grant", role("secrets", "watch"), config_extra=config)
-    assert result.rows() == [
+def test_the_allowed_option_replaces_the_default() -> None:
+    allowed = [{"role": "Role/kuberay/*", "grants": ["pods-exec"], "reason": "debugging in dev"}]
+    assert issues(CHECK, _role(["secrets"], ["watch"]), options={"allowed": allowed}) == [
         (
-            "rbac-sensitive-grant[secrets-read]",
-            "kuberay-operator",
+            f"{CHECK}[secrets-read]",
+            "ClusterRole/kuberay-operator",
             ".rules[1].resources[0]",
-            "t/clusterrole.yaml",
-            10,
+            'rule 1 grants "secrets" (watch): whoever holds ClusterRole "kuberay-operator" reads '
+            "every Secret (tokens, passwords) in its scope",
         )
     ]
