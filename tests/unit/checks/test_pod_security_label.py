@@ -4,42 +4,29 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.builders import Body, issues, namespace, to_yaml
 from tests.conftest import CheckRun
 
 CHECK = "pod-security-label"
-
-NAMESPACE = """\
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: kuberay
-  labels:
-    app.kubernetes.io/name: ray
-{enforce}"""
+ENFORCE = "pod-security.kubernetes.io/enforce"
 
 
-def namespace(level: str | None) -> dict[str, str]:
-    enforce = "" if level is None else f"    pod-security.kubernetes.io/enforce: {level}\n"
-    return {"t/namespace.yaml": NAMESPACE.format(enforce=enforce)}
+def _kuberay(level: str | None) -> Body:
+    labels = {"app.kubernetes.io/name": "ray"}
+    if level is not None:
+        labels[ENFORCE] = level
+    return namespace("kuberay", labels)
 
 
 @pytest.mark.parametrize("level", ["restricted", "baseline"])
-def test_baseline_or_restricted_passes_the_default_minimum(
-    run_check: Callable[..., CheckRun], level: str
-) -> None:
-    assert run_check(CHECK, namespace(level)).rows() == []
+def test_baseline_or_restricted_passes_the_default_minimum(level: str) -> None:
+    assert issues(CHECK, _kuberay(level)) == []
 
 
 def test_privileged_is_an_error(run_check: Callable[..., CheckRun]) -> None:
-    result = run_check(CHECK, namespace("privileged"))
+    result = run_check(CHECK, {"t/namespace.yaml": to_yaml(_kuberay("privileged"))})
     assert result.rows() == [
-        (
-            CHECK,
-            "kuberay",
-            ".metadata.labels.pod-security.kubernetes.io/enforce",
-            "t/namespace.yaml",
-            7,
-        )
+        (CHECK, "kuberay", f".metadata.labels.{ENFORCE}", "t/namespace.yaml", 7)
     ]
     assert result.findings[0].message == (
         'Namespace "kuberay" enforces Pod Security "privileged" (below the minimum); expected '
@@ -47,13 +34,26 @@ def test_privileged_is_an_error(run_check: Callable[..., CheckRun]) -> None:
     )
 
 
-def test_a_missing_enforce_label_is_an_error(run_check: Callable[..., CheckRun]) -> None:
-    assert run_check(CHECK, namespace(None)).rows() == [
-        (CHECK, "kuberay", ".metadata.labels", "t/namespace.yaml", 5)
+def test_a_missing_enforce_label_is_an_error() -> None:
+    assert issues(CHECK, _kuberay(None)) == [
+        (
+            CHECK,
+            "Namespace/kuberay",
+            ".metadata.labels",
+            f'Namespace "kuberay" has no {ENFORCE} label: it admits privileged pods; expected '
+            "baseline or stricter",
+        )
     ]
 
 
-def test_the_minimum_option_raises_the_floor(run_check: Callable[..., CheckRun]) -> None:
-    config = "checks:\n  pod-security-label:\n    options:\n      minimum: restricted\n"
-    result = run_check(CHECK, namespace("baseline"), config_extra=config)
-    assert [(r[0], r[4]) for r in result.rows()] == [(CHECK, 7)]
+def test_the_minimum_option_raises_the_floor() -> None:
+    found = issues(CHECK, _kuberay("baseline"), options={"minimum": "restricted"})
+    assert found == [
+        (
+            CHECK,
+            "Namespace/kuberay",
+            f".metadata.labels.{ENFORCE}",
+            'Namespace "kuberay" enforces Pod Security "baseline" (below the minimum); expected '
+            "restricted or stricter",
+        )
+    ]
