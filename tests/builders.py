@@ -718,3 +718,20 @@ def to_yaml(*bodies: Mapping[str, Any]) -> str:
         default_flow_style=False,
         width=1000,
     )
+
+
+def render_target(path: str, objects: int = 1) -> dict[str, str]:
+    """Files of a render target at `path` with `objects` ConfigMaps (0: builds, renders
+    nothing): a directory an Argo CD source may point at, for `run_check` trees."""
+    name = path.replace("/", "-")
+    configmaps = {
+        f"{path}/configmap-{i}.yaml": to_yaml(
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{name}-{i}"}}
+        )
+        for i in range(objects)
+    }
+    resources = "".join(f"\n  - {f.rsplit('/', 1)[1]}" for f in configmaps) or " []"
+    kustomization = (
+        f"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:{resources}\n"
+    )
+    return {f"{path}/kustomization.yaml": kustomization, **configmaps}

@@ -3,7 +3,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.builders import REPO_URL, Body, app_spec, application_set, issues, repo_facts, to_yaml
+from tests.builders import (
+    REPO_URL,
+    Body,
+    app_spec,
+    application_set,
+    issues,
+    render_target,
+    repo_facts,
+    to_yaml,
+)
 from tests.conftest import CheckRun
 
 CHECK = "argocd-source-overrides"
@@ -57,16 +66,11 @@ def test_an_empty_override_block_passes() -> None:
 def test_kustomize_images_in_an_applicationset_template_are_refused(
     run_check: Callable[..., CheckRun],
 ) -> None:
-    kustomization = (
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-        "resources:\n  - configmap.yaml\n"
-    )
-    files = {"t/applicationset.yaml": to_yaml(_appset(IMAGES))}
-    for unit in ("crds", "operator"):
-        files[f"overlays/dev/{unit}/kustomization.yaml"] = kustomization
-        files[f"overlays/dev/{unit}/configmap.yaml"] = to_yaml(
-            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": unit}}
-        )
+    files = {
+        "t/applicationset.yaml": to_yaml(_appset(IMAGES)),
+        **render_target("overlays/dev/crds"),
+        **render_target("overlays/dev/operator"),
+    }
     result = run_check(CHECK, files, CONFIG, TARGETS)
     field = ".spec.template.spec.source.kustomize"
     assert result.rows() == [

@@ -10,6 +10,7 @@ from tests.builders import (
     application,
     application_set,
     issues,
+    render_target,
     repo_facts,
     to_yaml,
 )
@@ -18,21 +19,7 @@ from tests.conftest import CheckRun
 CHECK = "argocd-source-path"
 CONFIG = "argocd:\n  repo_url: https://github.com/org/repo.git\n"
 TARGETS = ["t", "overlays/*/*"]
-CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: kuberay\n"
 DEV = {"name": "dev", "namespace": "kuberay"}
-
-
-def _overlay(path: str, objects: int = 1) -> dict[str, str]:
-    """A render target with `objects` ConfigMaps (0: builds, renders nothing)."""
-    name = path.replace("/", "-")
-    resources = "\n".join(f"  - configmap-{i}.yaml" for i in range(objects))
-    files = {
-        f"{path}/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\n"
-        f"kind: Kustomization\nresources:{'' if objects else ' []'}\n{resources}\n"
-    }
-    for i in range(objects):
-        files[f"{path}/configmap-{i}.yaml"] = CONFIGMAP.format(name=f"{name}-{i}")
-    return files
 
 
 def _units(operator_target: str) -> Body:
@@ -62,8 +49,8 @@ def test_a_missing_path_from_a_list_element_is_reported_at_the_element(
 ) -> None:
     files = {
         "t/applicationset.yaml": to_yaml(_units("overlays/dev/operatr")),
-        **_overlay("overlays/dev/crds"),
-        **_overlay("overlays/dev/operator"),
+        **render_target("overlays/dev/crds"),
+        **render_target("overlays/dev/operator"),
     }
     result = run_check(CHECK, files, CONFIG, TARGETS)
     assert result.rows() == [
@@ -189,7 +176,7 @@ def test_a_templated_path_is_reported_at_the_template(run_check: Callable[..., C
     appset = _git_directories(*GIT_STYLES[1], exclude=False)
     files = {
         "t/applicationset.yaml": to_yaml(appset),
-        **_overlay("overlays/dev/crds"),
+        **render_target("overlays/dev/crds"),
         "overlays/dev/docs/README.md": "not a target\n",
     }
     assert run_check(CHECK, files, CONFIG, TARGETS).rows() == [
@@ -221,8 +208,8 @@ def test_matrix_second_generator_uses_the_first_generators_params(
     )
     files = {
         "t/applicationset.yaml": to_yaml(appset),
-        **_overlay("overlays/dev/crds"),
-        **_overlay("overlays/prod/crds", 0),
+        **render_target("overlays/dev/crds"),
+        **render_target("overlays/prod/crds", 0),
     }
     result = run_check(CHECK, files, CONFIG, TARGETS)
     assert result.rows() == [

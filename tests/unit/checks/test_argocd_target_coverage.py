@@ -8,6 +8,7 @@ from tests.builders import (
     application,
     application_set,
     issues,
+    render_target,
     repo_facts,
     to_yaml,
 )
@@ -22,15 +23,6 @@ DEPLOYED = (
     "apps/job/overlays/dev",
     "apps/job/overlays/prod",
 )
-
-
-def _overlay(path: str) -> dict[str, str]:
-    return {
-        f"{path}/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\n"
-        "kind: Kustomization\nresources:\n  - configmap.yaml\n",
-        f"{path}/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
-        f"  name: {path.replace('/', '-')}\n  namespace: kuberay\n",
-    }
 
 
 def _appset(env: str, **spec: object) -> Body:
@@ -68,8 +60,8 @@ def test_orphan_target_is_reported_at_the_elements_of_the_closest_applicationset
     files = {
         "t/applicationset-dev.yaml": to_yaml(APPSETS[0]),
         "t/applicationset-prod.yaml": to_yaml(APPSETS[1]),
-        **{f: text for path in DEPLOYED for f, text in _overlay(path).items()},
-        **_overlay("apps/serve/overlays/prod"),
+        **{f: text for path in DEPLOYED for f, text in render_target(path).items()},
+        **render_target("apps/serve/overlays/prod"),
     }
     result = run_check(CHECK, files, CONFIG, TARGETS)
     assert result.rows() == [
