@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from kuberay_gitops import cluster, posture
+from kuberay_gitops.affected import argocd_sources
 from kuberay_gitops.checks._api import RepoFacts
 from kuberay_gitops.discover import RenderTarget, discover
+from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.filememo import RunCache
-from kuberay_gitops.findings import Finding, Location, Severity
+from kuberay_gitops.findings import FieldPath, Finding, Location, Severity
 from kuberay_gitops.index import ObjectIndex
+from kuberay_gitops.kgraph import kustomization_file
 from kuberay_gitops.locate import Pending
 from kuberay_gitops.manifests import SAFE_LOADER, K8sObject
 from kuberay_gitops.render import Progress, RenderedTarget, Renderer, quiet, render_targets
@@ -109,17 +112,12 @@ def cluster_stage(
     """
     selected = {rt.target.path for rt in rendered}
     ok = {rt.target.path: rt.objects for rt in rendered if rt.error is None}
-    extra: list[RenderedTarget] = []
-    if not any(o.ref.kind in _APP_KINDS for objs in ok.values() for o in objs):
-        # A narrowed run: the Argo CD targets say which environments the selection is in.
-        extra = render_targets(
-            settings,
-            renderer,
-            [t for t in all_targets if t.path not in selected],
-            use_cache,
-            cache=cache,
-        )
-        ok.update({rt.target.path: rt.objects for rt in extra if rt.error is None})
+    # A narrowed run: the Argo CD targets say which environments the selection is in, and
+    # only those that can hold Applications are rendered to learn it (argocd_sources).
+    unselected = [t for t in all_targets if t.path not in selected]
+    sources = argocd_sources(settings, unselected, cache or RunCache(), renderer.repo_root)
+    extra = render_targets(settings, renderer, sources, use_cache, cache=cache)
+    ok.update({rt.target.path: rt.objects for rt in extra if rt.error is None})
     argocd = [o for objs in ok.values() for o in objs if o.ref.kind in _APP_KINDS]
     envs = [
         e
@@ -182,26 +180,48 @@ def environment_indexes(
     renderer: Renderer,
     rendered: Sequence[RenderedTarget] = (),
     use_cache: bool = True,
+    within: Callable[[cluster.Environment], bool] | None = None,
 ) -> tuple[dict[str, ObjectIndex], list[RenderedTarget]]:
     """Each Argo CD environment of the tree `renderer` builds, as one index of its units.
 
     `rendered` is what this run already built there; the other targets are built now
     (from the render cache, mostly) and returned, so their findings can be located.
+    `within` keeps only some environments: then only the targets that can hold Argo CD
+    Applications (argocd_sources) and the units of the environments kept are built.
     """
     all_targets = discover(renderer.repo_root, settings.targets)
     have = {rt.target.path: rt for rt in rendered}
-    extra = render_targets(
-        settings, renderer, [t for t in all_targets if t.path not in have], use_cache
-    )
+    wanted = [t for t in all_targets if t.path not in have]
+    if within is not None:
+        wanted = argocd_sources(settings, wanted, RunCache(), renderer.repo_root)
+    extra = render_targets(settings, renderer, wanted, use_cache)
     every = [*have.values(), *extra]
     ok = {rt.target.path: rt.objects for rt in every if rt.error is None}
     argocd = [o for objs in ok.values() for o in objs if o.ref.kind in _APP_KINDS]
     facts = repo_facts(settings, all_targets, every, renderer.repo_root)
     envs = cluster.environments(ObjectIndex(argocd, "argocd"), facts)
-    return {
-        e.name: ObjectIndex([o for t in sorted(e.targets) for o in ok.get(t, ())], e.name)
-        for e in envs
-    }, extra
+    if within is not None:
+        envs = [e for e in envs if within(e)]
+        built = {rt.target.path for rt in every}
+        units = [
+            t for t in all_targets if t.path not in built and any(t.path in e.targets for e in envs)
+        ]
+        more = render_targets(settings, renderer, units, use_cache)
+        extra += more
+        ok.update({rt.target.path: rt.objects for rt in more if rt.error is None})
+    out = {}
+    for e in envs:
+        kinds = posture.cluster_scoped_kinds(o for t in e.targets for o in ok.get(t, ()))
+        placements = sorted({(u.target, u.namespace) for u in e.units})
+        out[e.name] = ObjectIndex(
+            [
+                o
+                for target, namespace in placements
+                for o in posture.placed(ok.get(target, ()), namespace, kinds)
+            ],
+            e.name,
+        )
+    return out, extra
 
 
 def posture_stage(
@@ -216,30 +236,50 @@ def posture_stage(
     Widenings are errors at the head object that grants them, unless the base's
     `posture.allow` covers them (a note says which); narrowings are a note's count.
     """
-    head, extra = environment_indexes(settings, renderer, rendered, use_cache)
+    # The environments of the selected targets (all of them, unless the run is narrowed):
+    # an environment no selected target is in is not what the change is about.
+    selected = frozenset(rt.target.path for rt in rendered)
+    head, extra = environment_indexes(
+        settings, renderer, rendered, use_cache, within=lambda e: bool(e.targets & selected)
+    )
     by_target.update({rt.target.path: rt.target for rt in extra})
     base_renderer = dataclasses.replace(renderer, repo_root=settings.policy_dir)
-    base, _ = environment_indexes(settings, base_renderer, (), use_cache)
-    pending: list[Pending] = []
-    unplaced: list[Finding] = []
+    base, _ = environment_indexes(
+        settings, base_renderer, (), use_cache, within=lambda e: e.name in head
+    )
+    try:
+        changes = posture.diff(base, head)
+    except Exception as exc:  # a model bug must be exit 3, never a pass or a traceback
+        raise ToolFailed(f"posture diff crashed: {type(exc).__name__}: {exc}") from exc
+    # A rendered object as the run located it: placement gave it its unit's namespace.
+    rendered_as = {(o.target, o.position): o for rt in (*rendered, *extra) for o in rt.objects}
+    groups: dict[tuple[str, str, int, FieldPath], list[posture.Change]] = {}
     notes: list[str] = []
-    changes = posture.diff(base, head)
     for change in changes:
         if not change.widened:
             continue
-        check_id = f"{posture.CHECK_ID}[{change.facet}]"
         entry = posture.allowed_by(change, settings.posture_allow)
         if entry is not None:
             notes.append(f"posture: allowed by posture.allow ({entry.reason}): {change.words}")
-        elif change.obj is not None:
+            continue
+        where = id(change.obj) if change.obj is not None else 0
+        groups.setdefault((change.env, change.facet, where, change.field), []).append(change)
+    pending: list[Pending] = []
+    unplaced: list[Finding] = []
+    for (env, facet, _, field), found in groups.items():
+        check_id = f"{posture.CHECK_ID}[{facet}]"
+        message = _widenings_words(env, found)
+        obj = found[0].obj
+        if obj is not None:
+            obj = rendered_as.get((obj.target, obj.position), obj)
             pending.append(
                 Pending(
-                    change.obj.target,
-                    change.obj,
-                    change.field,
+                    obj.target,
+                    obj,
+                    field,
                     check_id,
                     Severity.ERROR,
-                    change.words,
+                    message,
                     posture.HINT,
                     "kuberay-gitops",
                 )
@@ -247,10 +287,10 @@ def posture_stage(
         else:
             unplaced.append(
                 Finding(
-                    Location(CONFIG_FILE, 1),
+                    _environment_location(settings, head.get(env)),
                     check_id,
                     Severity.ERROR,
-                    change.words,
+                    message,
                     hint=posture.HINT,
                 )
             )
@@ -258,3 +298,27 @@ def posture_stage(
     if narrowed:
         notes.append(f"posture: {narrowed} narrowing(s) against the base branch (see `diff`)")
     return pending, unplaced, notes
+
+
+_WIDENINGS_SHOWN = 5
+
+
+def _widenings_words(env: str, found: Sequence[posture.Change]) -> str:
+    """One finding per granting object and field: its widenings in words."""
+    if len(found) == 1:
+        return found[0].words
+    shown = "; ".join(c.text for c in found[:_WIDENINGS_SHOWN])
+    more = len(found) - _WIDENINGS_SHOWN
+    return f"{env}: {len(found)} widenings: {shown}" + (f"; and {more} more" if more > 0 else "")
+
+
+def _environment_location(settings: Settings, index: ObjectIndex | None) -> Location:
+    """Where a widening no head object grants is shown: its environment's first unit.
+
+    The unit's kustomization, never the pull request's own config.
+    """
+    target = next((o.target for o in index.objects), "") if index is not None else ""
+    if not target:
+        return Location(CONFIG_FILE, 1)
+    kfile = kustomization_file(settings.repo_root / target)
+    return Location(f"{target}/{kfile.name if kfile else 'kustomization.yaml'}", 1)

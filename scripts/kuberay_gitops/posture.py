@@ -47,6 +47,7 @@ the rendered output (the cluster's existing objects, the CNI).
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import ipaddress
 import itertools
@@ -113,6 +114,66 @@ class Change:
     def words(self) -> str:
         """`dev: pods of ... can now reach ...`."""
         return f"{self.env}: {self.text}"
+
+
+# Built-in kinds without a namespace that a rendered target may hold (`kubectl
+# api-resources --namespaced=false`); a custom resource's scope comes from its CRD.
+_CLUSTER_SCOPED = frozenset(
+    {
+        "APIService",
+        "CertificateSigningRequest",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CSIDriver",
+        "CSINode",
+        "CustomResourceDefinition",
+        "FlowSchema",
+        "IngressClass",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "PriorityClass",
+        "PriorityLevelConfiguration",
+        "RuntimeClass",
+        "StorageClass",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ValidatingWebhookConfiguration",
+        "VolumeAttachment",
+    }
+)
+
+
+def cluster_scoped_kinds(objects: Iterable[K8sObject]) -> frozenset[str]:
+    """Kinds that have no namespace: the built-in ones and every CRD of `scope: Cluster`."""
+    custom = {
+        str(mapping(o.spec.get("names")).get("kind", ""))
+        for o in objects
+        if o.ref.kind == "CustomResourceDefinition" and o.spec.get("scope") == "Cluster"
+    }
+    return _CLUSTER_SCOPED | frozenset(custom)
+
+
+def placed(
+    objects: Iterable[K8sObject], namespace: str, cluster_kinds: frozenset[str]
+) -> list[K8sObject]:
+    """The objects of a unit as Argo CD applies them.
+
+    A namespaced object without a namespace lands in the Application's destination
+    namespace, never in `default`.
+    """
+    out = []
+    for o in objects:
+        if o.ref.namespace or o.ref.kind in cluster_kinds or not namespace:
+            out.append(o)
+            continue
+        meta = {**mapping(o.body.get("metadata")), "namespace": namespace}
+        body = {**o.body, "metadata": meta}
+        out.append(
+            dataclasses.replace(o, ref=dataclasses.replace(o.ref, namespace=namespace), body=body)
+        )
+    return out
 
 
 def allowed_by(change: Change, entries: Sequence[PostureAllow]) -> PostureAllow | None:
@@ -552,15 +613,34 @@ def _addresses_words(ranges: Sequence[_Peer]) -> str:
         if spans == whole:
             parts.append(f"any address ({space})")
             continue
+        enclosing = _enclosing(spans, version)
         inside = _cidrs(spans, version)
-        outside = _cidrs(_subtract(whole, spans), version)
-        if len(outside) < len(inside):
-            parts.append(f"any address except {_listed([str(n) for n in outside])}")
+        holes = _cidrs(
+            _subtract(((int(enclosing.network_address), int(enclosing.broadcast_address)),), spans),
+            version,
+        )
+        where = "any address" if enclosing.prefixlen == 0 else f"addresses in {enclosing}"
+        if not holes:
+            parts.append(f"{where}")
+        elif len(holes) < len(inside):
+            parts.append(f"{where} except {_listed([str(n) for n in holes])}")
         elif [str(n) for n in inside] == [f"{_METADATA}/32"]:
             parts.append(f"the cloud metadata address {_METADATA}")
         else:
             parts.append(f"addresses in {_listed([str(n) for n in inside])}")
     return " and ".join(parts)
+
+
+def _enclosing(spans: Ranges, version: int) -> Network:
+    """The smallest CIDR block holding every span."""
+    make = ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network
+    bits = 32 if version == 4 else 128
+    lo, hi = spans[0][0], spans[-1][1]
+    for prefix in range(bits, 0, -1):
+        net: Network = make((lo >> (bits - prefix) << (bits - prefix), prefix))
+        if int(net.broadcast_address) >= hi:
+            return net
+    return make((0, 0))
 
 
 def _cidrs(spans: Ranges, version: int) -> list[Network]:

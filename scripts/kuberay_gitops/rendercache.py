@@ -18,6 +18,7 @@ import posixpath
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from kuberay_gitops.discover import RenderTarget
@@ -107,11 +108,13 @@ def store(cache_dir: Path, digest: str, docs: list[Any]) -> None:
 
 # Paths given to git are paths, never pathspec magic (`:(top)x` would name another path),
 # and a checkout owned by another user (CI containers) is still read.
-_GIT_LITERAL = {
-    "GIT_LITERAL_PATHSPECS": "1",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
+_GIT_LITERAL: Mapping[str, str] = MappingProxyType(
+    {
+        "GIT_LITERAL_PATHSPECS": "1",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+    }
+)
 _GIT = ("git", "-c", "safe.directory=*", "-c", "core.quotePath=false")
 
 

@@ -435,3 +435,36 @@ def test_a_group_added_to_a_project_role_is_a_widening() -> None:
         _diff([app_project(roles=[role_])], [app_project(roles=[grouped])]), "project"
     )
     assert change.text == "AppProject argocd/platform now allows role ci group system:authenticated"
+
+
+def test_an_object_without_a_namespace_is_placed_in_its_units_namespace() -> None:
+    policy = netpol("allow-all", ingress=[{}], egress=[{}])
+    del policy["metadata"]["namespace"]
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {"scope": "Cluster", "names": {"kind": "Widget"}},
+    }
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    admin = role("admin", [], None)
+    objects = index(policy, crd, widget, admin).objects
+    kinds = posture.cluster_scoped_kinds(objects)
+    placed = posture.placed(objects, "kuberay", kinds)
+    assert [(o.ref.kind, o.ref.namespace) for o in placed] == [
+        ("NetworkPolicy", "kuberay"),
+        ("CustomResourceDefinition", None),
+        ("Widget", None),
+        ("ClusterRole", None),
+    ]
+    assert placed[0].body["metadata"]["namespace"] == "kuberay"
+    assert (placed[0].target, placed[0].position) == (objects[0].target, objects[0].position)
+
+
+def test_an_allow_all_policy_placed_in_the_namespace_widens_it() -> None:
+    policy = netpol("allow-all", ingress=[{}], egress=[{}])
+    del policy["metadata"]["namespace"]
+    head_objects = index(*_platform(), policy).objects
+    head = index(*(o.body for o in posture.placed(head_objects, "apps", frozenset({"Namespace"}))))
+    changes = posture.diff({"dev": index(*_platform())}, {"dev": head})
+    assert any(c.widened and c.obj is not None and c.obj.ref.name == "allow-all" for c in changes)
