@@ -98,12 +98,12 @@ def pod(
     **pod_spec: Any,
 ) -> Body:
     """A bare Pod labelled `labels` (default `app: <name>`)."""
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": _meta(name, namespace, labels or {"app": name}),
-        "spec": _set({"containers": list(containers or [container()])}, pod_spec),
-    }
+    return _object(
+        "v1",
+        "Pod",
+        _meta(name, namespace, labels or {"app": name}),
+        spec=_set({"containers": list(containers or [container()])}, pod_spec),
+    )
 
 
 def job(
@@ -116,12 +116,7 @@ def job(
     spec = _set(
         {"restartPolicy": "Never", "containers": list(containers or [container()])}, pod_spec
     )
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": _meta(name, namespace),
-        "spec": {"template": {"spec": spec}},
-    }
+    return _object("batch/v1", "Job", _meta(name, namespace), spec={"template": {"spec": spec}})
 
 
 def cronjob(
@@ -159,12 +154,9 @@ def netpol(
         spec["ingress"] = [dict(r) for r in ingress]
     if egress:
         spec["egress"] = [dict(r) for r in egress]
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": spec,
-    }
+    return _object(
+        "networking.k8s.io/v1", "NetworkPolicy", {"name": name, "namespace": namespace}, spec=spec
+    )
 
 
 def role(name: str, rules: Sequence[Mapping[str, Any]], namespace: str | None = "apps") -> Body:
@@ -210,6 +202,11 @@ def service_account(name: str, namespace: str = "apps") -> Body:
 
 
 RAY_IMAGE = "rayproject/ray:2.55.1"
+
+
+def _object(api_version: str, kind: str, metadata: Body, **fields: Any) -> Body:
+    """A Kubernetes object: `fields` (spec, rules, ...) after its metadata."""
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, **fields}
 
 
 def _set(body: Body, overrides: Mapping[str, Any]) -> Body:
@@ -327,12 +324,12 @@ def raycluster(
     **spec: Any,
 ) -> Body:
     """A RayCluster with one head and (default) one worker group; `spec` keys override."""
-    return {
-        "apiVersion": "ray.io/v1",
-        "kind": "RayCluster",
-        "metadata": _meta(name, namespace, labels, annotations),
-        "spec": cluster_spec(head, workers, **spec),
-    }
+    return _object(
+        "ray.io/v1",
+        "RayCluster",
+        _meta(name, namespace, labels, annotations),
+        spec=cluster_spec(head, workers, **spec),
+    )
 
 
 def submitter(*containers: Body, labels: Mapping[str, str] | None = None, **pod_spec: Any) -> Body:
@@ -366,12 +363,12 @@ def rayjob(
 ) -> Body:
     """A RayJob: `python job.py` on a rayClusterSpec of `head`, `workers` (default none)
     and `cluster` keys; `spec` keys override (submitterPodTemplate=submitter(...))."""
-    return {
-        "apiVersion": "ray.io/v1",
-        "kind": "RayJob",
-        "metadata": _meta(name, namespace, labels, annotations),
-        "spec": _job_spec(head, workers, cluster, spec),
-    }
+    return _object(
+        "ray.io/v1",
+        "RayJob",
+        _meta(name, namespace, labels, annotations),
+        spec=_job_spec(head, workers, cluster, spec),
+    )
 
 
 def raycronjob(
@@ -389,12 +386,7 @@ def raycronjob(
         "schedule": "0 3 * * *",
         "jobTemplate": _job_spec(head, workers, cluster, job or {}),
     }
-    return {
-        "apiVersion": "ray.io/v1",
-        "kind": "RayCronJob",
-        "metadata": _meta(name, namespace),
-        "spec": _set(out, spec),
-    }
+    return _object("ray.io/v1", "RayCronJob", _meta(name, namespace), spec=_set(out, spec))
 
 
 def rayservice(
@@ -410,12 +402,12 @@ def rayservice(
     """A RayService on a rayClusterConfig of `head`, `workers` (default none) and
     `cluster` keys; `spec` keys override (serveConfigV2=...)."""
     config = cluster_spec(head, () if workers is None else workers, **(cluster or {}))
-    return {
-        "apiVersion": "ray.io/v1",
-        "kind": "RayService",
-        "metadata": _meta(name, namespace, labels, annotations),
-        "spec": _set({"rayClusterConfig": config}, spec),
-    }
+    return _object(
+        "ray.io/v1",
+        "RayService",
+        _meta(name, namespace, labels, annotations),
+        spec=_set({"rayClusterConfig": config}, spec),
+    )
 
 
 def service(
@@ -433,12 +425,9 @@ def service(
         out["selector"] = dict(selector)
     if ports:
         out["ports"] = [{"port": p} if isinstance(p, int) else dict(p) for p in ports]
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _meta(name, namespace, labels, annotations),
-        "spec": _set(out, spec),
-    }
+    return _object(
+        "v1", "Service", _meta(name, namespace, labels, annotations), spec=_set(out, spec)
+    )
 
 
 def ingress(
@@ -463,12 +452,9 @@ def ingress(
         for path, svc, port in paths
     ]
     rules = [{"host": host, "http": {"paths": http_paths}}]
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": _meta(name, namespace),
-        "spec": _set({"rules": rules}, spec),
-    }
+    return _object(
+        "networking.k8s.io/v1", "Ingress", _meta(name, namespace), spec=_set({"rules": rules}, spec)
+    )
 
 
 def http_route(
@@ -479,12 +465,12 @@ def http_route(
 ) -> Body:
     """A Gateway API HTTPRoute with one rule to `backends` as (Service, port)."""
     refs = [{"name": svc, "port": port} for svc, port in backends]
-    return {
-        "apiVersion": "gateway.networking.k8s.io/v1",
-        "kind": "HTTPRoute",
-        "metadata": _meta(name, namespace),
-        "spec": {"parentRefs": [{"name": gateway}], "rules": [{"backendRefs": refs}]},
-    }
+    return _object(
+        "gateway.networking.k8s.io/v1",
+        "HTTPRoute",
+        _meta(name, namespace),
+        spec={"parentRefs": [{"name": gateway}], "rules": [{"backendRefs": refs}]},
+    )
 
 
 def service_monitor(
@@ -497,12 +483,12 @@ def service_monitor(
 ) -> Body:
     """A ServiceMonitor; `selector` as a whole label selector."""
     out: Body = {"selector": dict(selector or {}), "endpoints": [dict(e) for e in endpoints]}
-    return {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "ServiceMonitor",
-        "metadata": _meta(name, namespace, labels),
-        "spec": _set(out, spec),
-    }
+    return _object(
+        "monitoring.coreos.com/v1",
+        "ServiceMonitor",
+        _meta(name, namespace, labels),
+        spec=_set(out, spec),
+    )
 
 
 def pod_monitor(
@@ -518,22 +504,22 @@ def pod_monitor(
         "selector": dict(selector or {}),
         "podMetricsEndpoints": [dict(e) for e in endpoints],
     }
-    return {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "PodMonitor",
-        "metadata": _meta(name, namespace, labels),
-        "spec": _set(out, spec),
-    }
+    return _object(
+        "monitoring.coreos.com/v1",
+        "PodMonitor",
+        _meta(name, namespace, labels),
+        spec=_set(out, spec),
+    )
 
 
 def app_project(name: str = "platform", namespace: str = "argocd", **spec: Any) -> Body:
     """An Argo CD AppProject; `spec` keys as given."""
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "AppProject",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": dict(spec),
-    }
+    return _object(
+        "argoproj.io/v1alpha1",
+        "AppProject",
+        {"name": name, "namespace": namespace},
+        spec=dict(spec),
+    )
 
 
 REPO_URL = "https://github.com/org/repo.git"
@@ -575,12 +561,12 @@ def application(
     **spec: Any,
 ) -> Body:
     """An Argo CD Application whose spec `app_spec(**spec)` builds."""
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Application",
-        "metadata": _meta(name, namespace, labels, annotations),
-        "spec": app_spec(**spec),
-    }
+    return _object(
+        "argoproj.io/v1alpha1",
+        "Application",
+        _meta(name, namespace, labels, annotations),
+        spec=app_spec(**spec),
+    )
 
 
 def application_set(
@@ -605,12 +591,9 @@ def application_set(
         "generators": [{"list": {"elements": [dict(e) for e in elements]}}],
         "template": {"metadata": meta, "spec": dict(template or app_spec())},
     }
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "ApplicationSet",
-        "metadata": _meta(name, namespace),
-        "spec": _set(out, spec),
-    }
+    return _object(
+        "argoproj.io/v1alpha1", "ApplicationSet", _meta(name, namespace), spec=_set(out, spec)
+    )
 
 
 def repo_facts(
