@@ -204,6 +204,13 @@ def _config_changes(base: _Config, head: _Config) -> Iterator[Finding]:
         yield _finding(
             CONFIG_FILE, at("schema"), f"kind {kind.kind} may now lack a schema ({kind.reason})"
         )
+    for entry in _added(b.posture_allow, h.posture_allow):
+        yield _finding(
+            CONFIG_FILE,
+            at("posture", "allow"),
+            f"posture.allow entry added: {entry.facet} widenings in {entry.env} matching "
+            f'"{entry.match}" ({entry.reason})',
+        )
     for remote in _added(b.allowed_remotes, h.allowed_remotes):
         yield _finding(CONFIG_FILE, at("allowed_remotes"), f"remote base {remote} is allowed")
     if b.checkov_enabled and not h.checkov_enabled:
@@ -223,6 +230,7 @@ def _config_changes(base: _Config, head: _Config) -> Iterator[Finding]:
             + (": the platform checks no longer run" if change == "downgraded" else ""),
         )
     compared = {"checks", "suppressions", "checkov_skips", "allow_missing_schemas", "profile"}
+    compared |= {"posture_allow"}
     compared |= {"allowed_remotes", "checkov_enabled", "cluster_enabled"}
     for attr in sorted(f.name for f in fields(Settings)):
         if attr in compared or attr in _NOT_POLICY:

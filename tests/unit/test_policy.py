@@ -151,3 +151,18 @@ def test_a_copy_of_an_existing_checkov_skip_in_the_same_file_is_named(tmp_path: 
     assert [
         r[:2] for r in _skips(tmp_path, {"app/web.yaml": DEPLOYMENT}, {"app/web.yaml": head})
     ] == [("app/web.yaml", 13)]
+
+
+def test_a_posture_allow_entry_the_pr_adds_is_named_at_its_line(tmp_path: Path) -> None:
+    head = (
+        "checks: {}\nposture:\n  allow:\n    - facet: reachability\n      env: dev\n"
+        "      match: 'pods of * can now reach *'\n      reason: trust me\n"
+    )
+    assert _messages(tmp_path, "checks: {}\n", head) == [
+        (
+            3,
+            "warning",
+            'posture.allow entry added: reachability widenings in dev matching "pods of * can '
+            'now reach *" (trust me)',
+        )
+    ]
