@@ -23,6 +23,7 @@ from kuberay_gitops import (
     cluster,
     harden,
     inputs,
+    matrix,
     newenv,
     policy,
     posture,
@@ -318,14 +319,104 @@ def _nothing_affected(empty: Report, fmt: str, extra: Sequence[tuple[str, Path]]
 
 @cli.command("affected", epilog=EPILOG)
 @click.option("--base", "base", required=True, metavar="REF", help="e.g. origin/main")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github-matrix"]),
+    default="text",
+    help="github-matrix: one GitHub Actions matrix entry per affected environment (or shard).",
+)
+@click.option(
+    "--fan-out-at",
+    type=click.IntRange(min=0),
+    help="github-matrix: fan out from this many environments in the repository (below it, "
+    "one job validates everything). Default: the crossover `make bench` measured, "
+    f"{matrix.FAN_OUT_AT_TWIN} when the config runs the control-plane twin, else "
+    f"{matrix.FAN_OUT_AT}.",
+)
+@click.option(
+    "--max-jobs",
+    type=click.IntRange(min=1, max=256),
+    default=matrix.MAX_JOBS,
+    show_default=True,
+    help="github-matrix: at most this many entries (neighbouring environments packed).",
+)
+@click.option(
+    "--shard-size",
+    type=click.IntRange(min=1),
+    default=matrix.SHARD_SIZE,
+    show_default=True,
+    help="github-matrix: split an environment with more affected targets than this.",
+)
+@click.option(
+    "--github-output",
+    is_flag=True,
+    help="github-matrix: also append fan-out, entries and matrix to the file $GITHUB_OUTPUT.",
+)
 @click.pass_obj
-def affected_cmd(state: _State, base: str, fmt: str) -> None:
+def affected_cmd(
+    state: _State,
+    base: str,
+    fmt: str,
+    fan_out_at: int | None,
+    max_jobs: int,
+    shard_size: int,
+    github_output: bool,
+) -> None:
     """List the targets a change since the merge base with REF can affect (kustomize graph)."""
-    change = _since(state.settings(), base, "--base", RunCache())
-    if fmt == "text" and not change.targets:
-        click.echo(f"no render target affected since {base}", err=True)
-    click.echo(affected_mod.render(change, fmt), nl=False)
+    if github_output and fmt != "github-matrix":
+        raise click.UsageError("--github-output needs --format github-matrix")
+    output = os.environ.get("GITHUB_OUTPUT", "") if github_output else ""
+    if github_output and not output:
+        raise click.UsageError("--github-output: $GITHUB_OUTPUT names no file")
+    settings = state.settings()
+    cache = RunCache()
+    change = _since(settings, base, "--base", cache)
+    if fmt != "github-matrix":
+        if fmt == "text" and not change.targets:
+            click.echo(f"no render target affected since {base}", err=True)
+        click.echo(affected_mod.render(change, fmt), nl=False)
+        return
+    plan = matrix.plan(
+        settings,
+        change,
+        matrix.environment_targets(settings, cache),
+        fan_out_at=fan_out_at,
+        max_jobs=max_jobs,
+        shard_size=shard_size,
+    )
+    click.echo(plan.note(), err=True)
+    click.echo(matrix.render(plan), nl=False)
+    if output:
+        with open(output, "a", encoding="utf-8") as f:
+            f.write(matrix.github_output(plan))
+
+
+@cli.command("merge-reports", epilog=EPILOG)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--expect",
+    type=click.IntRange(min=0),
+    help="the number of jobs that should have written a report; fewer fails the run",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    default="error",
+    show_default=True,
+    help="Lowest severity that fails the run (exit 1).",
+)
+def merge_reports_cmd(paths: Sequence[Path], expect: int | None, fail_on: str) -> None:
+    """Merge the JSON reports of fanned-out validate jobs into one markdown job summary.
+
+    PATHS are `validate --report json=FILE` files or directories holding them (one per
+    job, named after its directory). Every finding is listed once; exit 1 when one is at
+    or above --fail-on or when fewer than --expect reports are there.
+    """
+    reports = matrix.read_reports(paths)
+    click.echo(matrix.summary_markdown(reports, expect), nl=False)
+    if matrix.failed(reports, expect, fail_on):
+        raise SystemExit(ExitCode.FINDINGS)
 
 
 @cli.command("diff", epilog=EPILOG)

@@ -88,7 +88,7 @@ LAYERS = (
     Layer(
         "commands",
         "what a command runs: validate's pipeline, its judges and environments, diff, "
-        "audit-ports, new-env, setup, init",
+        "audit-ports, new-env, setup, init, the CI fan-out plan",
         (
             "pipeline",
             "judge",
@@ -98,6 +98,7 @@ LAYERS = (
             "newenv",
             "provision",
             "initconf",
+            "matrix",
         ),
     ),
     Layer("cli", "the command line", ("cli", "__main__")),

@@ -83,7 +83,9 @@ def test_slope_is_least_squares_and_flags_superlinear_growth() -> None:
 def test_a_size_that_fails_stops_the_bench_and_still_reports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fake_size(n: int, opts: bench.Options, real: object, tmp: Path) -> list[bench.Measurement]:
+    def fake_size(
+        n: int, opts: bench.Options, real: object, tmp: Path, fan_outs: object = None
+    ) -> list[bench.Measurement]:
         if n == 2:
             raise bench.BenchError("N=2: kuberay-gitops validate: exit 1, 1 error(s)\n  detail")
         return [bench.Measurement("floor", n, walls=[1.5], objects=10)]
@@ -114,3 +116,46 @@ def test_synthetic_environments_are_distinct_builds_except_their_crds(tmp_path: 
     assert key("crds", envs[0]) == key("crds", envs[1])
     for unit in ("operator", "raycluster"):
         assert key(unit, envs[0]) != key(unit, envs[1])
+
+
+def _fan_out(n: int, single: float, entry: float, envs: int) -> bench.FanOut:
+    return bench.FanOut(n, 1.0, single, entry, 0.5, 20, envs, envs)
+
+
+def test_the_fan_out_crossover_is_interpolated_between_the_sizes_measured() -> None:
+    # fanned out = 40 + entry + 40 + 0.5: 95.5 at N=30 (one job 50), 96.5 at N=100 (150)
+    runs = [_fan_out(30, 50.0, 15.0, 2), _fan_out(100, 150.0, 16.0, 5)]
+    cross = bench.crossover(runs, 40.0)
+    assert cross.how == "interpolated between N=30 and N=100"
+    assert cross.n == pytest.approx(30 + 70 * 45.5 / (45.5 + 53.5))
+    assert bench.crossover(runs[:1], 40.0) == bench.Crossover(
+        None, "one size only, and fan-out does not win there"
+    )
+
+
+def test_the_twin_adds_its_first_environment_to_each_job_and_the_rest_to_the_one_job() -> None:
+    twin = bench.TwinCost(alone=20.0, marginal=2.0)
+    run = _fan_out(30, 50.0, 15.0, 2)
+    assert run.one_job(twin) == 50.0 + 20.0 + 2.0 * 29
+    assert run.fanned(40.0, twin) == 40.0 + 15.0 + 20.0 + 2.0 + 40.0 + 0.5
+    text = bench.fan_out_table([run], 40.0, 20, twin)
+    assert (
+        "| 30 | 1.00 | 50.00 | 20 | 2 / 2 | 15.00 | 0.50 | 95.50 | one job "
+        "| 128.00 / 117.50 / fan-out |" in text
+    )
+
+
+def test_update_doc_rewrites_only_the_generated_fan_out_block(tmp_path: Path) -> None:
+    doc = (
+        f"# Performance\n\nprose\n\n{bench.FAN_OUT_DOC_BEGIN}\nold figures\n"
+        f"{bench.FAN_OUT_DOC_END}\n\nmore prose\n"
+    )
+    opts = bench._parse(["--repo", str(REPO_ROOT), "--only", "fan-out", "--repeat", "1"])
+    text = bench.fan_out_doc(doc, [_fan_out(3, 10.0, 9.0, 1)], opts, "20261207T000000Z", "abc1234")
+    assert text.startswith(
+        f"# Performance\n\nprose\n\n{bench.FAN_OUT_DOC_BEGIN}\n\n"
+        "Run 20261207T000000Z, commit `abc1234`"
+    )
+    assert "old figures" not in text
+    assert "| 3 | 1.00 | 10.00 | 20 | 1 / 1 | 9.00 | 0.50 | 89.50 | one job |" in text
+    assert text.endswith(f"{bench.FAN_OUT_DOC_END}\n\nmore prose\n")
