@@ -13,10 +13,17 @@ PR_ARGS := $(if $(PR),--repo '$(PR)' --policy-from '$(CURDIR)')
 # Extra arguments for `make validate`, e.g. VALIDATE_ARGS="--format json".
 VALIDATE_ARGS ?=
 
-# Base for `make diff` (the PR workflow passes the target branch).
+# Base for `make diff` and `make affected` (the PR workflow passes the target branch).
 BASE ?= origin/main
+# Extra arguments for `make affected`, e.g. AFFECTED_ARGS="--format github-matrix".
+AFFECTED_ARGS ?=
+# `make summary`: the directory of the fanned-out jobs' JSON reports, how many jobs there
+# were (fewer reports fail), and a file to append the markdown to (else stdout).
+REPORTS ?= reports
+EXPECT ?=
+SUMMARY ?=
 
-.PHONY: setup tools twin ray validate test lint docs diff bench mutation audit-ports clean
+.PHONY: setup tools twin ray validate test lint docs diff affected summary bench mutation audit-ports clean
 
 # Where the read-only upstream material is (the KubeRay operator source among it).
 SHARED_DIR ?= ../shared
@@ -71,6 +78,16 @@ docs: setup
 ## diff: rendered, per-object diff against BASE as markdown (the PR job summary)
 diff: setup
 	$(RUN) $(PR_ARGS) diff --base $(BASE) --format markdown
+
+## affected: the render targets a change since BASE can affect; with AFFECTED_ARGS="--format
+## github-matrix --github-output" the PR workflow's plan (one job per environment or one job)
+affected: setup
+	$(RUN) $(PR_ARGS) affected --base $(BASE) $(AFFECTED_ARGS)
+
+## summary: the fanned-out PR jobs' JSON reports (REPORTS) merged into one markdown summary
+## and one verdict (exit 1 on a finding, or fewer than EXPECT reports)
+summary: $(VENV)/.installed
+	$(RUN) merge-reports $(if $(EXPECT),--expect '$(EXPECT)') '$(REPORTS)' $(if $(SUMMARY),>> '$(SUMMARY)')
 
 ## bench: performance figures (never part of test; a development tool, not in the wheel)
 bench: setup

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,7 +27,7 @@ WORKFLOWS = sorted(
     p for p in (REPO / ".github" / "workflows").iterdir() if p.suffix in (".yaml", ".yml")
 )
 RETIRED_FILE = REPO / ".github" / "retired-actions.yaml"
-README_TARGETS = {"setup", "validate", "test", "lint", "diff"}
+README_TARGETS = {"setup", "validate", "test", "lint", "diff", "affected", "summary"}
 
 Version = tuple[int, int, int]
 # A floating tag (`v4`, `v4.2`) resolves to the newest release of its series.
@@ -338,8 +338,18 @@ def test_run_steps_call_only_readme_make_targets(path: Path) -> None:
         assert f"make {m.group(1)}" in readme
 
 
-def test_the_pr_verdict_comes_from_the_base_branch_and_the_pr_is_data() -> None:
-    job = _load(REPO / ".github/workflows/pr.yaml")["jobs"]["validate"]
+def _pr_jobs() -> dict[str, Any]:
+    jobs: dict[str, Any] = _load(REPO / ".github/workflows/pr.yaml")["jobs"]
+    return jobs
+
+
+def _runs(job: Mapping[str, Any]) -> list[str]:
+    return [str(s["run"]) for s in job["steps"] if "run" in s]
+
+
+@pytest.mark.parametrize("name", ["validate", "validate-fan-out"])
+def test_the_pr_verdict_comes_from_the_base_branch_and_the_pr_is_data(name: str) -> None:
+    job = _pr_jobs()[name]
     checkouts = [
         s["with"] for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@")
     ]
@@ -348,7 +358,67 @@ def test_the_pr_verdict_comes_from_the_base_branch_and_the_pr_is_data() -> None:
     assert checkouts[1]["path"] == "pr"
     assert all(c["persist-credentials"] is False for c in checkouts)
     assert job["defaults"]["run"]["working-directory"] == "base"
-    runs = [s["run"] for s in job["steps"] if "run" in s]
-    judged = [r for r in runs if r.startswith(("make validate", "make diff"))]
-    assert len(judged) == 2
+    judged = [
+        r for r in _runs(job) if r.startswith(("make validate", "make diff", "make affected"))
+    ]
+    assert judged
     assert all(" PR=../pr" in r for r in judged), judged
+
+
+def test_the_summary_job_reads_reports_only_never_the_pull_request() -> None:
+    job = _pr_jobs()["summary"]
+    checkouts = [
+        s["with"] for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@")
+    ]
+    assert checkouts == [
+        {"ref": "${{ github.base_ref }}", "path": "base", "persist-credentials": False}
+    ]
+    assert "permissions" not in job  # the workflow's read-only default
+    assert _runs(job) == [
+        'make summary REPORTS=reports EXPECT="$ENTRIES" SUMMARY="$GITHUB_STEP_SUMMARY"'
+    ]
+
+
+def test_one_job_or_the_fan_out_as_the_plan_says() -> None:
+    jobs = _pr_jobs()
+    validate = jobs["validate"]
+    plan = next(s for s in validate["steps"] if s.get("id") == "plan")
+    assert plan["run"].startswith("make affected PR=../pr ")
+    assert "--format github-matrix --github-output" in plan["run"]
+    assert set(validate["outputs"]) == {"fan-out", "entries", "matrix"}
+    single = next(s for s in validate["steps"] if str(s.get("run", "")).startswith("make validate"))
+    assert single["if"] == "steps.plan.outputs.fan-out == 'false'"
+    fan = jobs["validate-fan-out"]
+    assert fan["needs"] == "validate"
+    assert fan["if"] == (
+        "needs.validate.outputs.fan-out == 'true' && needs.validate.outputs.entries != '0'"
+    )
+    assert fan["strategy"] == {
+        "fail-fast": False,
+        "matrix": "${{ fromJSON(needs.validate.outputs.matrix) }}",
+    }
+    assert jobs["summary"]["needs"] == ["validate", "validate-fan-out"]
+    assert jobs["summary"]["if"] == "always() && needs.validate.outputs.fan-out == 'true'"
+
+
+def test_each_fanned_out_job_validates_its_targets_and_uploads_its_own_category() -> None:
+    fan = _pr_jobs()["validate-fan-out"]
+    (run,) = [r for r in _runs(fan) if r.startswith("make validate")]
+    assert "--changed-since origin/$BASE_REF " in run
+    assert run.endswith(' $TARGETS"')
+    assert fan["env"]["TARGETS"] == "${{ join(matrix.targets, ' ') }}"
+    sarif = next(s for s in fan["steps"] if "upload-sarif@" in str(s.get("uses", "")))
+    assert sarif["with"]["category"] == "kuberay-gitops/${{ matrix.name }}"
+    report = next(s for s in fan["steps"] if "upload-artifact@" in str(s.get("uses", "")))
+    assert report["if"] == "always()"
+    assert report["with"]["name"] == "kuberay-gitops-report-${{ matrix.name }}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_run_step_pastes_an_expression_the_pull_request_shapes(path: Path) -> None:
+    # Entry names and targets come from the pull request's content: they reach a shell
+    # as environment variables only, never as `${{ }}` text in a script.
+    for job in _load(path)["jobs"].values():
+        for run in _runs(job):
+            expressions = re.findall(r"\$\{\{(.*?)\}\}", run)
+            assert all(e.strip() == "github.base_ref" for e in expressions), run
