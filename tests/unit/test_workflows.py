@@ -398,7 +398,10 @@ def test_one_job_or_the_fan_out_as_the_plan_says() -> None:
         "matrix": "${{ fromJSON(needs.validate.outputs.matrix) }}",
     }
     assert jobs["summary"]["needs"] == ["validate", "validate-fan-out"]
-    assert jobs["summary"]["if"] == "always() && needs.validate.outputs.fan-out == 'true'"
+    assert jobs["summary"]["if"] == (
+        "always() && needs.validate.outputs.fan-out == 'true' "
+        "&& needs.validate.outputs.entries != '0'"
+    )
 
 
 def test_each_fanned_out_job_validates_its_targets_and_uploads_its_own_category() -> None:
