@@ -98,9 +98,9 @@ class Change:
     """One difference of posture in an environment, in words.
 
     `widened`: the head grants it and the base did not (else the base granted it and the
-    head no longer does); `obj`/`field`: the head object that grants a widening (None
-    when nothing in the head does, e.g. a deleted default-deny: then `anchor` names the
-    pod owner it is located at).
+    head no longer does); `obj`/`field`: the head object that grants a widening, or the
+    template of the pod (the Namespace of a probe) a deleted policy no longer restricts;
+    None when nothing in the head can be named.
     """
 
     env: str
