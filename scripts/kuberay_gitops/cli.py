@@ -46,6 +46,14 @@ from kuberay_gitops.settings import CONFIG_FILE, TOOLCHAIN_FILE, Settings, load
 from kuberay_gitops.tools import toolchain
 
 EPILOG = "Exit codes: 0 clean, 1 findings, 2 usage error, 3 tool or configuration failure."
+# validate and merge-reports decide the exit code alike (Report.exit_code).
+FAIL_ON = click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    default="error",
+    show_default=True,
+    help="Lowest severity that fails the run (exit 1).",
+)
 
 
 def find_repo_root(start: Path) -> Path:
@@ -186,13 +194,7 @@ def _resolve_format(fmt: str) -> str:
     show_default=True,
     help="Output format; auto = github under GitHub Actions, else text.",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice([s.value for s in Severity]),
-    default="error",
-    show_default=True,
-    help="Lowest severity that fails the run (exit 1).",
-)
+@FAIL_ON
 @click.option(
     "--report",
     "reports",
@@ -399,13 +401,7 @@ def affected_cmd(
     type=click.IntRange(min=0),
     help="the number of jobs that should have written a report; fewer fails the run",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice([s.value for s in Severity]),
-    default="error",
-    show_default=True,
-    help="Lowest severity that fails the run (exit 1).",
-)
+@FAIL_ON
 def merge_reports_cmd(paths: Sequence[Path], expect: int | None, fail_on: str) -> None:
     """Merge the JSON reports of fanned-out validate jobs into one markdown job summary.
 
