@@ -47,16 +47,16 @@ from kuberay_gitops.tools.yamllint import only_yaml
 
 # Defaults of `affected --format github-matrix`. FAN_OUT_AT: environments in the
 # repository from which the plan fans out (below it one job validates everything), the
-# crossover `make bench` measured, rounded up (docs/performance.md, "Fan-out in CI"), with
-# the control-plane twin (each fanned-out job starts its twins from scratch, the one job
-# applies every environment) and without; MAX_JOBS: GitHub Free's concurrent jobs, so no
-# entry waits for a runner; SHARD_SIZE: affected targets of one environment above which it
-# is split (at the bench's cold cost per target, a shard this size takes about as long as
-# a job's start-up).
-FAN_OUT_AT = 62
-FAN_OUT_AT_TWIN = 30
+# crossover `make bench` measured, rounded (docs/performance.md, "Fan-out in CI"; a test
+# keeps them equal), with the control-plane twin (each fanned-out job starts its twins from
+# scratch, the one job applies every environment) and without. MAX_JOBS: GitHub Free's
+# concurrent jobs, so no entry waits for a runner. SHARD_SIZE: affected targets of one
+# environment above which it is split: the one job's cost per target in that bench run
+# (1.6 s per environment of 5 targets, cold) times 125 is a job's start-up (40 s).
+FAN_OUT_AT = 55
+FAN_OUT_AT_TWIN = 13
 MAX_JOBS = 20
-SHARD_SIZE = 200
+SHARD_SIZE = 125
 NO_ENVIRONMENT = "no-environment"
 CHANGED_FILES = "changed-files"
 # The PR workflow uploads each job's JSON report as an artifact named so.
@@ -339,11 +339,12 @@ def summary_markdown(reports: Sequence[JobReport], expected: int | None) -> str:
             f"**{expected - len(reports)} of {expected} job(s) left no report**: they failed "
             "before writing one; their logs say why.",
         ]
-    lines += [
-        "",
-        "| job | targets | objects | errors | warnings | cluster |",
-        "|---|---|---|---|---|---|",
-    ]
+    if reports:
+        lines += [
+            "",
+            "| job | targets | objects | errors | warnings | cluster |",
+            "|---|---|---|---|---|---|",
+        ]
     for r in reports:
         s = r.data.get("summary", {})
         clusters = ", ".join(

@@ -7,6 +7,7 @@ Application syncing one overlay, plus the Argo CD target itself.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,9 +16,9 @@ import pytest
 from kuberay_gitops.affected import argocd_sources
 from kuberay_gitops.discover import discover
 from kuberay_gitops.filememo import RunCache
-from kuberay_gitops.matrix import Entry, entries, groups
+from kuberay_gitops.matrix import FAN_OUT_AT, FAN_OUT_AT_TWIN, Entry, entries, groups
 from kuberay_gitops.settings import load
-from tests.conftest import KUSTOMIZATION, CliResult, WriteTree, config_text
+from tests.conftest import KUSTOMIZATION, REPO_ROOT, CliResult, WriteTree, config_text
 from tests.unit.test_affected import (
     OVERLAY_WITH_PATCH,
     PATCH,
@@ -149,7 +150,7 @@ def test_below_the_threshold_one_job_validates_everything(
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert result.stderr == (
-        "2 environment(s), below the fan-out threshold of 30: one job validates the repository\n"
+        "2 environment(s), below the fan-out threshold of 13: one job validates the repository\n"
     )
     assert out.read_text() == (
         "fan-out=false\nentries=1\nmatrix="
@@ -348,3 +349,13 @@ def test_a_remote_base_is_read_unless_it_is_a_mirror_without_applications(
         }
     )
     assert _sources(root) == ["argocd", "overlays/lab"]
+
+
+def test_the_default_thresholds_are_the_crossovers_the_bench_wrote() -> None:
+    block = (REPO_ROOT / "docs" / "performance.md").read_text()
+    block = block[block.index("<!-- BEGIN fan-out") : block.index("<!-- END fan-out")]
+    static = re.search(r"At most \d+ entries\. Crossover: N ≈ (\d+)", block)
+    twin = re.search(r"With the twin .*?: crossover N ≈ (\d+)", block, re.DOTALL)
+    assert static is not None, block
+    assert twin is not None, block
+    assert (int(static[1]), int(twin[1])) == (FAN_OUT_AT, FAN_OUT_AT_TWIN)
