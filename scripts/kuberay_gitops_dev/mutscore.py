@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -220,10 +221,18 @@ def run_mutmut(patterns: Sequence[str], timeout: float, children: int) -> int:
     prepare_workspace()
     mutmut = Path(sys.executable).parent / "mutmut"
     cmd = [str(mutmut), "run", "--max-children", str(children), *patterns]
-    try:
-        return subprocess.run(cmd, cwd=WORKSPACE, timeout=timeout, check=False).returncode
-    except subprocess.TimeoutExpired:
-        return 124
+    # Its own process group, so the time box also stops the workers mutmut forks.
+    with subprocess.Popen(cmd, cwd=WORKSPACE, start_new_session=True) as proc:
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            return 124
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -60,3 +60,46 @@ def test_ray_auth_mode_from_a_config_map_is_an_error() -> None:
             "token auth (authOptions.mode: token) is not what Ray runs with",
         )
     ]
+
+
+def _says(container_name: str, group: str, what: str) -> str:
+    return (
+        f'container "{container_name}" of the {group} of RayCluster apps/rc sets RAY_AUTH_MODE '
+        f"{what}: KubeRay keeps it, so token auth (authOptions.mode: token) is not what Ray "
+        "runs with"
+    )
+
+
+def test_an_entry_without_value_is_located_at_the_entry() -> None:
+    assert issues(CHECK, _cluster()) == [
+        (CHECK, "RayCluster/rc", HEAD_ENV, _says("ray-head", "head group headgroup", 'to ""'))
+    ]
+
+
+def test_a_worker_ray_container_is_judged_after_its_other_env_entries() -> None:
+    env = [{"name": "OTHER", "value": "1"}, {"name": "RAY_AUTH_MODE", "value": "Token"}]
+    cluster = raycluster(
+        workers=[worker_group("gpu", ray={"env": env}, min_replicas=0)],
+        authOptions={"mode": "token"},
+    )
+    assert issues(CHECK, cluster) == [
+        (
+            CHECK,
+            "RayCluster/rc",
+            ".spec.workerGroupSpecs[0].template.spec.containers[0].env[1].value",
+            _says("ray-worker", "worker group gpu", 'to "Token"'),
+        )
+    ]
+
+
+def test_every_ray_group_is_judged() -> None:
+    env = [{"name": "RAY_AUTH_MODE", "value": "disabled"}]
+    cluster = raycluster(
+        head=head_group(ray={"env": env}),
+        workers=[worker_group("cpu", ray={"env": env}, min_replicas=0)],
+        authOptions={"mode": "token"},
+    )
+    assert [row[2] for row in issues(CHECK, cluster)] == [
+        ".spec.headGroupSpec.template.spec.containers[0].env[0].value",
+        ".spec.workerGroupSpecs[0].template.spec.containers[0].env[0].value",
+    ]

@@ -55,3 +55,45 @@ def test_monitors_selecting_nothing_are_errors(run_check: Callable[..., CheckRun
     assert result.findings[1].message == (
         'selector matches no Service in namespace "aps" of this target'
     )
+
+
+def test_the_messages_name_the_noun_and_every_namespace_sorted() -> None:
+    head = service_monitor(
+        "ray-head",
+        "monitoring",
+        selector={"matchLabels": {"ray.io/node-type": "haed"}},
+        namespaceSelector={"matchNames": ["zeta", "apps"]},
+    )
+    assert issues(CHECK, RAYCLUSTER, head, _worker_monitor("wroker")) == [
+        (
+            CHECK,
+            "ServiceMonitor/ray-head",
+            ".spec.selector",
+            'selector matches no Service in namespace "apps", "zeta" of this target',
+        ),
+        (
+            CHECK,
+            "PodMonitor/ray-workers",
+            ".spec.selector",
+            'selector matches no pod in namespace "apps" of this target',
+        ),
+    ]
+
+
+def test_a_monitor_of_any_namespace_says_so() -> None:
+    anywhere = pod_monitor(
+        "ray-workers",
+        "monitoring",
+        selector={"matchLabels": {"ray.io/node-type": "wroker"}},
+        namespaceSelector={"any": True},
+    )
+    assert [row[3] for row in issues(CHECK, RAYCLUSTER, anywhere)] == [
+        "selector matches no pod in any namespace of this target"
+    ]
+    found = pod_monitor(
+        "ray-workers",
+        "monitoring",
+        selector={"matchLabels": {"ray.io/node-type": "worker"}},
+        namespaceSelector={"any": True},
+    )
+    assert issues(CHECK, RAYCLUSTER, found) == []

@@ -36,3 +36,27 @@ def test_host_path_volume_on_a_worker_group_is_an_error(
     assert result.findings[0].message == (
         'the worker group cpu mounts hostPath "/mnt/spill" as volume "spill"'
     )
+
+
+def test_every_host_path_volume_is_reported_after_other_volumes() -> None:
+    volumes = [
+        {"name": "scratch", "emptyDir": {}},
+        {"name": "logs", "hostPath": {"path": "/var/log", "type": "Directory"}},
+        {"hostPath": {}},
+    ]
+    cluster = raycluster(workers=[worker_group(min_replicas=0, volumes=volumes)])
+    at = ".spec.workerGroupSpecs[0].template.spec.volumes"
+    assert issues(CHECK, cluster) == [
+        (
+            CHECK,
+            "RayCluster/rc",
+            f"{at}[1].hostPath",
+            'the worker group cpu mounts hostPath "/var/log" as volume "logs"',
+        ),
+        (
+            CHECK,
+            "RayCluster/rc",
+            f"{at}[2].hostPath",
+            'the worker group cpu mounts hostPath "" as volume "2"',
+        ),
+    ]

@@ -42,3 +42,22 @@ def test_configured_registries_replace_the_default() -> None:
             "registry not in the allowed list (quay.io/kuberay/, registry.example.com/)",
         )
     ]
+
+
+def test_an_empty_list_allows_nothing_and_says_so() -> None:
+    assert [
+        row[3] for row in issues(CHECK, _web("rayproject/ray:2.46.0"), options={"registries": []})
+    ] == [
+        'init container "init" of the pod template uses image "rayproject/ray:2.46.0" from a '
+        "registry not in the allowed list (empty)",
+        'container "web" of the pod template uses image "quay.io/kuberay/operator:v1.7.0" from a '
+        "registry not in the allowed list (empty)",
+    ]
+
+
+def test_a_container_without_an_image_is_not_judged_and_later_ones_are() -> None:
+    bare = {"name": "bare"}
+    pods = [bare, container("empty", image=""), container("web", image="busybox:1.36")]
+    assert [row[2] for row in issues(CHECK, deployment("web", containers=pods))] == [
+        ".spec.template.spec.containers[2].image"
+    ]

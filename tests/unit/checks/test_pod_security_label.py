@@ -57,3 +57,56 @@ def test_the_minimum_option_raises_the_floor() -> None:
             "restricted or stricter",
         )
     ]
+
+
+def test_an_unknown_level_is_an_error_even_under_the_lowest_minimum() -> None:
+    found = issues(CHECK, _kuberay("strict"), options={"minimum": "privileged"})
+    assert found == [
+        (
+            CHECK,
+            "Namespace/kuberay",
+            f".metadata.labels.{ENFORCE}",
+            'Namespace "kuberay" enforces Pod Security "strict" (an unknown level); expected '
+            "privileged or stricter",
+        )
+    ]
+
+
+def test_the_lowest_minimum_accepts_privileged() -> None:
+    assert issues(CHECK, _kuberay("privileged"), options={"minimum": "privileged"}) == []
+
+
+def test_restricted_passes_the_restricted_minimum() -> None:
+    assert issues(CHECK, _kuberay("restricted"), options={"minimum": "restricted"}) == []
+
+
+def test_an_empty_minimum_is_the_default() -> None:
+    found = issues(CHECK, _kuberay("privileged"), options={"minimum": ""})
+    assert [row[3] for row in found] == [
+        'Namespace "kuberay" enforces Pod Security "privileged" (below the minimum); expected '
+        "baseline or stricter"
+    ]
+
+
+def test_an_unknown_minimum_is_a_configuration_error() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"^option minimum must be one of privileged, baseline, "
+        r'restricted, got "high"$',
+    ):
+        issues(CHECK, _kuberay("restricted"), options={"minimum": "high"})
+
+
+def test_a_namespace_without_labels_is_located_at_its_metadata() -> None:
+    assert [row[2:] for row in issues(CHECK, namespace("bare"), _kuberay(None))] == [
+        (
+            ".metadata",
+            f'Namespace "bare" has no {ENFORCE} label: it admits privileged pods; expected '
+            "baseline or stricter",
+        ),
+        (
+            ".metadata.labels",
+            f'Namespace "kuberay" has no {ENFORCE} label: it admits privileged pods; expected '
+            "baseline or stricter",
+        ),
+    ]

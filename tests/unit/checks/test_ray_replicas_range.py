@@ -103,3 +103,16 @@ def test_replicas_set_by_a_patch_is_reported_at_the_patch(
     }
     result = run_check(CHECK, files)
     assert result.rows() == [(CHECK, "rc", ".spec.workerGroupSpecs[0].replicas", "t/patch.yaml", 3)]
+
+
+def test_a_group_without_replicas_does_not_end_the_walk() -> None:
+    workers = [_group("a", lo=1, hi=3), _group("b", replicas=5, lo=1, hi=3)]
+    assert issues(CHECK, raycluster(workers=workers)) == [
+        _row("replicas", "worker group b: replicas 5 > maxReplicas 3", 1)
+    ]
+
+
+def test_the_head_group_is_not_judged() -> None:
+    cluster = raycluster(workers=[_group(replicas=2, lo=1, hi=3)])
+    cluster["spec"]["headGroupSpec"].update(replicas=9, minReplicas=4, maxReplicas=3)
+    assert issues(CHECK, cluster) == []
