@@ -224,3 +224,133 @@ def test_matrix_second_generator_uses_the_first_generators_params(
     assert result.findings[0].message.startswith(
         'path "overlays/prod/crds" of Application "prod-crds"'
     )
+
+
+def _multi(name: str, *sources: Body) -> Body:
+    """A plain Application with `spec.sources`."""
+    app = application(name, destination=DEV)
+    del app["spec"]["source"]
+    app["spec"]["sources"] = [dict(s) for s in sources]
+    return app
+
+
+def _ours(**fields: str) -> Body:
+    return {"repoURL": "https://github.com/org/repo.git", "targetRevision": "main", **fields}
+
+
+def test_ref_and_chart_sources_without_path_are_skipped_but_a_bare_one_is_reported() -> None:
+    app = _multi(
+        "multi",
+        _ours(ref="values"),
+        _ours(chart="ray"),
+        _ours(),
+        _ours(path="overlays/dev/crds"),
+    )
+    assert issues(CHECK, app, repo=repo_facts("overlays/dev/crds")) == [
+        (
+            CHECK,
+            "Application/multi",
+            ".spec.sources[2].path",
+            'Application "multi" has a source of this repository without path',
+        )
+    ]
+
+
+def test_a_ref_source_with_a_path_is_checked() -> None:
+    app = _multi("multi", _ours(ref="values", path="overlays/nope"))
+    assert issues(CHECK, app, repo=repo_facts("overlays/dev/crds")) == [
+        (
+            CHECK,
+            "Application/multi",
+            ".spec.sources[0].path",
+            'path "overlays/nope" of Application "multi" does not exist in the repository',
+        )
+    ]
+
+
+def test_sources_after_another_repository_are_checked() -> None:
+    other = {"repoURL": "https://github.com/other/repo.git", "path": "nope"}
+    app = _multi("multi", other, _ours(path="nope"))
+    assert issues(CHECK, app, repo=repo_facts("overlays/dev/crds")) == [
+        (
+            CHECK,
+            "Application/multi",
+            ".spec.sources[1].path",
+            'path "nope" of Application "multi" does not exist in the repository',
+        )
+    ]
+
+
+NOT_A_TARGET = (
+    "is not a render target (no kustomization there, a Component, or not matched by "
+    "`targets` in the config)"
+)
+
+
+def test_the_repository_root_is_a_directory_but_must_be_a_target() -> None:
+    for path in (".", "./"):
+        app = application("root", path=path, destination=DEV)
+        assert issues(CHECK, app, repo=repo_facts("overlays/dev/crds")) == [
+            (
+                CHECK,
+                "Application/root",
+                ".spec.source.path",
+                f'path "." of Application "root" {NOT_A_TARGET}',
+            )
+        ], path
+        assert issues(CHECK, app, repo=repo_facts(".")) == [], path
+
+
+def test_a_path_above_the_repository_does_not_exist() -> None:
+    app = application("up", path="../overlays/dev/crds", destination=DEV)
+    facts = repo_facts("overlays/dev/crds", directories=["../overlays/dev/crds"])
+    assert issues(CHECK, app, repo=facts) == [
+        (
+            CHECK,
+            "Application/up",
+            ".spec.source.path",
+            'path "../overlays/dev/crds" of Application "up" does not exist in the repository',
+        )
+    ]
+
+
+def test_a_directory_that_is_no_target_is_reported() -> None:
+    app = application("dir", path="overlays/dev", destination=DEV)
+    assert issues(CHECK, app, repo=repo_facts("overlays/dev/crds")) == [
+        (
+            CHECK,
+            "Application/dir",
+            ".spec.source.path",
+            f'path "overlays/dev" of Application "dir" {NOT_A_TARGET}',
+        )
+    ]
+
+
+def test_a_target_that_fails_to_build_or_renders_nothing_is_reported() -> None:
+    failing = application("failing", path="overlays/dev/crds", destination=DEV)
+    empty = application("empty", path="overlays/dev/operator", destination=DEV)
+    fine = application("fine", path="overlays/dev/ray", destination=DEV)
+    unrendered = application("unrendered", path="overlays/prod/ray", destination=DEV)
+    facts = repo_facts(
+        "overlays/dev/crds",
+        "overlays/dev/operator",
+        "overlays/dev/ray",
+        "overlays/prod/ray",
+        rendered={"overlays/dev/crds": None, "overlays/dev/operator": 0, "overlays/dev/ray": 2},
+    )
+    facts.rendered.pop("overlays/prod/ray")
+    assert issues(CHECK, failing, empty, fine, unrendered, repo=facts) == [
+        (
+            CHECK,
+            "Application/failing",
+            ".spec.source.path",
+            'path "overlays/dev/crds" of Application "failing" fails to build '
+            "(see its render finding)",
+        ),
+        (
+            CHECK,
+            "Application/empty",
+            ".spec.source.path",
+            'path "overlays/dev/operator" of Application "empty" renders no objects',
+        ),
+    ]
