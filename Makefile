@@ -105,14 +105,16 @@ mutation: setup
 # `make mutmut` time box in seconds, and the check modules to run (default: all of them).
 MUTMUT_TIMEOUT ?= 3600
 MUTMUT_ONLY ?=
+# mutmut keeps its state in its workspace: one per concurrent run.
+MUTMUT_WORKSPACE ?= .mutmut
 
 ## mutmut: mutmut over the check modules with the check unit tests; per-module kill rate
 ## into docs/mutation.md, exit 1 below 90 % (never part of test; time-boxed, docs/mutation.md)
 mutmut: $(VENV)/.mutmut-installed tools
-	KUBERAY_GITOPS_SHARED_DIR='$(abspath $(SHARED_DIR))' $(VENV)/bin/python -m kuberay_gitops_dev.mutscore --run --timeout $(MUTMUT_TIMEOUT) $(if $(MUTMUT_ONLY),--only $(MUTMUT_ONLY)) --write docs/mutation.md
+	KUBERAY_GITOPS_SHARED_DIR='$(abspath $(SHARED_DIR))' $(VENV)/bin/python -m kuberay_gitops_dev.mutscore --run --timeout $(MUTMUT_TIMEOUT) --workspace $(MUTMUT_WORKSPACE) $(if $(MUTMUT_ONLY),--only $(MUTMUT_ONLY)) --write docs/mutation.md
 
 $(VENV)/.mutmut-installed: requirements-mutmut.txt $(VENV)/.installed
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-mutmut.txt && touch $@
 
 clean:
-	rm -rf $(VENV) .tools .cache .mutmut
+	rm -rf $(VENV) .tools .cache .mutmut .mutmut-*

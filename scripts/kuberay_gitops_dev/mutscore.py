@@ -213,16 +213,18 @@ def prepare_workspace(workspace: Path = WORKSPACE, repo: Path = REPO_ROOT) -> No
             link.symlink_to(os.path.relpath(repo / target, where))
 
 
-def run_mutmut(patterns: Sequence[str], timeout: float, children: int) -> int:
+def run_mutmut(
+    patterns: Sequence[str], timeout: float, children: int, workspace: Path = WORKSPACE
+) -> int:
     """Run `mutmut run` in the workspace, stopped after `timeout` seconds.
 
     Its exit code, or 124 when the time box ended it (the results so far are kept).
     """
-    prepare_workspace()
+    prepare_workspace(workspace)
     mutmut = Path(sys.executable).parent / "mutmut"
     cmd = [str(mutmut), "run", "--max-children", str(children), *patterns]
     # Its own process group, so the time box also stops the workers mutmut forks.
-    with subprocess.Popen(cmd, cwd=WORKSPACE, start_new_session=True) as proc:
+    with subprocess.Popen(cmd, cwd=workspace, start_new_session=True) as proc:
         try:
             return proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -246,19 +248,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--bar", type=float, default=BAR, help="minimum kill rate, percent")
     parser.add_argument("--write", type=Path, metavar="DOC", help="e.g. docs/mutation.md")
-    parser.add_argument("--results", type=Path, default=WORKSPACE / CHECKS_RESULTS)
+    parser.add_argument(
+        "--workspace",
+        type=Path,
+        default=WORKSPACE,
+        help="mutmut's workspace (one per concurrent run: mutmut keeps its state there)",
+    )
+    parser.add_argument("--results", type=Path, help="default: the workspace's results")
     args = parser.parse_args(argv)
+    workspace = args.workspace.resolve()
+    results = args.results if args.results is not None else workspace / CHECKS_RESULTS
     if args.run:
         patterns = [f"{MODULE_PREFIX}{m}.*" for m in args.only]
         started = time.monotonic()
-        code = run_mutmut(patterns, args.timeout, args.children)
+        code = run_mutmut(patterns, args.timeout, args.children, workspace)
         elapsed = time.monotonic() - started
         print(f"mutmut run: exit {code} after {elapsed:.0f} s", file=sys.stderr)
         if code not in {0, 124}:
             return 3
-    scores = read_results(args.results)
+    scores = read_results(results)
     if not scores:
-        print(f"no mutmut results in {args.results}: run with --run", file=sys.stderr)
+        print(f"no mutmut results in {results}: run with --run", file=sys.stderr)
         return 3
     if args.write is not None:
         args.write.write_text(splice(args.write.read_text(), markdown(scores, args.bar)))
