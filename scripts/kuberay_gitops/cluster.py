@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -40,6 +39,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from kuberay_gitops import diskcache
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import RepoFacts
 from kuberay_gitops.exitcodes import ToolFailed
@@ -1342,11 +1342,7 @@ def store(cache: Path, key: str, result: EnvironmentResult) -> None:
             for p in result.problems
         ],
     }
-    directory = cache / CACHE_DIR
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f".{key}.{os.getpid()}.{threading.get_ident()}"
-    tmp.write_text(json.dumps(data, default=str))
-    os.replace(tmp, directory / f"{key}.json")
+    diskcache.write_json(cache / CACHE_DIR / f"{key}.json", data)
 
 
 def load(

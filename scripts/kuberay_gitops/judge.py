@@ -22,7 +22,6 @@ from kuberay_gitops.locate import Pending
 from kuberay_gitops.render import RenderedTarget
 from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools import checkov, kubeconform
-from kuberay_gitops.tools.runner import Started
 
 
 def schema_pending(
@@ -37,13 +36,17 @@ def schema_pending(
 
 
 def checkov_pending(
-    settings: Settings, driver: Started, targets: Sequence[RenderedTarget]
+    settings: Settings, targets: Sequence[RenderedTarget], cache_dir: Path | None
 ) -> list[Pending]:
-    """Checkov over the rendered objects it has checks for, in the driver started early."""
-    objects = [o for t in targets for o in t.objects if checkov.scannable(o)]
+    """Checkov over the rendered objects it has checks for, target by target.
+
+    `cache_dir` keeps each target's verdicts for the next run (None: not read, not kept).
+    """
+    by_target = {t.target.path: [o for o in t.objects if checkov.scannable(o)] for t in targets}
+    skips = [s.id for s in settings.checkov_skips]
     return [
         Pending(r.obj.target, r.obj, r.field, r.check_id, Severity.ERROR, r.name, r.hint, "checkov")
-        for r in checkov.scan(objects, driver, settings.checkov_timeout)
+        for r in checkov.scan_cached(by_target, skips, settings.checkov_timeout, cache_dir)
     ]
 
 

@@ -51,7 +51,6 @@ from kuberay_gitops.render import (
 )
 from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools import checkov, toolchain
-from kuberay_gitops.tools.runner import Started
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,40 +94,31 @@ def execute(request: Request) -> Report:
     """
     settings, stages = request.settings, request.stages
     paths: Sequence[str] = request.paths
-    # checkov's import takes longer than finding the affected targets: start it first.
-    driver = _start_checkov(settings, stages)
     cache = RunCache()  # what this run reads of the repository, for --changed-since and validate
     change: affected.ChangeSet | None = None
     files: list[str] | None = None
-    try:
-        if request.changed_since is not None:
-            change = affected.since(settings, request.changed_since, cache, paths)
-            if not change.targets and not change.changed:
-                message = f"no render target affected since {request.changed_since}"
-                return Report([], [], (message,), nothing_affected=message)
-            paths = [str(settings.repo_root / t.path) for t in change.targets]
-            if not set(change.changed) & affected.GLOBAL_INPUTS:
-                files = list(change.changed)  # unchanged files were linted on their way in
-        if request.manifests:
-            report = validate_manifests(
-                settings, paths, stages, request.progress, checkov_driver=driver
-            )
-        elif change is not None and not change.targets:
-            report = validate_files(settings, stages, change.changed)
-        else:
-            report = validate(
-                settings,
-                paths,
-                stages,
-                use_cache=request.use_cache,
-                progress=request.progress,
-                files=files,
-                checkov_driver=driver,
-                cache=cache,
-            )
-    finally:
-        if driver is not None:
-            driver.cancel()
+    if request.changed_since is not None:
+        change = affected.since(settings, request.changed_since, cache, paths)
+        if not change.targets and not change.changed:
+            message = f"no render target affected since {request.changed_since}"
+            return Report([], [], (message,), nothing_affected=message)
+        paths = [str(settings.repo_root / t.path) for t in change.targets]
+        if not set(change.changed) & affected.GLOBAL_INPUTS:
+            files = list(change.changed)  # unchanged files were linted on their way in
+    if request.manifests:
+        report = validate_manifests(settings, paths, stages, request.progress)
+    elif change is not None and not change.targets:
+        report = validate_files(settings, stages, change.changed)
+    else:
+        report = validate(
+            settings,
+            paths,
+            stages,
+            use_cache=request.use_cache,
+            progress=request.progress,
+            files=files,
+            cache=cache,
+        )
     if change is None:
         return report
     return dataclasses.replace(report, notes=(*report.notes, change.note()))
@@ -158,11 +148,6 @@ def validate_files(settings: Settings, stages: Stages, files: Sequence[str]) -> 
     )
 
 
-def _start_checkov(settings: Settings, stages: Stages) -> Started | None:
-    """The checkov driver, started now (its import overlaps rendering), if it runs."""
-    return checkov.start_if_wanted(settings) if stages.checkov else None
-
-
 def validate(
     settings: Settings,
     paths: Sequence[str] = (),
@@ -170,16 +155,14 @@ def validate(
     use_cache: bool = True,
     progress: Progress = quiet,
     files: Sequence[str] | None = None,
-    checkov_driver: Started | None = None,
     cache: RunCache | None = None,
 ) -> Report:
     """The main job: every stage over the selected targets, one Report.
 
     `files` (repo-relative) narrows the per-file stages (input limits, yamllint, secret
     scan) to those files, as `--changed-since` does; None means every repository file.
-    `checkov_driver` is what `checkov.start_if_wanted` gave the caller, started early; it is used
-    and cancelled here, never leaked. `cache` is the run's, when the caller has read the
-    repository for it already (`--changed-since`); a fresh one otherwise.
+    `cache` is the run's, when the caller has read the repository for it already
+    (`--changed-since`); a fresh one otherwise.
     """
     configured.check_config(settings)
     tools = toolchain.locate(settings)
@@ -190,28 +173,21 @@ def validate(
     targets = select(all_targets, settings.repo_root, paths)
     # A cache the repository under check could have brought is never read (a forged entry).
     distrust = rendercache.distrust(settings.cache_path, settings.repo_root) if use_cache else None
-    # Started now (or by the caller, earlier): its ~1.5 s import runs meanwhile.
-    driver = checkov_driver if checkov_driver is not None else _start_checkov(settings, stages)
-    try:
-        report = _validate(
-            settings,
-            stages,
-            use_cache and distrust is None,
-            progress,
-            files,
-            tools,
-            all_targets,
-            targets,
-            driver,
-            run_cache,
-        )
-        if distrust is None:
-            return report
-        note = f"caches not used: {distrust} (a committed entry could stand in for a render)"
-        return dataclasses.replace(report, notes=(*report.notes, note))
-    finally:
-        if driver is not None:
-            driver.cancel()
+    report = _validate(
+        settings,
+        stages,
+        use_cache and distrust is None,
+        progress,
+        files,
+        tools,
+        all_targets,
+        targets,
+        run_cache,
+    )
+    if distrust is None:
+        return report
+    note = f"caches not used: {distrust} (a committed entry could stand in for a render)"
+    return dataclasses.replace(report, notes=(*report.notes, note))
 
 
 def _validate(
@@ -223,10 +199,9 @@ def _validate(
     tools: toolchain.Tools,
     all_targets: Sequence[RenderTarget],
     targets: Sequence[RenderTarget],
-    driver: Started | None,
     cache: RunCache,
 ) -> Report:
-    """`validate` once the targets are known and checkov is starting."""
+    """`validate` once the targets are known."""
     renderer = make_renderer(settings, tools.kustomize)
     findings: list[Finding] = []
     pending: list[Pending] = []
@@ -285,7 +260,7 @@ def _validate(
         settings,
         stages,
         tools,
-        driver,
+        settings.cache_path if use_cache else None,
         rendered,
         facts,
         generated,
@@ -330,7 +305,7 @@ def _judge(
     settings: Settings,
     stages: Stages,
     tools: toolchain.Tools,
-    driver: Started | None,
+    cache_dir: Path | None,
     rendered: Sequence[RenderedTarget],
     facts: RepoFacts,
     generated: Mapping[str, Sequence[Generated]],
@@ -341,7 +316,8 @@ def _judge(
 
     The one judging step of render targets and plain manifests alike; `file_stage` is
     the source's own lint and secret scan of the files it read. kubeconform and checkov
-    are processes: they run while this one lints and checks.
+    are processes: they run while this one lints and checks. `cache_dir` keeps the
+    tools' verdicts between runs (None: a run without caches).
     """
     findings: list[Finding] = []
     pending: list[Pending] = []
@@ -352,9 +328,11 @@ def _judge(
             background.append(
                 tools_pool.submit(judge.schema_pending, settings, tools.kubeconform, rendered)
             )
-        if driver is not None:
-            progress("checkov (one run)")
-            background.append(tools_pool.submit(judge.checkov_pending, settings, driver, rendered))
+        if stages.checkov and checkov.wanted(settings):
+            progress("checkov (one run, targets not seen before)")
+            background.append(
+                tools_pool.submit(judge.checkov_pending, settings, rendered, cache_dir)
+            )
         if stages.lint or stages.secrets:
             progress("yamllint and secret scan")
             findings.extend(file_stage())
@@ -373,7 +351,6 @@ def validate_manifests(
     paths: Sequence[str],
     stages: Stages = Stages(),
     progress: Progress = quiet,
-    checkov_driver: Started | None = None,
     cwd: Path | None = None,
 ) -> Report:
     """`validate --manifests`: the same stages over files of plain manifests (`plain`).
@@ -385,28 +362,24 @@ def validate_manifests(
     configured.check_config(settings)
     tools = toolchain.locate(settings)
     units = plain.units(settings.repo_root, paths, cwd or Path.cwd())
-    driver = checkov_driver if checkov_driver is not None else _start_checkov(settings, stages)
-    try:
-        progress(f"reading {len(units)} manifest units")
-        reads = {u.target.path: plain.read(settings.repo_root, u) for u in units}
-        rendered = [RenderedTarget(r.unit.target, r.objects, r.error) for r in reads.values()]
-        findings = [f for r in reads.values() for f in r.findings]
-        texts = [t for r in reads.values() for t in r.texts]
+    progress(f"reading {len(units)} manifest units")
+    reads = {u.target.path: plain.read(settings.repo_root, u) for u in units}
+    rendered = [RenderedTarget(r.unit.target, r.objects, r.error) for r in reads.values()]
+    findings = [f for r in reads.values() for f in r.findings]
+    texts = [t for r in reads.values() for t in r.texts]
 
-        def file_stage() -> list[Finding]:
-            return filescan.text_findings(settings, texts, lint=stages.lint, secrets=stages.secrets)
+    def file_stage() -> list[Finding]:
+        return filescan.text_findings(settings, texts, lint=stages.lint, secrets=stages.secrets)
 
-        facts = dataclasses.replace(
-            environments.repo_facts(settings, [u.target for u in units], rendered),
-            argocd_synced=False,
-        )
-        judged, pending = _judge(
-            settings, stages, tools, driver, rendered, facts, {}, progress, file_stage
-        )
-        findings.extend(judged)
-    finally:
-        if driver is not None:
-            driver.cancel()
+    facts = dataclasses.replace(
+        environments.repo_facts(settings, [u.target for u in units], rendered),
+        argocd_synced=False,
+    )
+    # No cache: plain files are read, not rendered, and nothing of them is kept.
+    judged, pending = _judge(
+        settings, stages, tools, None, rendered, facts, {}, progress, file_stage
+    )
+    findings.extend(judged)
     cache = SourceCache(settings.repo_root)
 
     def located(p: Pending) -> Location:

@@ -15,12 +15,12 @@ import hashlib
 import json
 import os
 import posixpath
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from kuberay_gitops import diskcache
 from kuberay_gitops.discover import RenderTarget
 from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.kgraph import dependencies
@@ -89,21 +89,14 @@ def load(cache_dir: Path, digest: str, memo: dict[str, list[Any]]) -> list[Any] 
     return docs
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def store(cache_dir: Path, digest: str, docs: list[Any]) -> None:
     """Write an entry atomically (concurrent runs may write the same entry)."""
     text = json.dumps(docs, default=str, separators=(",", ":"))
     content = hashlib.sha256(text.encode()).hexdigest()
     target = cache_dir / DIR / "content" / f"{content}.json"
     if not target.exists():
-        _atomic_write(target, text)
-    _atomic_write(cache_dir / DIR / f"{digest}.ref", content)
+        diskcache.atomic_write(target, text)
+    diskcache.atomic_write(cache_dir / DIR / f"{digest}.ref", content)
 
 
 # Paths given to git are paths, never pathspec magic (`:(top)x` would name another path),

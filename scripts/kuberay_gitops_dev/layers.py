@@ -46,7 +46,8 @@ class Layer:
 LAYERS = (
     Layer(
         "foundation",
-        "values, settings, the per-run cache and the adapters that start processes; no stage",
+        "values, settings, the per-run cache, the on-disk cache entries and the adapters that "
+        "start processes; no stage",
         (
             "",
             "exitcodes",
@@ -54,6 +55,7 @@ LAYERS = (
             "settings",
             "repotree",
             "filememo",
+            "diskcache",
             "manifests",
             "tools",
             "bundle",

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.manifests import K8sObject, ref_of
 from kuberay_gitops.tools import checkov
+from kuberay_gitops.tools.runner import Started
 from tests.conftest import CliResult, WriteTree, config_text, target_tree
 
 DEPLOYMENT = """\
@@ -95,3 +97,65 @@ def test_a_partial_checkov_scan_is_a_tool_failure_never_a_pass(
     obj = K8sObject(ref_of(body), body, "t", 0)
     with pytest.raises(ToolFailed, match="checkov read 0 of the 1 objects"):
         checkov.scan([obj], checkov.start([]), timeout=300)
+
+
+def _deployment(memory: str | None = None) -> K8sObject:
+    """The Deployment above as a rendered object; `memory` sets its memory request."""
+    body = yaml.safe_load(DEPLOYMENT.format(annotations="{}"))
+    if memory is not None:
+        body["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+            "requests": {"memory": memory}
+        }
+    return K8sObject(ref_of(body), body, "t", 0)
+
+
+def _verdicts(results: list[checkov.CheckovResult]) -> set[tuple[str, str, tuple[Any, ...]]]:
+    return {(r.check_id, r.obj.ref.name, r.field) for r in results}
+
+
+def _no_checkov(skip_checks: object) -> Started:
+    raise AssertionError("checkov was started for a target whose verdicts are cached")
+
+
+def test_a_target_seen_before_gets_its_verdicts_without_a_checkov_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = checkov.scan_cached({"t": [_deployment()]}, [], 300, tmp_path)
+    assert "CKV_K8S_12" in {r.check_id for r in first}
+    monkeypatch.setattr(checkov, "start", _no_checkov)
+    again = checkov.scan_cached({"t": [_deployment()]}, [], 300, tmp_path)
+    assert _verdicts(again) == _verdicts(first)
+    fresh = _deployment()
+    assert all(r.obj is fresh for r in checkov.scan_cached({"t": [fresh]}, [], 300, tmp_path))
+
+
+def test_a_changed_object_is_scanned_again(tmp_path: Path) -> None:
+    checkov.scan_cached({"t": [_deployment()]}, [], 300, tmp_path)
+    changed = checkov.scan_cached({"t": [_deployment(memory="64Mi")]}, [], 300, tmp_path)
+    assert "CKV_K8S_12" not in {r.check_id for r in changed}  # the memory request is set
+    assert "CKV_K8S_11" in {r.check_id for r in changed}  # the CPU limit is still missing
+
+
+def test_another_skip_list_is_another_verdict(tmp_path: Path) -> None:
+    checkov.scan_cached({"t": [_deployment()]}, [], 300, tmp_path)
+    skipped = checkov.scan_cached({"t": [_deployment()]}, ["CKV_K8S_12"], 300, tmp_path)
+    assert "CKV_K8S_12" not in {r.check_id for r in skipped}
+    assert "CKV_K8S_11" in {r.check_id for r in skipped}
+
+
+def test_an_unreadable_entry_is_a_miss_never_a_pass(tmp_path: Path) -> None:
+    first = checkov.scan_cached({"t": [_deployment()]}, [], 300, tmp_path)
+    entries = list((tmp_path / checkov.CACHE_DIR).glob("*.json"))
+    assert len(entries) == 1
+    entries[0].write_text('[[7, "CKV_K8S_12"')  # truncated, and out of range
+    again = checkov.scan_cached({"t": [_deployment()]}, [], 300, tmp_path)
+    assert _verdicts(again) == _verdicts(first)
+
+
+def test_without_a_cache_directory_nothing_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    results = checkov.scan_cached({"t": [_deployment()]}, [], 300, None)
+    assert "CKV_K8S_12" in {r.check_id for r in results}
+    assert list(tmp_path.iterdir()) == []

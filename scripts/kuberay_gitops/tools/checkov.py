@@ -5,8 +5,14 @@ passes silently when a build fails), offline, in one process per validation (its
 alone costs ~1.5 s) with one resource graph per render target (`checkov_driver`). Each
 object is written to its own file so every result maps back to exactly one rendered
 object; `evaluated_keys` gives the field. Per-object `checkov.io/skipN` annotations keep
-working. Only built-in kinds are scanned (`scannable`), and the driver starts only when
-the config would keep a finding of it (`start_if_wanted`).
+working. Only built-in kinds are scanned (`scannable`), and checkov runs only when the
+config would keep a finding of it (`wanted`).
+
+A target's verdicts are a function of its scannable objects, checkov's version, the
+skipped checks and the driver (one graph per target): `scan_cached` keeps them under the
+cache directory by that key, and starts checkov only for the targets it has not seen. A
+change that leaves every built-in object as it was (a RayCluster edit) costs no checkov
+process at all; its interpreter start and import alone are about 1.5 s.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ import json
 import re
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
+from kuberay_gitops import diskcache
 from kuberay_gitops.exitcodes import ToolFailed, ToolNotFound
 from kuberay_gitops.findings import FieldPath, Profile
 from kuberay_gitops.manifests import K8sObject
@@ -27,6 +35,8 @@ from kuberay_gitops.tools.runner import Started, one_line
 from kuberay_gitops.tools.runner import start as start_process
 
 SKIP_HINT = "fix the object, or skip with a reason (checkov.io/skipN annotation or checkov.skip)"
+# Under the cache directory: one entry per target's scannable objects (`scan_cached`).
+CACHE_DIR = "checkov"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,24 +88,21 @@ def scannable(obj: K8sObject) -> bool:
     return group in ("", "apps", "batch", "policy", "autoscaling") or group.endswith(".k8s.io")
 
 
-def start_if_wanted(settings: Settings) -> Started | None:
-    """The driver, started ahead of its input (`start`), when the config would use it.
+def wanted(settings: Settings) -> bool:
+    """Whether checkov runs: the config would keep a finding of it.
 
     checkov's rules are a platform's: under the correctness profile, only a `checkov/…`
     entry the config enables by name keeps a finding of it (`configured`).
     """
     if not settings.checkov_enabled:
-        return None
-    wanted = settings.profile.includes(Profile.PLATFORM) or any(
+        return False
+    return settings.profile.includes(Profile.PLATFORM) or any(
         cid.startswith("checkov/") and conf.enabled is True for cid, conf in settings.checks.items()
     )
-    if not wanted:
-        return None  # every finding of it would be dropped
-    return start([s.id for s in settings.checkov_skips])
 
 
 def start(skip_checks: Sequence[str]) -> Started:
-    """Start the driver now, so checkov's import overlaps rendering; `scan` feeds it."""
+    """Start the driver now, so checkov's import overlaps other work; `scan` feeds it."""
     binary()
     argv = [sys.executable, "-m", "kuberay_gitops.tools.checkov_driver"]
     if skip_checks:
@@ -147,4 +154,76 @@ def scan(objects: Sequence[K8sObject], driver: Started, timeout: float) -> list[
                 str(item.get("guideline") or ""),
             )
         )
+    return results
+
+
+def _salt(skip_checks: Sequence[str]) -> bytes:
+    """What a target's verdicts depend on besides its objects."""
+    driver = Path(__file__).with_name("checkov_driver.py").read_bytes()
+    return diskcache.digest(
+        "checkov-verdicts-v1", metadata.version("checkov"), ",".join(sorted(skip_checks)), driver
+    ).encode()
+
+
+def _key(salt: bytes, objects: Sequence[K8sObject]) -> str:
+    return diskcache.digest(salt, json.dumps([o.body for o in objects], default=str))
+
+
+def _stored(results: Sequence[CheckovResult], objects: Sequence[K8sObject]) -> list[list[object]]:
+    at = {id(o): i for i, o in enumerate(objects)}
+    return [[at[id(r.obj)], r.check_id, r.name, list(r.field), r.guideline] for r in results]
+
+
+def _loaded(data: object, objects: Sequence[K8sObject]) -> list[CheckovResult] | None:
+    """A stored entry's results on this run's (identical) objects; None if unreadable."""
+    if not isinstance(data, list):
+        return None
+    try:
+        return [
+            CheckovResult(objects[int(i)], str(cid), str(name), tuple(field), str(guide))
+            for i, cid, name, field, guide in data
+        ]
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+def scan_cached(
+    by_target: Mapping[str, Sequence[K8sObject]],
+    skip_checks: Sequence[str],
+    timeout: float,
+    cache_dir: Path | None,
+) -> list[CheckovResult]:
+    """`scan` of the targets' scannable objects, reusing the verdicts of targets seen before.
+
+    Each target's verdicts are kept under `cache_dir` (None: no cache) by the key of its
+    objects; checkov starts only when some target has no entry, and scans only those.
+    """
+    salt = _salt(skip_checks)
+    results: list[CheckovResult] = []
+    missed: dict[str, tuple[str, Sequence[K8sObject]]] = {}
+    for target, objects in by_target.items():
+        if not objects:
+            continue
+        key = _key(salt, objects)
+        entry = cache_dir / CACHE_DIR / f"{key}.json" if cache_dir is not None else None
+        found = _loaded(diskcache.read_json(entry), objects) if entry is not None else None
+        if found is None:
+            missed[target] = (key, objects)
+        else:
+            results.extend(found)
+    if not missed:
+        return results
+    driver = start(skip_checks)
+    try:
+        scanned = scan([o for _, objects in missed.values() for o in objects], driver, timeout)
+    finally:
+        driver.cancel()  # reaped, or stopped if the scan failed before it finished
+    by_owner: dict[str, list[CheckovResult]] = {}
+    for r in scanned:
+        by_owner.setdefault(r.obj.target, []).append(r)
+    for target, (key, objects) in missed.items():
+        mine = by_owner.get(target, [])
+        results.extend(mine)
+        if cache_dir is not None:
+            diskcache.write_json(cache_dir / CACHE_DIR / f"{key}.json", _stored(mine, objects))
     return results

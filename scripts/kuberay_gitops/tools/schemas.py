@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -21,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from kuberay_gitops import diskcache
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.manifests import SAFE_LOADER
 
@@ -65,13 +65,6 @@ def _rewrite_refs(node: Any) -> Any:
     if isinstance(node, list):
         return [_rewrite_refs(v) for v in node]
     return node
-
-
-def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps(data, separators=(",", ":")))
-    tmp.replace(path)
 
 
 # Fields the OpenAPI of a Kubernetes version lists as required though its API server
@@ -124,7 +117,7 @@ def ensure_builtin(cache: Path, k8s_version: str, filenames: Iterable[str]) -> P
             schema["$defs"] = {
                 d: _rewrite_refs(_errata(d, defs[d])) for d in sorted(needed) if d in defs
             }
-            _write_json(out_dir / name, schema)
+            diskcache.write_json(out_dir / name, schema)
     return root
 
 
@@ -250,8 +243,8 @@ def ensure_crds(
     docs.extend(rendered)
     for doc in docs:
         for name, schema in crd_schemas(doc).items():
-            _write_json(root / name, schema)
-    _write_json(root / DEPRECATED_FILE, deprecated_versions(docs))
+            diskcache.write_json(root / name, schema)
+    diskcache.write_json(root / DEPRECATED_FILE, deprecated_versions(docs))
     root.mkdir(parents=True, exist_ok=True)
     done.write_text("")
     return root
