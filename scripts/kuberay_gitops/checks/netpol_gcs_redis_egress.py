@@ -32,7 +32,7 @@ from kuberay_gitops.checks._netpol import (
 )
 from kuberay_gitops.checks._pod import RayClusterRef, cluster_of, mapping, ray_clusters
 from kuberay_gitops.findings import Profile, Severity
-from kuberay_gitops.index import ObjectIndex, label_selector_matches
+from kuberay_gitops.index import ObjectIndex, PodView, label_selector_matches
 
 CHECK = CheckSpec(
     id="netpol-gcs-redis-egress",
@@ -46,13 +46,14 @@ CHECK = CheckSpec(
 
 def _target(address: str, own_ns: str) -> tuple[str | None, str | None, int | None]:
     """(namespace, ip, port) of a Redis address; None where it cannot be told."""
-    rest = address.split("://", 1)[-1].rsplit("@", 1)[-1].split("/", 1)[0]
+    rest = address.split("://", 1)[-1].rpartition("@")[2].partition("/")[0]
     host, _, port = rest.rpartition(":")
     if not host:
         host, port = rest, "6379"
+    bare = host.strip("[]")  # [fd00::5]:6379
     try:
-        ipaddress.ip_address(host.strip("[]"))
-        return None, host.strip("[]"), as_int(port)
+        ipaddress.ip_address(bare)
+        return None, bare, as_int(port)
     except ValueError:
         pass
     parts = host.split(".")
@@ -60,16 +61,16 @@ def _target(address: str, own_ns: str) -> tuple[str | None, str | None, int | No
         return own_ns, None, as_int(port)
     if len(parts) == 2 or parts[2] == "svc":  # name.ns, name.ns.svc[.<cluster domain>]
         return parts[1], None, as_int(port)
-    return None, None, as_int(port)  # a DNS name outside the cluster: not judged here
+    return None, None, None  # a DNS name outside the cluster: not judged here
 
 
 def _peer_reaches(
-    peer: Mapping[str, Any], policy: Policy, ns: str | None, ip: str | None, ns_labels: Any
+    peer: Mapping[str, Any], policy: Policy, ns: str | None, ip: str | None, index: ObjectIndex
 ) -> bool:
     block = peer.get("ipBlock")
     if isinstance(block, Mapping):
-        try:
-            net = ipaddress.ip_network(str(block.get("cidr")), strict=False)
+        try:  # the network of the CIDR, host bits ignored (ip_network(strict=False))
+            net = ipaddress.ip_interface(str(block.get("cidr"))).network
         except ValueError:
             return False
         if net.prefixlen == 0:
@@ -80,28 +81,38 @@ def _peer_reaches(
     ns_sel = peer.get("namespaceSelector")
     if ns_sel is None:
         return "podSelector" in peer and policy.namespace == ns
-    return isinstance(ns_sel, Mapping) and label_selector_matches(ns_sel, ns_labels)
+    return isinstance(ns_sel, Mapping) and label_selector_matches(
+        ns_sel, index.namespace_labels(ns)
+    )
 
 
 def _allowed(
     pols: list[Policy], ns: str | None, ip: str | None, port: int, index: ObjectIndex
 ) -> bool:
-    ns_labels = index.namespace_labels(ns) if ns else {}
     for pol in pols:
         for _, rule in pol.rules(EGRESS):
             peers = rule.get("to")
             if peers and not any(
-                isinstance(p, Mapping) and _peer_reaches(p, pol, ns, ip, ns_labels)
+                isinstance(p, Mapping) and _peer_reaches(p, pol, ns, ip, index)
                 for p in (peers if isinstance(peers, list) else [])
             ):
                 continue
-            if any(lo <= port <= hi for lo, hi in rule_intervals(rule, (), "TCP")):
+            if any(lo <= port <= hi for lo, hi in rule_intervals(rule, ())):
                 return True
     return False
 
 
 def _same(a: RayClusterRef, b: RayClusterRef) -> bool:
     return a.owner is b.owner and a.path == b.path
+
+
+def _head(index: ObjectIndex, cluster: RayClusterRef) -> PodView | None:
+    """The head pod of `cluster` (a cluster spec has one headGroupSpec: one head pod)."""
+    for pod in index.ray_pods():
+        ref = cluster_of(pod)
+        if pod.ray_role == "head" and ref is not None and _same(ref, cluster):
+            return pod
+    return None
 
 
 def run(ctx: CheckContext) -> Iterator[Issue]:
@@ -116,18 +127,17 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
         if port is None or (ns is None and ip is None):
             continue  # an unreadable port, or a name outside the cluster: not judged here
         field = (*cluster.path, "gcsFaultToleranceOptions", "redisAddress")
-        for pod in ctx.index.ray_pods():
-            ref = cluster_of(pod)
-            if pod.ray_role != "head" or ref is None or not _same(ref, cluster):
-                continue
-            restrict = restricting(pols, pod.labels, pod.namespace, EGRESS)
-            if not restrict or _allowed(restrict, ns, ip, port, ctx.index):
-                continue
-            names = ", ".join(sorted(p.name for p in restrict))
-            where = f"namespace {ns}" if ns else f"address {ip}"
-            yield Issue(
-                cluster.owner,
-                field,
-                f"the head of {cluster.label} cannot reach its GCS Redis {address}: no egress "
-                f"rule of {names} allows TCP {fmt_interval((port, port))} to {where}",
-            )
+        head = _head(ctx.index, cluster)
+        if head is None:
+            continue
+        restrict = restricting(pols, head.labels, head.namespace, EGRESS)
+        if not restrict or _allowed(restrict, ns, ip, port, ctx.index):
+            continue
+        names = ", ".join(sorted(p.name for p in restrict))
+        where = f"namespace {ns}" if ns else f"address {ip}"
+        yield Issue(
+            cluster.owner,
+            field,
+            f"the head of {cluster.label} cannot reach its GCS Redis {address}: no egress "
+            f"rule of {names} allows TCP {fmt_interval((port, port))} to {where}",
+        )

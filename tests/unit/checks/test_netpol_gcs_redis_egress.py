@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.builders import Body, issues, netpol, raycluster, to_yaml
+from tests.builders import Body, issues, netpol, raycluster, rayjob, to_yaml
 from tests.conftest import CheckRun
 
 CHECK = "netpol-gcs-redis-egress"
@@ -101,3 +101,139 @@ def test_an_ip_outside_the_allowed_block_does_not_count() -> None:
 def test_a_dns_name_outside_the_cluster_is_not_read_as_a_namespace() -> None:
     example = _allow(_namespace("example"))
     assert issues(CHECK, _cluster("redis.example.com:6379"), DENY_EGRESS, example) == []
+
+
+def _denied(address: str, towards: str, label: str = "RayCluster apps/rc") -> str:
+    """The message when only the default deny restricts the head's egress."""
+    return (
+        f"the head of {label} cannot reach its GCS Redis {address}: no egress rule of deny "
+        f"allows TCP {towards}"
+    )
+
+
+def _row(message: str, kind: str = "RayCluster/rc", spec: str = ".spec") -> tuple[str, ...]:
+    return (CHECK, kind, f"{spec}.gcsFaultToleranceOptions.redisAddress", message)
+
+
+@pytest.mark.parametrize(
+    ("address", "towards"),
+    [
+        ("rediss://redis.platform-services:6380/0", "6380 to namespace platform-services"),
+        ("redis://:secret@10.0.0.5:6379", "6379 to address 10.0.0.5"),
+        ("redis://user:p@ss@10.0.0.5:6379", "6379 to address 10.0.0.5"),
+        ("10.0.0.5", "6379 to address 10.0.0.5"),
+        ("redis.platform-services", "6379 to namespace platform-services"),
+        ("[fd00::5]:6379", "6379 to address fd00::5"),
+        ("redis:6379", "6379 to namespace apps"),
+    ],
+    ids=[
+        "scheme-and-db",
+        "password",
+        "password-with-at",
+        "no-port",
+        "no-port-name",
+        "ipv6",
+        "bare",
+    ],
+)
+def test_the_host_and_port_are_read_from_the_address(address: str, towards: str) -> None:
+    """The scheme, credentials (up to the last `@`) and db path are not the host; the
+    port defaults to 6379; a bare name is a Service of the cluster's own namespace."""
+    assert issues(CHECK, _cluster(address), DENY_EGRESS) == [_row(_denied(address, towards))]
+
+
+def test_a_bracketed_ipv6_address_is_judged_by_ip_blocks() -> None:
+    block = _allow({"ipBlock": {"cidr": "fd00::/64"}})
+    assert issues(CHECK, _cluster("[fd00::5]:6379"), DENY_EGRESS, block) == []
+
+
+def test_a_bare_name_without_a_namespace_is_in_the_default_namespace() -> None:
+    cluster = _cluster("redis:6379")
+    del cluster["metadata"]["namespace"]
+    deny = netpol("deny", namespace="default", types=["Egress"])
+    assert issues(CHECK, cluster, deny) == [
+        _row(_denied("redis:6379", "6379 to namespace default", "RayCluster default/rc"))
+    ]
+
+
+def test_an_ip_block_with_host_bits_is_read_as_its_network() -> None:
+    block = _allow({"ipBlock": {"cidr": "10.0.0.7/24"}})
+    assert issues(CHECK, _cluster("10.0.0.5:6379"), DENY_EGRESS, block) == []
+
+
+def test_an_unreadable_ip_block_allows_nothing() -> None:
+    block = _allow({"ipBlock": {"cidr": "not-a-cidr"}})
+    assert issues(CHECK, _cluster("10.0.0.5:6379"), DENY_EGRESS, block) == [
+        _cut_off("10.0.0.5:6379", "6379 to address 10.0.0.5")
+    ]
+
+
+def test_an_any_address_block_reaches_a_service_name() -> None:
+    block = _allow({"ipBlock": {"cidr": "0.0.0.0/0"}})
+    assert issues(CHECK, _cluster(SERVICE), DENY_EGRESS, block) == []
+
+
+def test_a_namespace_selector_does_not_reach_an_ip_address() -> None:
+    namespace = _allow(_namespace("apps"))
+    assert issues(CHECK, _cluster("10.0.0.5:6379"), DENY_EGRESS, namespace) == [
+        _cut_off("10.0.0.5:6379", "6379 to address 10.0.0.5")
+    ]
+
+
+def test_a_pod_selector_alone_reaches_only_the_policy_namespace() -> None:
+    pods = _allow({"podSelector": {"matchLabels": {"app": "redis"}}})
+    assert issues(CHECK, _cluster(SERVICE), DENY_EGRESS, pods) == [
+        _cut_off(SERVICE, "6379 to namespace platform-services")
+    ]
+
+
+def test_a_later_rule_of_the_same_policy_may_allow_redis() -> None:
+    rules = [
+        {"to": [_namespace("monitoring")], "ports": [{"port": 6379}]},
+        {"to": [PLATFORM], "ports": [{"port": 6379}]},
+    ]
+    policy = netpol("redis", types=["Egress"], egress=rules)
+    assert issues(CHECK, _cluster(SERVICE), policy) == []
+
+
+def test_a_named_port_is_not_resolved_against_pods_outside_the_repository() -> None:
+    named = netpol(
+        "redis",
+        types=["Egress"],
+        egress=[{"to": [PLATFORM], "ports": [{"protocol": "TCP", "port": "redis"}]}],
+    )
+    assert issues(CHECK, _cluster(SERVICE), DENY_EGRESS, named) == [
+        _cut_off(SERVICE, "6379 to namespace platform-services")
+    ]
+
+
+def test_a_restricted_worker_does_not_matter_only_the_head() -> None:
+    workers = netpol(
+        "deny", selector={"matchLabels": {"ray.io/node-type": "worker"}}, types=["Egress"]
+    )
+    cluster = raycluster(gcsFaultToleranceOptions={"redisAddress": SERVICE})
+    assert issues(CHECK, cluster, workers) == []
+
+
+def test_every_cluster_is_judged_by_its_own_head() -> None:
+    free = raycluster("free", namespace="other")  # no fault tolerance, egress unrestricted
+    fault_tolerant: dict[str, Any] = {"gcsFaultToleranceOptions": {"redisAddress": SERVICE}}
+    spare = raycluster("spare", namespace="other", **fault_tolerant)  # egress unrestricted
+    headless = raycluster("headless", headGroupSpec=None, **fault_tolerant)  # no head pod
+    outside = raycluster("outside", gcsFaultToleranceOptions={"redisAddress": "redis.example.com"})
+    unreadable = raycluster("port", gcsFaultToleranceOptions={"redisAddress": "redis:x"})
+    found = issues(
+        CHECK, free, spare, headless, outside, unreadable, _cluster(SERVICE), DENY_EGRESS
+    )
+    assert found == [_row(_denied(SERVICE, "6379 to namespace platform-services"))]
+
+
+def test_the_cluster_of_a_rayjob_is_judged_at_its_cluster_spec() -> None:
+    job = rayjob(cluster={"gcsFaultToleranceOptions": {"redisAddress": SERVICE}})
+    assert issues(CHECK, job, DENY_EGRESS) == [
+        _row(
+            _denied(SERVICE, "6379 to namespace platform-services", "RayJob apps/job"),
+            "RayJob/job",
+            ".spec.rayClusterSpec",
+        )
+    ]
