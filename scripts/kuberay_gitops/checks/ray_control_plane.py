@@ -144,10 +144,9 @@ def _head_priority(pod: PodView, wanted: str) -> Iterator[Issue]:
     have = pod.spec.get("priorityClassName")
     if have and (not wanted or have == wanted):
         return
-    path = (*pod.spec_path, "priorityClassName") if have else pod.spec_path
     yield Issue(
         pod.owner,
-        existing(pod.owner, path),
+        existing(pod.owner, (*pod.spec_path, "priorityClassName")),
         f"head of {pod.owner.ref.kind} {pod.owner.ref.name}: priorityClassName is "
         f"{have or 'not set'}, expected {wanted or 'a Ray head PriorityClass'}: the head holds "
         "GCS and the driver and must not lose its node to Ray workers",
@@ -159,6 +158,7 @@ def _head_priority(pod: PodView, wanted: str) -> Iterator[Issue]:
 
 _SUFFIX: Mapping[str, Decimal] = MappingProxyType(
     {
+        "": Decimal(1),
         "m": Decimal("0.001"),
         "k": Decimal(10**3),
         "M": Decimal(10**6),
@@ -170,7 +170,7 @@ _SUFFIX: Mapping[str, Decimal] = MappingProxyType(
         "Ti": Decimal(2**40),
     }
 )
-_QUANTITY = re.compile(r"^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
+_QUANTITY = re.compile(r"^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti|)$")
 
 
 def quantity(value: Any) -> Decimal | None:
@@ -179,7 +179,7 @@ def quantity(value: Any) -> Decimal | None:
     if m is None:
         return None
     try:
-        return Decimal(m.group(1)) * _SUFFIX.get(m.group(2) or "", Decimal(1))
+        return Decimal(m.group(1)) * _SUFFIX[m.group(2)]
     except InvalidOperation:
         return None
 
@@ -193,7 +193,7 @@ def _gpu_requests(
 ) -> Iterator[Issue]:
     if not allocatable or not _tolerates_control_plane(pod):
         return
-    node_gpus = quantity(allocatable.get(GPU_TAINT, 1)) or Decimal(1)
+    node_gpus = quantity(allocatable.get(GPU_TAINT)) or Decimal(1)
     pod_gpus = Decimal(sum(gpu_count(c) or 0 for _, c in pod.containers())) or Decimal(1)
     share = min(pod_gpus / node_gpus, Decimal(1))
     containers = list(pod.containers())
@@ -201,19 +201,18 @@ def _gpu_requests(
         alloc = quantity(allocatable.get(resource))
         if alloc is None or not containers:
             continue
-        budget = (alloc - (quantity(reserve.get(resource, 0)) or Decimal(0))) * share
+        budget = (alloc - (quantity(reserve.get(resource)) or Decimal(0))) * share
         for section in ("requests", "limits"):
             total = Decimal(0)
             for _, c in containers:
                 values = _section(c, section)
-                total += quantity(values.get(resource, 0)) or Decimal(0)
+                total += quantity(values.get(resource)) or Decimal(0)
             if total <= budget:
                 continue
-            cpath, first = containers[0]
-            path = (*cpath, "resources", section, resource)
+            cpath, _ = containers[0]
             yield Issue(
                 pod.owner,
-                path if resource in _section(first, section) else existing(pod.owner, path),
+                existing(pod.owner, (*cpath, "resources", section, resource)),
                 f"{pod.ray_role} group {pod.group}: {section}.{resource} "
                 f"{_fmt(total, resource)} of a GPU pod that may run on the control-plane node "
                 f"exceeds its share of that node, {_fmt(budget, resource)} = (allocatable "
@@ -232,4 +231,4 @@ def _section(container: Mapping[str, Any], section: str) -> Mapping[str, Any]:
 def _fmt(value: Decimal, resource: str) -> str:
     if resource == "memory":
         return f"{(value / _SUFFIX['Gi']).quantize(Decimal('0.01'))}Gi"
-    return f"{value.quantize(Decimal('0.001')).normalize()} CPU"
+    return f"{value.quantize(Decimal('0.001')).normalize():f} CPU"
