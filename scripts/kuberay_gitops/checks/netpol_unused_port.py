@@ -59,7 +59,9 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
                     )
                 else:
                     end = as_int(entry.get("endPort"))
-                    hi = end if end is not None and end >= number else number
+                    hi = (
+                        number if end is None else max(end, number)
+                    )  # an endPort below port: port alone
                     ok = any(listens_on(p, number, hi, proto) for p in selected)
                     shown = f"{number}/{proto}" if hi == number else f"{number}-{hi}/{proto}"
                     known = [
