@@ -32,8 +32,12 @@ def file_findings(
     *,
     lint: bool = True,
     secrets: bool = True,
+    cache_dir: Path | None = None,
 ) -> list[Finding]:
-    """Input limits, yamllint and the secret scan over repository files (all, or `files`)."""
+    """Input limits, yamllint and the secret scan over repository files (all, or `files`).
+
+    `cache_dir` keeps yamllint's verdict on each file text for the next run.
+    """
     root = settings.repo_root
     lint_paths = (
         yamllint.yaml_files(root)
@@ -53,7 +57,8 @@ def file_findings(
         own = [CONFIG_FILE, *(p.relative_to(root).as_posix() for p in read)]
         scope = yamllint.scope(settings.policy_dir, own)
         linted = texts if scope is None else [(rel, text) for rel, text in texts if rel in scope]
-        out.extend(yamllint.lint_texts(yamllint.load_config(settings.policy_dir), linted))
+        config = yamllint.load_config(settings.policy_dir)
+        out.extend(yamllint.lint_texts(config, linted, cache_dir))
     if secrets:
         out.extend(secretscan.scan_texts(texts))
         out.extend(_plainread_files(settings, targets, files, cache))

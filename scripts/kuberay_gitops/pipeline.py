@@ -266,7 +266,13 @@ def _validate(
         generated,
         progress,
         lambda: filescan.file_findings(
-            settings, files, cache, targets, lint=stages.lint, secrets=stages.secrets
+            settings,
+            files,
+            cache,
+            targets,
+            lint=stages.lint,
+            secrets=stages.secrets,
+            cache_dir=settings.cache_path if use_cache else None,
         ),
     )
     findings.extend(judged)

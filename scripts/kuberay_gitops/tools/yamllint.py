@@ -1,14 +1,23 @@
-"""yamllint adapter: the repository's own YAML, through yamllint's Python API."""
+"""yamllint adapter: the repository's own YAML, through yamllint's Python API.
+
+A file's problems are a function of its text, its path (the config's `ignore` and
+per-path rules), the config and yamllint's version: `lint_texts` keeps them under the
+cache directory by that key, so a warm run lints only what changed. yamllint is pure
+Python and was half of a warm run over a repository of a hundred environments.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from yamllint import linter
 from yamllint.config import YamlLintConfig, YamlLintConfigError
 
+from kuberay_gitops import diskcache
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.findings import Finding, Location, Severity
 from kuberay_gitops.repotree import skipped_dir
@@ -18,6 +27,18 @@ CONFIG = ".yamllint"
 # does not parse, a key twice in one mapping (parsers keep one of them). The other rules
 # are the `.yamllint` style of a platform.
 CORRECTNESS_RULES = frozenset({"syntax", "key-duplicates"})
+# Under the cache directory: one entry per file text, path and config (`lint_texts`).
+CACHE_DIR = "yamllint"
+HINT = "fix the YAML as yamllint says; the rules are in .yamllint"
+DEFAULT_CONFIG = "extends: default"
+
+
+@dataclass(frozen=True, slots=True)
+class LintConfig:
+    """The parsed config and the text it was parsed from (part of a cached verdict's key)."""
+
+    conf: YamlLintConfig
+    text: str
 
 
 def _is_yaml(path: Path) -> bool:
@@ -61,32 +82,78 @@ def scope(policy_dir: Path, wanted: Iterable[str]) -> set[str] | None:
     return None if (policy_dir / CONFIG).is_file() else set(wanted)
 
 
-def load_config(repo_root: Path) -> YamlLintConfig:
+def load_config(repo_root: Path) -> LintConfig:
     """The repository's .yamllint, else yamllint's default."""
     cfg_path = repo_root / CONFIG
     try:
         if cfg_path.is_file():
-            return YamlLintConfig(file=str(cfg_path))
-        return YamlLintConfig("extends: default")
-    except YamlLintConfigError as exc:
+            # yamllint reads the file itself (relative `extends`); the text keys its verdicts.
+            return LintConfig(YamlLintConfig(file=str(cfg_path)), cfg_path.read_text())
+        return LintConfig(YamlLintConfig(DEFAULT_CONFIG), DEFAULT_CONFIG)
+    except (YamlLintConfigError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{CONFIG}: {exc}") from exc
 
 
-def lint_texts(conf: YamlLintConfig, files: Iterable[tuple[str, str]]) -> Iterator[Finding]:
+# One problem of one file: line, column, rule, level, description.
+Problem = tuple[int, int, str, str, str]
+
+
+def _problems(config: LintConfig, rel: str, text: str) -> list[Problem]:
+    """Yamllint's problems of one file."""
+    return [
+        (p.line, p.column, p.rule or "syntax", p.level, p.desc)
+        for p in linter.run(text, config.conf, rel)
+    ]
+
+
+def _stored(found: object) -> list[Problem] | None:
+    """A cache entry's problems, or None when it is not what `_cached` writes."""
+    if not isinstance(found, list):
+        return None
+    out: list[Problem] = []
+    for item in found:
+        if not (isinstance(item, list) and len(item) == 5):
+            return None
+        line, column, rule, level, desc = item
+        if not (isinstance(line, int) and isinstance(column, int)):
+            return None
+        out.append((line, column, str(rule), str(level), str(desc)))
+    return out
+
+
+def _cached(config: LintConfig, rel: str, text: str, cache_dir: Path | None) -> list[Problem]:
+    """`_problems`, from the entry of a run that linted this very text, path and config."""
+    if cache_dir is None:
+        return _problems(config, rel, text)
+    key = diskcache.digest(
+        "yamllint-verdicts-v1", metadata.version("yamllint"), config.text, rel, text
+    )
+    entry = cache_dir / CACHE_DIR / key[:2] / f"{key}.json"
+    found = _stored(diskcache.read_json(entry))
+    if found is not None:
+        return found
+    problems = _problems(config, rel, text)
+    diskcache.write_json(entry, problems)
+    return problems
+
+
+def lint_texts(
+    config: LintConfig, files: Iterable[tuple[str, str]], cache_dir: Path | None = None
+) -> Iterator[Finding]:
     """Yamllint findings for (repo-relative path, text) pairs already read by `inputs`.
 
     The text keeps its line endings (read as bytes), so the new-lines rule sees CRLF.
+    `cache_dir` keeps each file's problems for the next run (None: not read, not kept).
     """
     for rel, text in files:
-        if conf.is_file_ignored(rel):
+        if config.conf.is_file_ignored(rel):
             continue
-        for p in linter.run(text, conf, rel):
-            rule = p.rule or "syntax"
+        for line, column, rule, level, desc in _cached(config, rel, text, cache_dir):
             yield Finding(
-                Location(rel, p.line, p.column),
+                Location(rel, line, column),
                 rule,
-                Severity.ERROR if p.level == "error" else Severity.WARNING,
-                p.desc,
-                hint="fix the YAML as yamllint says; the rules are in .yamllint",
+                Severity.ERROR if level == "error" else Severity.WARNING,
+                desc,
+                hint=HINT,
                 source="yamllint",
             )
