@@ -52,12 +52,10 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
 
 def looks_like_ray(container: Mapping[str, Any]) -> bool:
     """Whether a container is, by name or image, the Ray container."""
-    name = str(container.get("name", ""))
+    name = str(container.get("name"))
     if name == "ray" or name.startswith(("ray-head", "ray-worker")):
         return True
-    image = str(container.get("image", ""))
-    repo = image.split("@", 1)[0]
-    last = repo.rsplit("/", 1)[-1]
-    if ":" in last:
-        last = last.split(":", 1)[0]
-    return last in _RAY_IMAGES
+    # The repository's last segment, without digest (`@...`) and tag (`:...`); a missing
+    # name or image reads as "None", which is no Ray name and no Ray image.
+    repo = str(container.get("image")).split("@")[0]
+    return repo.split("/")[-1].split(":")[0] in _RAY_IMAGES
