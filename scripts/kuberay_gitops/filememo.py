@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar
 from kuberay_gitops.findings import Finding
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 class FileMemo(Generic[T]):
@@ -44,43 +45,68 @@ class FileMemo(Generic[T]):
         return result
 
 
+class Memo(Generic[K, T]):
+    """`get(key, compute)` runs `compute(key)` once per key; thread-safe.
+
+    Two threads asking at once may both compute; one result is kept and both get it.
+    """
+
+    def __init__(self) -> None:
+        self._results: dict[K, T] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: K, compute: Callable[[K], T]) -> T:
+        """The memoized result."""
+        with self._lock:
+            if key in self._results:
+                return self._results[key]
+        result = compute(key)
+        with self._lock:
+            return self._results.setdefault(key, result)
+
+
 class RunCache:
     """The memos of one run, shared by every target and thread of it.
 
     - `kustomizations`: the strict parse of a kustomization (`kgraph.load`);
     - `documents`: its round-trip parse with positions (`kgraph.documents`, for harden);
     - `refused`: the input-limit findings of a referenced file (`inputs.refused`);
-    - `real`: where a repository path leads through symlinks (`kgraph`'s walk).
+    - `resolved`: where a path leads through symlinks (`real`, `inside`);
+    - `dependencies`: the files a build of a directory reads (`kgraph.dependencies`),
+      asked for by the render cache key, the per-file stages and locate, per target.
     """
 
     def __init__(self) -> None:
         self.kustomizations: FileMemo[dict[str, object] | Exception] = FileMemo()
         self.documents: FileMemo[list[Any] | tuple[int, str]] = FileMemo()
         self.refused: FileMemo[list[Finding]] = FileMemo()
-        self._real: dict[tuple[Path, str], str | None] = {}
-        self._lock = threading.Lock()
+        self.resolved: Memo[tuple[Path, str], Path | None] = Memo()
+        self.dependencies: Memo[tuple[Path, str], frozenset[str]] = Memo()
+
+    def _resolve(self, root: Path, path: str) -> Path | None:
+        return self.resolved.get((root, path), _resolve)
 
     def real(self, root: Path, path: str) -> str | None:
         """Where a repo-relative path leads through symlinks, if elsewhere in the repository.
 
         Resolved once per run: every environment's targets resolve the same base paths.
+        `root` is resolved already.
         """
-        key = (root, path)
-        with self._lock:
-            if key in self._real:
-                return self._real[key]
-        result = _real(root, path)
-        with self._lock:
-            self._real[key] = result
-        return result
+        resolved = self._resolve(root, path)
+        if resolved is None or resolved == root or not resolved.is_relative_to(root):
+            return None
+        rel = resolved.relative_to(root).as_posix()
+        return rel if rel != path else None
+
+    def inside(self, root: Path, path: str) -> bool:
+        """Whether a repo-relative path leads to a place inside the (resolved) `root`."""
+        resolved = self._resolve(root, path)
+        return resolved is not None and resolved.is_relative_to(root)
 
 
-def _real(root: Path, path: str) -> str | None:
+def _resolve(key: tuple[Path, str]) -> Path | None:
+    root, path = key
     try:
-        resolved = (root / path).resolve()
+        return (root / path).resolve()
     except (OSError, RuntimeError):
         return None
-    if resolved == root or not resolved.is_relative_to(root):
-        return None
-    rel = resolved.relative_to(root).as_posix()
-    return rel if rel != path else None

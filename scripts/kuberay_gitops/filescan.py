@@ -71,17 +71,9 @@ def _read_files(root: Path, targets: Sequence[RenderTarget], cache: RunCache) ->
     A symlink out of the repository is harden's finding and is never read here: its
     content would reach the report (and CI logs) otherwise.
     """
-    out: set[str] = set()
     real_root = root.resolve()
     deps = {d for t in targets for d in dependencies(root, t.path, cache)}
-    for rel in {d for d in deps if not d.endswith("/")}:
-        try:
-            inside = (root / rel).resolve().is_relative_to(real_root)
-        except (OSError, RuntimeError):
-            continue
-        if inside:
-            out.add(rel)
-    return out
+    return {d for d in deps if not d.endswith("/") and cache.inside(real_root, d)}
 
 
 def _plainread_files(

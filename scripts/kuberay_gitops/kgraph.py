@@ -481,6 +481,12 @@ def dependencies(repo_root: Path, directory: str, cache: RunCache) -> frozenset[
     stands for every file under that directory, including files that do not exist yet
     (a kustomization that cannot be read, a missing directory).
     """
-    walk = _Walk(repo_root.resolve(), cache)
-    walk.visit(posixpath.normpath(directory))
-    return frozenset(walk.files)
+    root = repo_root.resolve()
+
+    def walk(key: tuple[Path, str]) -> frozenset[str]:
+        each = _Walk(key[0], cache)
+        each.visit(key[1])
+        return frozenset(each.files)
+
+    # Once per run and directory: the render cache key, the per-file stages and locate ask.
+    return cache.dependencies.get((root, posixpath.normpath(directory)), walk)
