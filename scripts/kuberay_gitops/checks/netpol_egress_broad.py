@@ -67,14 +67,15 @@ def _blocks(rule: Mapping[str, Any]) -> list[tuple[Network, list[Network]]] | No
 
 
 def _network(value: Any) -> Network:
-    """A CIDR as the API server reads it (Go's sloppy parser allows `00.0.0.0/0`)."""
-    text = str(value).strip()
-    if "." in text and ":" not in text:
-        addr, _, bits = text.partition("/")
-        text = ".".join(str(int(o)) if o.isdigit() else o for o in addr.split(".")) + (
-            f"/{bits}" if bits else ""
-        )
-    return ipaddress.ip_network(text, strict=False)
+    """A CIDR as the API server reads it (Go's sloppy parser allows `00.0.0.0/0`).
+
+    ValueError unless it is `address/bits`: a bare address is no CIDR to the API server.
+    Host bits are ignored (`10.0.0.7/8` is `10.0.0.0/8`).
+    """
+    addr, bits = str(value).strip().split("/")
+    if "." in addr and ":" not in addr:
+        addr = ".".join(str(int(o)) if o.isdigit() else o for o in addr.split("."))
+    return ipaddress.ip_interface(f"{addr}/{bits}").network
 
 
 def _whole(networks: list[Network]) -> bool:
@@ -93,7 +94,8 @@ def _judged(owner: K8sObject) -> bool:
 def run(ctx: CheckContext) -> Iterator[Issue]:
     """Each egress rule that makes a Ray or operator pod's allowed addresses too broad."""
     pols = policies(ctx.index)
-    reported: set[tuple[str, FieldPath]] = set()
+    reported: set[tuple[str, FieldPath]] = set()  # rules reported as the whole Internet
+    flagged: set[tuple[str, FieldPath]] = set()  # rules reported for a metadata address
     for pod in all_pods(ctx.index):
         if not _judged(pod.owner):
             continue
@@ -131,9 +133,9 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
                     variant="internet",
                 )
         for obj, at in metadata:  # the whole Internet includes it: reported once, as that
-            key = (f"{obj.ref}", (*at, "metadata"))
-            if (f"{obj.ref}", at) not in reported and key not in reported:
-                reported.add(key)
+            key = (f"{obj.ref}", at)
+            if key not in reported and key not in flagged:
+                flagged.add(key)
                 yield Issue(
                     obj,
                     at,
