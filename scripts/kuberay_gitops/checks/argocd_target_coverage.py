@@ -22,7 +22,6 @@ from collections.abc import Iterator, Sequence
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
 from kuberay_gitops.findings import FieldPath, Profile, Severity
-from kuberay_gitops.manifests import K8sObject
 
 CHECK = CheckSpec(
     id="argocd-target-coverage",
@@ -55,8 +54,6 @@ def _anchor(app: _argocd.GeneratedApp, field: FieldPath) -> FieldPath:
 
 def run(ctx: CheckContext) -> Iterator[Issue]:
     """Count the Applications deploying each target, per destination cluster."""
-    if not _argocd.has_argo_objects(ctx.index) or not ctx.repo.repo_url:
-        return
     prefixes = [str(p) for p in ctx.options.get("covered_prefixes") or []]
     expansions = _argocd.expansions(ctx.index, ctx.repo)
     # target → cluster → [(app, field of its path)]
@@ -66,6 +63,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
         for app in exp.apps:
             for src in app.sources:
                 raw = src.get("path")
+                # same_repo is never true without a configured repo_url: nothing is deployed
                 if raw is None or not _argocd.same_repo(src.get("repoURL"), ctx.repo.repo_url):
                     continue
                 path = _argocd.normalize_path(raw)
@@ -74,13 +72,14 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
                 deployed.append((path, app, field))
     if not any(_covered(path, prefixes) for path, _, _ in deployed):
         return  # not the deployment layer (e.g. the bootstrap root, which points at argocd/)
+    # from here on `deployed` is not empty: every orphan has a closest deployed path
     for target in sorted(ctx.repo.targets):
         if not _covered(target, prefixes):
             continue
         clusters = seen.get(target)
         if not clusters:
             if all(e.complete for e in expansions):
-                yield _orphan(ctx, target, deployed)
+                yield _orphan(target, deployed)
             continue
         for cluster, users in sorted(clusters.items()):
             first = users[0][0]
@@ -94,17 +93,8 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
                 )
 
 
-def _orphan(
-    ctx: CheckContext,
-    target: str,
-    deployed: Sequence[tuple[str, _argocd.GeneratedApp, FieldPath]],
-) -> Issue:
+def _orphan(target: str, deployed: Sequence[tuple[str, _argocd.GeneratedApp, FieldPath]]) -> Issue:
+    """The orphan, at the deployed path most similar to it."""
+    _, app, field = max(deployed, key=lambda d: _similarity(d[0], target))  # first on ties
     message = f'render target "{target}" is deployed by no Application'
-    if deployed:
-        best = max(deployed, key=lambda d: _similarity(d[0], target))  # first on ties
-        _, app, field = best
-        return Issue(app.owner, _anchor(app, field), message, variant="orphan")
-    owner: K8sObject = ctx.index.of_kind(
-        _argocd.APPLICATION_SET, _argocd.APPLICATION, _argocd.APP_PROJECT
-    )[0]
-    return Issue(owner, ("metadata", "name"), message, variant="orphan")
+    return Issue(app.owner, _anchor(app, field), message, variant="orphan")

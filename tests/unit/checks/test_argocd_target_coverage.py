@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from tests.builders import (
+    REPO_URL,
     Body,
     app_spec,
     application,
@@ -25,7 +27,7 @@ DEPLOYED = (
 )
 
 
-def _appset(env: str, **spec: object) -> Body:
+def _appset(env: str, **spec: Any) -> Body:
     """The ApplicationSet of `env`: its crds overlay and the job app's overlay."""
     return application_set(
         env,
@@ -102,3 +104,235 @@ def test_targets_outside_the_covered_prefixes_need_no_application() -> None:
 def test_orphans_are_not_claimed_when_an_applicationset_cannot_be_expanded() -> None:
     unsupported = _appset("prod", templatePatch="spec: {}\n")
     assert issues(CHECK, APPSETS[0], unsupported, repo=repo_facts("t", *DEPLOYED)) == []
+
+
+ORPHAN = "apps/serve/overlays/prod"
+
+
+def _orphan(owner: str, field: str, target: str = ORPHAN) -> tuple[str, str, str, str]:
+    return (
+        f"{CHECK}[orphan]",
+        owner,
+        field,
+        f'render target "{target}" is deployed by no Application',
+    )
+
+
+def _double(
+    owner: str, field: str, target: str, cluster: str, by: str, first: str
+) -> tuple[str, str, str, str]:
+    return (
+        f"{CHECK}[double]",
+        owner,
+        field,
+        f'render target "{target}" is deployed twice to cluster "{cluster}": by {by} and by '
+        f"{first}",
+    )
+
+
+def _plain(name: str, path: str, cluster: str = "dev", **spec: Any) -> Body:
+    """A plain Application deploying `path` of this repository to `cluster`."""
+    return application(name, path=path, destination={"name": cluster, "namespace": "x"}, **spec)
+
+
+def test_without_a_configured_repository_no_source_counts_and_nothing_is_judged() -> None:
+    facts = repo_facts("t", *DEPLOYED, ORPHAN, repo_url="")
+    assert issues(CHECK, *APPSETS, _extra("dev"), repo=facts) == []
+
+
+def test_the_bootstrap_root_pointing_only_at_argocd_claims_no_orphan() -> None:
+    root = _plain("root", "argocd", cluster="in-cluster")
+    assert issues(CHECK, root, repo=repo_facts("t", "argocd", *DEPLOYED)) == []
+
+
+def test_an_index_without_argo_objects_claims_no_orphan() -> None:
+    assert issues(CHECK, repo=repo_facts("t", *DEPLOYED)) == []
+
+
+def test_no_covered_prefix_means_no_target_needs_an_application() -> None:
+    facts = repo_facts("t", *DEPLOYED, ORPHAN)
+    assert issues(CHECK, *APPSETS, options={"covered_prefixes": []}, repo=facts) == []
+
+
+def test_a_covered_prefix_with_a_trailing_slash_covers_the_targets_below_it() -> None:
+    facts = repo_facts("t", *DEPLOYED, ORPHAN, "overlays/prod/operator")
+    assert issues(CHECK, *APPSETS, options={"covered_prefixes": ["overlays/"]}, repo=facts) == [
+        _orphan(
+            "ApplicationSet/prod",
+            ".spec.generators[0].list.elements",
+            "overlays/prod/operator",
+        )
+    ]
+
+
+def test_a_covered_prefix_covers_a_target_equal_to_it_but_not_a_longer_name() -> None:
+    facts = repo_facts("t", *DEPLOYED, ORPHAN, "apps/serve-old/overlays/prod")
+    prefixes = {"covered_prefixes": ["overlays", ORPHAN, "apps/serve"]}
+    assert issues(CHECK, *APPSETS, options=prefixes, repo=facts) == [
+        _orphan("ApplicationSet/prod", ".spec.generators[0].list.elements")
+    ]
+
+
+def test_a_source_of_another_repository_deploys_nothing_of_this_one() -> None:
+    other = _plain("serve", ORPHAN, cluster="prod", repo="https://github.com/org/other.git")
+    assert issues(CHECK, *APPSETS, other, repo=repo_facts("t", *DEPLOYED, ORPHAN)) == [
+        _orphan("ApplicationSet/prod", ".spec.generators[0].list.elements")
+    ]
+
+
+def test_a_source_without_a_path_deploys_no_target() -> None:
+    chart = _plain("chart", ORPHAN, cluster="prod", source={"path": None, "chart": "serve"})
+    assert issues(CHECK, chart, *APPSETS, repo=repo_facts("t", *DEPLOYED, ORPHAN)) == [
+        _orphan("ApplicationSet/prod", ".spec.generators[0].list.elements")
+    ]
+
+
+def test_a_source_path_is_compared_normalised() -> None:
+    serve = _plain("serve", f"./{ORPHAN}/", cluster="prod")
+    assert issues(CHECK, *APPSETS, serve, repo=repo_facts("t", *DEPLOYED, ORPHAN)) == []
+
+
+def test_an_orphan_next_to_a_plain_application_is_reported_at_its_source_path() -> None:
+    crds = _plain("crds", "overlays/dev/crds")
+    facts = repo_facts("t", "overlays/dev/crds", "overlays/dev/operator")
+    assert issues(CHECK, crds, repo=facts) == [
+        _orphan("Application/crds", ".spec.source.path", "overlays/dev/operator")
+    ]
+
+
+def test_an_orphan_next_to_a_templated_path_is_reported_at_the_generators() -> None:
+    envs = application_set(
+        "envs",
+        [{"env": "dev"}],
+        "{{.env}}-crds",
+        app_spec("overlays/{{.env}}/crds", destination={"name": "{{.env}}", "namespace": "x"}),
+    )
+    facts = repo_facts("t", "overlays/dev/crds", "overlays/prod/crds")
+    assert issues(CHECK, envs, repo=facts) == [
+        _orphan("ApplicationSet/envs", ".spec.generators", "overlays/prod/crds")
+    ]
+
+
+def test_the_orphan_goes_to_the_first_of_equally_close_applications() -> None:
+    a = _plain("a", "overlays/dev/crds")
+    b = _plain("b", "overlays/prod/crds")
+    facts = repo_facts("t", "overlays/dev/crds", "overlays/prod/crds", "overlays/staging/crds")
+    assert issues(CHECK, a, b, repo=facts) == [
+        _orphan("Application/a", ".spec.source.path", "overlays/staging/crds")
+    ]
+
+
+def test_the_orphan_goes_to_the_longest_common_leading_path_before_equal_segments() -> None:
+    # "apps/job" shares two leading segments; "apps/serve/x/prod" one leading, three equal
+    job = _plain("job", "apps/job")
+    serve = _plain("serve", "apps/other/overlays/prod")
+    facts = repo_facts("t", "apps/job", "apps/other/overlays/prod", "apps/job/overlays/prod")
+    assert issues(CHECK, serve, job, repo=facts) == [
+        _orphan("Application/job", ".spec.source.path", "apps/job/overlays/prod")
+    ]
+
+
+def test_more_equal_segments_win_when_the_common_leading_path_is_as_long() -> None:
+    # both share "apps/serve"; "base/prod" also ends in the orphan's "prod"
+    canary = _plain("canary", "apps/serve/canary")
+    base = _plain("base", "apps/serve/base/prod")
+    facts = repo_facts("t", "apps/serve/canary", "apps/serve/base/prod", ORPHAN)
+    assert issues(CHECK, canary, base, repo=facts) == [
+        _orphan("Application/base", ".spec.source.path")
+    ]
+
+
+def test_every_orphan_is_reported_in_target_order() -> None:
+    facts = repo_facts("t", *DEPLOYED, ORPHAN, "overlays/prod/operator")
+    assert issues(CHECK, *APPSETS, repo=facts) == [
+        _orphan("ApplicationSet/prod", ".spec.generators[0].list.elements"),
+        _orphan(
+            "ApplicationSet/prod",
+            ".spec.generators[0].list.elements",
+            "overlays/prod/operator",
+        ),
+    ]
+
+
+def test_a_third_application_of_the_same_target_is_reported_against_the_first() -> None:
+    a, b, c = (_plain(n, "overlays/dev/crds") for n in "abc")
+    assert issues(CHECK, a, b, c, repo=repo_facts("t", "overlays/dev/crds")) == [
+        _double(
+            f"Application/{n}",
+            ".spec.source.path",
+            "overlays/dev/crds",
+            "dev",
+            f'Application "{n}"',
+            'Application "a"',
+        )
+        for n in "bc"
+    ]
+
+
+def test_double_coverage_is_reported_per_target_then_per_cluster_in_name_order() -> None:
+    apps = [
+        _plain(f"{target[-1]}-{cluster}-{n}", target, cluster=cluster)
+        for target in ("overlays/x/b", "overlays/x/a")
+        for cluster in ("prod", "dev")
+        for n in (1, 2)
+    ]
+    facts = repo_facts("t", "overlays/x/a", "overlays/x/b")
+    assert issues(CHECK, *apps, repo=facts) == [
+        _double(
+            f"Application/{t}-{c}-2",
+            ".spec.source.path",
+            f"overlays/x/{t}",
+            c,
+            f'Application "{t}-{c}-2"',
+            f'Application "{t}-{c}-1"',
+        )
+        for t in "ab"
+        for c in ("dev", "prod")
+    ]
+
+
+def test_the_in_cluster_destination_by_name_and_by_server_is_one_cluster() -> None:
+    by_name = _plain("by-name", "overlays/dev/crds", cluster="in-cluster")
+    by_server = application(
+        "by-server",
+        path="overlays/dev/crds",
+        destination={"server": "https://kubernetes.default.svc/", "namespace": "x"},
+    )
+    assert issues(CHECK, by_name, by_server, repo=repo_facts("t", "overlays/dev/crds")) == [
+        _double(
+            "Application/by-server",
+            ".spec.source.path",
+            "overlays/dev/crds",
+            "in-cluster",
+            'Application "by-server"',
+            'Application "by-name"',
+        )
+    ]
+
+
+def test_an_orphan_next_to_a_git_directory_generator_is_reported_at_the_generators() -> None:
+    envs = application_set(
+        "envs",
+        app_name="{{index .path.segments 1}}-crds",
+        template=app_spec("{{.path.path}}", destination={"name": "dev", "namespace": "x"}),
+        generators=[{"git": {"repoURL": REPO_URL, "directories": [{"path": "overlays/*/crds"}]}}],
+    )
+    facts = repo_facts("t", "overlays/dev/crds", "overlays/dev/operator")
+    assert issues(CHECK, envs, repo=facts) == [
+        _orphan("ApplicationSet/envs", ".spec.generators", "overlays/dev/operator")
+    ]
+
+
+def test_each_source_of_an_application_counts_on_its_own() -> None:
+    both = application(
+        "both",
+        sources=[
+            {"repoURL": "https://github.com/org/other.git", "path": "overlays/dev/operator"},
+            {"repoURL": REPO_URL, "path": "overlays/dev/crds"},
+        ],
+    )
+    del both["spec"]["source"]
+    facts = repo_facts("t", "overlays/dev/crds", "overlays/dev/operator")
+    assert issues(CHECK, both, repo=facts) == [
+        _orphan("Application/both", ".spec.sources[1].path", "overlays/dev/operator")
+    ]
