@@ -46,23 +46,22 @@ _RAYCLUSTER_PATH = re.compile(r"^overlays/[^/]+/raycluster$")
 def _syncs_raycluster(app: _argocd.GeneratedApp) -> bool:
     if app.labels.get(_argocd.UNIT_LABEL) == "raycluster":
         return True
-    return any(
-        _RAYCLUSTER_PATH.match(_argocd.normalize_path(s.get("path") or "")) for s in app.sources
-    )
+    paths = (s.get("path") for s in app.sources)
+    return any(p is not None and _RAYCLUSTER_PATH.match(_argocd.normalize_path(p)) for p in paths)
+
+
+# The target and every prefix of it that ends at a path step (so `.spec.worker` is not one).
+_JQ_COVERING = frozenset({".spec", ".spec.workerGroupSpecs", ".spec.workerGroupSpecs[]", _TARGET})
 
 
 def _jq_covers(expr: str) -> bool:
-    e = re.sub(r"\s+", "", expr).replace("?", "")
-    return (
-        e != ""
-        and e.startswith(".spec")
-        and (e == _TARGET or _TARGET.startswith(e + ".") or _TARGET.startswith(e + "["))
-    )
+    """True when the jq path (spaces and `?` aside) is the target or a prefix of it."""
+    return re.sub(r"\s+", "", expr).replace("?", "") in _JQ_COVERING
 
 
 def _pointer_covers(pointer: str) -> bool:
-    p = pointer.rstrip("/")
-    return p in ("/spec", "/spec/workerGroupSpecs")
+    """True for the spec or the whole list; `/spec/` names the member "" (RFC 6901), not spec."""
+    return pointer in ("/spec", "/spec/workerGroupSpecs")
 
 
 def _covers(entry: Mapping[str, Any]) -> bool:
