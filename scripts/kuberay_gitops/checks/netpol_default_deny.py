@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
-from kuberay_gitops.checks._netpol import EGRESS, INGRESS, Policy, policies, selector_is_empty
+from kuberay_gitops.checks._netpol import EGRESS, INGRESS, Policy, policies
 from kuberay_gitops.checks._pod import items, mapping
 from kuberay_gitops.findings import FieldPath, Profile, Severity
 from kuberay_gitops.index import PodView
@@ -60,20 +60,16 @@ def _existing(body: Mapping[str, Any], path: FieldPath) -> FieldPath:
     return path
 
 
-def _namespace_wide(pols: list[Policy], namespace: str) -> list[Policy]:
-    """Policies of the namespace with an empty podSelector (they apply to every pod)."""
-    return [
-        p
-        for p in pols
-        if p.namespace == namespace and selector_is_empty(p.obj.spec.get("podSelector"))
-    ]
+def _of_namespace(pols: list[Policy], namespace: str) -> list[Policy]:
+    """Policies of the namespace (`is_default_deny` also wants an empty podSelector)."""
+    return [p for p in pols if p.namespace == namespace]
 
 
-def _issue(namespace: str, direction: str, wide: list[Policy], first: PodView) -> Issue:
+def _issue(namespace: str, direction: str, own: list[Policy], first: PodView) -> Issue:
     """Where a missing default-deny for `direction` is reported, and why."""
     word = direction.lower()
     other = EGRESS if direction == INGRESS else INGRESS
-    for pol in (p for p in wide if p.is_default_deny(other)):
+    for pol in (p for p in own if p.is_default_deny(other)):
         if direction not in pol.types:
             field = _existing(pol.obj.body, ("spec", "policyTypes"))
             why = f"its policyTypes leave out {direction}"
@@ -105,10 +101,10 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
     for pod in ctx.index.ray_pods():
         first.setdefault(pod.namespace, pod)
     for namespace, pod in first.items():
-        wide = _namespace_wide(pols, namespace)
-        denied = [d for d in (INGRESS, EGRESS) if any(p.is_default_deny(d) for p in wide)]
+        own = _of_namespace(pols, namespace)
+        denied = [d for d in (INGRESS, EGRESS) if any(p.is_default_deny(d) for p in own)]
         if exempt and not denied:
             continue  # its default-deny ships with another unit
         for direction in (INGRESS, EGRESS):
             if direction not in denied:
-                yield _issue(namespace, direction, wide, pod)
+                yield _issue(namespace, direction, own, pod)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from tests.builders import Body, issues, netpol, raycluster, to_yaml
 from tests.conftest import CheckRun
@@ -70,3 +71,89 @@ def test_an_exempt_target_relies_on_another_unit_default_deny() -> None:
 
 def test_an_exempt_target_own_default_deny_must_cover_both_directions() -> None:
     assert issues(CHECK, RAYCLUSTER, _deny(["Egress"]), options=EXEMPT_T) == [EGRESS_ONLY]
+
+
+def _missing(
+    direction: str,
+    namespace: str = "apps",
+    field: str = ".metadata.namespace",
+    ref: str = "RayCluster/apps/rc",
+) -> Any:
+    word = direction.lower()
+    return (
+        f"{CHECK}[{word}]",
+        "RayCluster/rc",
+        field,
+        f'namespace "{namespace}" holds Ray pods ({ref} head group headgroup) but no '
+        f"NetworkPolicy denies {word} by default (podSelector: {{}}, "
+        f"{direction} in policyTypes, no {word} rules)",
+    )
+
+
+def _only(denied: str, field: str, why: str) -> tuple[str, str, str, str]:
+    """The finding for the other direction at a default-deny that denies only `denied`."""
+    missing = "Egress" if denied == "ingress" else "Ingress"
+    return (
+        f"{CHECK}[{missing.lower()}]",
+        "NetworkPolicy/ray-default-deny",
+        field,
+        f'namespace "apps" holds Ray pods but has no default-deny for {missing.lower()}: the '
+        f'default-deny NetworkPolicy "ray-default-deny" denies only {denied} ({why})',
+    )
+
+
+def test_an_ingress_only_default_deny_is_an_error_at_its_policy_types() -> None:
+    assert issues(CHECK, RAYCLUSTER, _deny(["Ingress"])) == [
+        _only("ingress", ".spec.policyTypes", "its policyTypes leave out Egress")
+    ]
+
+
+def test_without_policy_types_a_default_deny_denies_only_ingress() -> None:
+    """The API server infers Ingress alone for a policy without egress rules."""
+    assert issues(CHECK, RAYCLUSTER, netpol("ray-default-deny", types=None)) == [
+        _only("ingress", ".spec", "its policyTypes leave out Egress")
+    ]
+
+
+def test_an_egress_rule_in_the_default_deny_is_an_error_at_the_rules() -> None:
+    deny = netpol("ray-default-deny", egress=[{"ports": [{"port": 443}]}])
+    assert issues(CHECK, RAYCLUSTER, deny) == [
+        _only("ingress", ".spec.egress", "its egress rules allow traffic")
+    ]
+
+
+def test_a_policy_selecting_some_pods_is_no_default_deny() -> None:
+    heads = netpol("heads", selector={"matchLabels": {"ray.io/node-type": "head"}})
+    assert issues(CHECK, RAYCLUSTER, heads) == [_missing("Ingress"), _missing("Egress")]
+
+
+def test_a_default_deny_of_another_namespace_does_not_count() -> None:
+    assert issues(CHECK, RAYCLUSTER, netpol("deny", namespace="other")) == [
+        _missing("Ingress"),
+        _missing("Egress"),
+    ]
+
+
+def test_a_ray_object_without_a_namespace_is_reported_at_its_metadata() -> None:
+    cluster = raycluster(workers=[])
+    del cluster["metadata"]["namespace"]
+    assert issues(CHECK, cluster) == [
+        _missing("Ingress", "default", ".metadata", "RayCluster/rc"),
+        _missing("Egress", "default", ".metadata", "RayCluster/rc"),
+    ]
+
+
+def test_exempt_targets_are_globs_or_mappings_naming_the_target() -> None:
+    for exempt in (["t*"], [{"target": "t", "reason": "default-deny in overlays/dev"}]):
+        assert issues(CHECK, RAYCLUSTER, options={"exempt_targets": exempt}) == [], exempt
+    for other in (["apps/*"], [{"target": "u"}], [{"reason": "no target"}], [7]):
+        assert issues(CHECK, RAYCLUSTER, options={"exempt_targets": other}) == [
+            _missing("Ingress"),
+            _missing("Egress"),
+        ], other
+
+
+def test_an_exempt_target_judges_every_namespace_after_one_without_default_deny() -> None:
+    other = raycluster("rc", namespace="other", workers=[])
+    found = issues(CHECK, other, RAYCLUSTER, _deny(["Egress"]), options=EXEMPT_T)
+    assert found == [EGRESS_ONLY]
