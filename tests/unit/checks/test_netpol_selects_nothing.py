@@ -81,3 +81,65 @@ def test_pods_of_a_custom_resource_template_count() -> None:
         "spec": {"podTemplate": {"metadata": {"labels": pool}, "spec": {"containers": [runtime]}}},
     }
     assert issues(CHECK, sandbox, _policy("sandbox-egress", {"matchLabels": pool})) == []
+
+
+POOL = {"app": "python-runtime-pool"}
+TYPO = {"matchLabels": {"ray.io/node-type": "haed"}}
+
+
+def _sandbox(namespace: str = "apps") -> dict[str, Any]:
+    """A SandboxTemplate (a kind the tool does not model) whose pods carry POOL."""
+    runtime = container("runtime", image="registry.k8s.io/agent-sandbox/runtime:v0.4.6")
+    template = {"metadata": {"labels": POOL}, "spec": {"containers": [runtime]}}
+    return {
+        "apiVersion": "extensions.agents.x-k8s.io/v1beta1",
+        "kind": "SandboxTemplate",
+        "metadata": {"name": "python-runtime", "namespace": namespace},
+        "spec": {"podTemplate": template},
+    }
+
+
+def _matches_none(name: str) -> tuple[str, str, str, str]:
+    return (
+        CHECK,
+        f"NetworkPolicy/{name}",
+        ".spec.podSelector",
+        'podSelector matches none of the 2 pod template(s) of namespace "apps": '
+        "RayCluster/apps/rc head group headgroup, RayCluster/apps/rc worker group cpu",
+    )
+
+
+def test_every_policy_is_judged_after_a_passing_or_reported_one() -> None:
+    policies = [
+        _policy("deny", {}),
+        _policy("head", HEAD),
+        _policy("submitter", {"matchLabels": SUBMITTER}),
+        _policy("sandbox", {"matchLabels": POOL}),
+        _policy("operator", HEAD, namespace="kuberay-system"),
+        _policy("typo", TYPO),
+    ]
+    found = issues(
+        CHECK, raycluster(), _sandbox(), *policies, options={"external_pods": [SUBMITTER]}
+    )
+    assert found == [
+        (
+            f"{CHECK}[no-pods]",
+            "NetworkPolicy/operator",
+            ".spec.podSelector",
+            'podSelector selects nothing: namespace "kuberay-system" has no pods in this target',
+        ),
+        _matches_none("typo"),
+    ]
+
+
+def test_external_pods_count_only_when_the_selector_matches_them() -> None:
+    options = {"external_pods": [SUBMITTER, "not-a-label-map"]}
+    assert issues(CHECK, raycluster(), _policy("typo", TYPO), options=options) == [
+        _matches_none("typo")
+    ]
+
+
+def test_custom_resource_pods_count_only_in_the_namespace_and_when_matched() -> None:
+    sandbox = _policy("sandbox", {"matchLabels": POOL})
+    assert issues(CHECK, raycluster(), _sandbox(), _policy("typo", TYPO)) == [_matches_none("typo")]
+    assert issues(CHECK, raycluster(), _sandbox("other"), sandbox) == [_matches_none("sandbox")]
