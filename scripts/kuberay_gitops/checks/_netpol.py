@@ -222,8 +222,8 @@ def port_entry_intervals(
         return [
             (p.port, p.port) for p in dest_ports if p.name == str(port) and p.protocol == protocol
         ]
-    end = as_int(entry.get("endPort"))
-    return [(number, end if end is not None and end >= number else number)]
+    end = as_int(entry.get("endPort")) or number
+    return [(number, max(number, end))]
 
 
 def rule_intervals(
@@ -260,9 +260,10 @@ def pod_endpoint(index: ObjectIndex, pod: PodView) -> Endpoint:
     )
 
 
-def _any_address(cidr: Any) -> bool:
+def any_address(cidr: Any) -> bool:
+    """Whether an ipBlock CIDR is an any-address block (prefix length 0, host bits or not)."""
     try:
-        return ipaddress.ip_network(str(cidr), strict=False).prefixlen == 0
+        return ipaddress.ip_interface(str(cidr)).network.prefixlen == 0
     except ValueError:
         return False
 
@@ -271,7 +272,7 @@ def peer_matches(peer: Mapping[str, Any], policy_ns: str, remote: Endpoint) -> b
     """Whether one `from`/`to` peer of a policy in `policy_ns` matches `remote`."""
     ip_block = peer.get("ipBlock")
     if isinstance(ip_block, Mapping):
-        return _any_address(ip_block.get("cidr"))
+        return any_address(ip_block.get("cidr"))
     ns_sel = peer.get("namespaceSelector")
     pod_sel = peer.get("podSelector")
     if ns_sel is None and pod_sel is None:
@@ -447,16 +448,19 @@ def _service_ports(spec: Mapping[str, Any]) -> tuple[ServicePort, ...]:
     ports: list[ServicePort] = []
     raw = spec.get("ports")
     for p in raw if isinstance(raw, list) else []:
-        if isinstance(p, Mapping) and as_int(p.get("port")) is not None:
-            target = p.get("targetPort")
-            ports.append(
-                ServicePort(
-                    str(p.get("name") or ""),
-                    as_int(p.get("port")) or 0,
-                    as_int(target) if as_int(target) is not None else target,
-                    str(p.get("protocol") or "TCP"),
-                )
+        number = as_int(p.get("port")) if isinstance(p, Mapping) else None
+        if number is None:
+            continue
+        target = p.get("targetPort")
+        target_number = as_int(target)
+        ports.append(
+            ServicePort(
+                str(p.get("name") or ""),
+                number,
+                target if target_number is None else target_number,
+                str(p.get("protocol") or "TCP"),
             )
+        )
     return tuple(ports)
 
 

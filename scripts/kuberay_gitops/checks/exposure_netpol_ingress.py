@@ -16,12 +16,11 @@ PASS / FAIL examples: tests/unit/checks/test_exposure_netpol_ingress.py
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue, as_int
-from kuberay_gitops.checks._netpol import selector_is_empty
+from kuberay_gitops.checks._netpol import INGRESS, any_address, policy_types, selector_is_empty
 from kuberay_gitops.checks._pod import (
     RayPort,
     cluster_of,
@@ -44,20 +43,6 @@ CHECK = CheckSpec(
     "need Ray; never an empty from or an ipBlock of 0.0.0.0/0",
     profile=Profile.PLATFORM,
 )
-
-
-def _any_address(cidr: Any) -> bool:
-    try:
-        return ipaddress.ip_network(str(cidr), strict=False).prefixlen == 0
-    except ValueError:
-        return False
-
-
-def _policy_types(spec: Mapping[str, Any]) -> list[str]:
-    given = items(spec.get("policyTypes"))
-    if given:
-        return [str(t) for t in given]
-    return ["Ingress", "Egress"] if items(spec.get("egress")) else ["Ingress"]
 
 
 def _covered(pod: PodView, rule: Mapping[str, Any]) -> list[RayPort]:
@@ -98,7 +83,7 @@ def _sources(rule: Mapping[str, Any], i: int) -> Iterator[tuple[FieldPath, str, 
     for j, p in enumerate(peers):
         peer = mapping(p)
         cidr = mapping(peer.get("ipBlock")).get("cidr")
-        if cidr is not None and _any_address(cidr):
+        if cidr is not None and any_address(cidr):
             yield ("spec", "ingress", i, "from", j, "ipBlock", "cidr"), f"ipBlock {cidr}", None
         if "namespaceSelector" in peer and selector_is_empty(peer.get("namespaceSelector")):
             who = (
@@ -124,7 +109,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
     ray_pods = [p for p in pod_templates(ctx.index) if p.ray_role is not None]
     for policy in ctx.index.of_kind("NetworkPolicy"):
         spec = policy.spec
-        if "Ingress" not in _policy_types(spec):
+        if INGRESS not in policy_types(spec):
             continue
         ns = policy.ref.namespace or "default"
         selector = mapping(spec.get("podSelector"))

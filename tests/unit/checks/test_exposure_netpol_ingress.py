@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tests.builders import Body, head_group, issues, netpol, raycluster, to_yaml
+from tests.builders import Body, head_group, issues, netpol, raycluster, to_yaml, worker_group
 from tests.conftest import CheckRun
 
 CHECK = "exposure-netpol-ingress"
@@ -88,5 +88,140 @@ def test_every_namespace_to_a_ray_port_is_an_error() -> None:
             ".spec.ingress[0].from[0].namespaceSelector",
             "ingress rule 0 allows every pod of every namespace (namespaceSelector: {}) to the Ray "
             f"client port 10002 of {HEAD}",
+        )
+    ]
+
+
+def _dashboard_from(peer: Mapping[str, Any]) -> dict[str, Any]:
+    return _rule([peer], {"port": "dashboard"})
+
+
+def test_an_any_address_block_with_host_bits_is_any_source() -> None:
+    block = {"ipBlock": {"cidr": "10.1.2.3/0"}}
+    assert issues(CHECK, RAYCLUSTER, _policy(_dashboard_from(block))) == [
+        (
+            CHECK,
+            "NetworkPolicy/ray-head-ingress",
+            ".spec.ingress[0].from[0].ipBlock.cidr",
+            f"ingress rule 0 allows ipBlock 10.1.2.3/0 to the dashboard port 8265 of {HEAD}",
+        )
+    ]
+
+
+def test_narrow_and_unparsable_blocks_pass() -> None:
+    narrow = _dashboard_from({"ipBlock": {"cidr": "10.0.0.0/8"}})
+    garbage = _dashboard_from({"ipBlock": {"cidr": "anywhere"}})
+    assert issues(CHECK, RAYCLUSTER, _policy(narrow, garbage)) == []
+
+
+def _open_policy(name: str = "open", **overrides: Any) -> Body:
+    """Every source to every port of the head, `overrides` as netpol arguments."""
+    args: dict[str, Any] = {
+        "selector": {"matchLabels": {"ray.io/node-type": "head"}},
+        "types": ["Ingress"],
+        "ingress": [{"ports": [{"port": 10002}]}],
+        **overrides,
+    }
+    return netpol(name, **args)
+
+
+CLIENT_OPEN = "ingress rule 0 allows any source (no from) to the Ray client port 10002 of"
+
+
+def test_policy_types_unset_means_ingress() -> None:
+    assert issues(CHECK, RAYCLUSTER, _open_policy(types=None)) == [
+        (CHECK, "NetworkPolicy/open", ".spec.ingress[0]", f"{CLIENT_OPEN} {HEAD}")
+    ]
+
+
+def test_policy_types_unset_with_egress_rules_still_means_ingress() -> None:
+    policy = _open_policy(types=None, egress=[{"to": [{"podSelector": {}}]}])
+    assert issues(CHECK, RAYCLUSTER, policy) == [
+        (CHECK, "NetworkPolicy/open", ".spec.ingress[0]", f"{CLIENT_OPEN} {HEAD}")
+    ]
+
+
+def test_an_egress_only_policy_is_skipped_and_the_next_one_read() -> None:
+    egress_only = _open_policy("egress-only", types=["Egress"])
+    assert issues(CHECK, RAYCLUSTER, egress_only, _open_policy()) == [
+        (CHECK, "NetworkPolicy/open", ".spec.ingress[0]", f"{CLIENT_OPEN} {HEAD}")
+    ]
+
+
+def test_a_policy_selecting_no_ray_pod_is_skipped_and_the_next_one_read() -> None:
+    web = _open_policy("web", selector={"matchLabels": {"app": "web"}})
+    assert issues(CHECK, RAYCLUSTER, web, _open_policy()) == [
+        (CHECK, "NetworkPolicy/open", ".spec.ingress[0]", f"{CLIENT_OPEN} {HEAD}")
+    ]
+
+
+def test_a_policy_of_another_namespace_passes() -> None:
+    assert issues(CHECK, RAYCLUSTER, _open_policy(namespace="other")) == []
+
+
+def test_only_the_ray_pods_the_policy_selects_are_reported() -> None:
+    cluster = raycluster(workers=[worker_group()], authOptions={"mode": "token"})
+    workers = _open_policy(selector={"matchLabels": {"ray.io/node-type": "worker"}}, ingress=[{}])
+    assert issues(CHECK, cluster, workers) == [
+        (
+            CHECK,
+            "NetworkPolicy/open",
+            ".spec.ingress[0]",
+            "ingress rule 0 allows any source (no from) to the Serve port 8000 of RayCluster "
+            "apps/rc worker group cpu",
+        )
+    ]
+
+
+def test_objects_without_a_namespace_are_in_default() -> None:
+    cluster, policy = dict(RAYCLUSTER), _open_policy()
+    cluster["metadata"] = {"name": "rc"}
+    policy["metadata"] = {"name": "open"}
+    assert issues(CHECK, cluster, policy) == [
+        (
+            CHECK,
+            "NetworkPolicy/open",
+            ".spec.ingress[0]",
+            f"{CLIENT_OPEN} RayCluster default/rc head group headgroup",
+        )
+    ]
+
+
+def test_a_udp_entry_covers_no_ray_port_and_later_entries_still_count() -> None:
+    rule = {"ports": [{"protocol": "UDP", "port": 8265}, {"port": 10002}]}
+    assert issues(CHECK, RAYCLUSTER, _open_policy(ingress=[rule])) == [
+        (CHECK, "NetworkPolicy/open", ".spec.ingress[0]", f"{CLIENT_OPEN} {HEAD}")
+    ]
+
+
+def test_a_tcp_entry_without_a_port_covers_every_ray_port() -> None:
+    rule = {"ports": [{"protocol": "TCP"}]}
+    assert issues(CHECK, RAYCLUSTER, _open_policy(ingress=[rule])) == [
+        (
+            CHECK,
+            "NetworkPolicy/open",
+            ".spec.ingress[0]",
+            "ingress rule 0 allows any source (no from) to the GCS port 6379, Serve port 8000, "
+            f"dashboard port 8265, Ray client port 10002 of {HEAD}",
+        )
+    ]
+
+
+def test_an_empty_from_list_is_reported_at_the_from_field() -> None:
+    rule = {"from": [], "ports": [{"port": 10002}]}
+    assert issues(CHECK, RAYCLUSTER, _open_policy(ingress=[rule])) == [
+        (CHECK, "NetworkPolicy/open", ".spec.ingress[0].from", f"{CLIENT_OPEN} {HEAD}")
+    ]
+
+
+def test_labelled_pods_of_every_namespace_on_a_ray_port_are_an_error() -> None:
+    peer = {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "client"}}}
+    assert issues(CHECK, RAYCLUSTER, _policy(_dashboard_from(peer))) == [
+        (
+            f"{CHECK}[all-namespaces]",
+            "NetworkPolicy/ray-head-ingress",
+            ".spec.ingress[0].from[0].namespaceSelector",
+            "ingress rule 0 allows pods with those labels in every namespace (namespaceSelector: "
+            f"{{}}) to the dashboard port 8265 of {HEAD}",
         )
     ]
