@@ -167,7 +167,7 @@ def _backend_hits(
     number = as_int(port)
     for role, default in DEFAULT_PORTS.items():
         if number == default or PORT_NAME_ROLES.get(str(port)) == role:
-            yield None, RayPort(role, default, None)
+            yield None, RayPort(role, default)
 
 
 def _backend_paths(
@@ -205,7 +205,7 @@ def _backend_paths(
 
 def _services(pods: list[PodView], index: ObjectIndex) -> Iterator[Exposure]:
     for svc in index.of_kind("Service"):
-        stype = str(svc.spec.get("type") or "ClusterIP")
+        stype = str(svc.spec.get("type"))
         if stype not in EXTERNAL_TYPES and not items(svc.spec.get("externalIPs")):
             continue
         how = f"type {stype}" if stype in EXTERNAL_TYPES else "externalIPs"
