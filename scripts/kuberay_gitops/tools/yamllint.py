@@ -121,13 +121,13 @@ def _stored(found: object) -> list[Problem] | None:
     return out
 
 
-def _cached(config: LintConfig, rel: str, text: str, cache_dir: Path | None) -> list[Problem]:
+def _cached(
+    config: LintConfig, rel: str, text: str, cache_dir: Path | None, salt: str
+) -> list[Problem]:
     """`_problems`, from the entry of a run that linted this very text, path and config."""
     if cache_dir is None:
         return _problems(config, rel, text)
-    key = diskcache.digest(
-        "yamllint-verdicts-v1", metadata.version("yamllint"), config.text, rel, text
-    )
+    key = diskcache.digest(salt, rel, text)
     entry = cache_dir / CACHE_DIR / key[:2] / f"{key}.json"
     found = _stored(diskcache.read_json(entry))
     if found is not None:
@@ -145,10 +145,12 @@ def lint_texts(
     The text keeps its line endings (read as bytes), so the new-lines rule sees CRLF.
     `cache_dir` keeps each file's problems for the next run (None: not read, not kept).
     """
+    # What every verdict depends on besides the file: yamllint's version and the config.
+    salt = diskcache.digest("yamllint-verdicts-v1", metadata.version("yamllint"), config.text)
     for rel, text in files:
         if config.conf.is_file_ignored(rel):
             continue
-        for line, column, rule, level, desc in _cached(config, rel, text, cache_dir):
+        for line, column, rule, level, desc in _cached(config, rel, text, cache_dir, salt):
             yield Finding(
                 Location(rel, line, column),
                 rule,
