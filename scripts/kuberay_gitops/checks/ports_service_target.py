@@ -87,11 +87,10 @@ def _names(pod: PodView) -> set[str]:
     names = {
         str(p["name"]) for c in pod.containers() for _, p in container_ports(c) if p.get("name")
     }
-    ray = ray_container(pod) if pod.ray_role else None
-    if ray is not None and not any(
-        p.get("name") == kuberay.METRICS_PORT_NAME for _, p in container_ports(ray)
-    ):
-        names.add(kuberay.METRICS_PORT_NAME)  # kuberay.pod_ports: KubeRay appends it
+    if pod.ray_role and ray_container(pod) is not None:
+        # kuberay.pod_ports: KubeRay appends `metrics` to the Ray container unless it has
+        # a port of that name, so a Ray pod always exposes the name.
+        names.add(kuberay.METRICS_PORT_NAME)
     return names
 
 
