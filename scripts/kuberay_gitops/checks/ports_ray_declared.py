@@ -70,7 +70,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
         ports = [
             (path, p)
             for path, p in container_ports(found)
-            if str(p.get("protocol", "TCP")).upper() == "TCP"
+            if "protocol" not in p or str(p["protocol"]).upper() == "TCP"
         ]
         for listener in ray_listeners(pod):
             yield from _check(pod, found, ports, listener)

@@ -4,9 +4,11 @@ from collections.abc import Callable
 
 import pytest
 
+from kuberay_gitops.findings import Profile, Severity
 from tests.builders import (
     Body,
     Ports,
+    grades,
     head_group,
     issues,
     raycluster,
@@ -150,3 +152,95 @@ def test_serve_port_declared_elsewhere_than_serve_listens_is_reported(
 ) -> None:
     message = f'head group headgroup: port "serve" is 8001 but Ray listens on {listens}'
     assert issues(CHECK, service) == [(f"{CHECK}[number]", "RayService/rs", field, message)]
+
+
+# ----------------------------------------------------------------------------- fast path
+
+WORKER = ".spec.workerGroupSpecs[0].template.spec.containers[0]"
+
+
+def _without(name: str) -> Ports:
+    return [(n, p) for n, p in (*KUBERAY_PORTS, AGENT) if p != name]
+
+
+def test_an_unnamed_port_kuberay_looks_up_is_reported_at_the_port() -> None:
+    ports: Ports = [*_without("dashboard"), {"containerPort": 8265}]
+    assert issues(CHECK, _cluster(head_ports=ports)) == [
+        (
+            f"{CHECK}[name]",
+            "RayCluster/rc",
+            f"{HEAD}.ports[4]",
+            "head group headgroup: containerPort 8265 (dashboard-port (KubeRay default 8265)) "
+            'is named ""; KubeRay looks it up as "dashboard"',
+        )
+    ]
+
+
+def test_a_misnamed_port_message_names_both_names() -> None:
+    assert issues(CHECK, _cluster(head_ports=_renamed("metrics", "prom"))) == [
+        (
+            f"{CHECK}[name]",
+            "RayCluster/rc",
+            f"{HEAD}.ports[3].name",
+            "head group headgroup: containerPort 8080 (metrics-export-port (KubeRay default "
+            '8080)) is named "prom"; KubeRay looks it up as "metrics"',
+        )
+    ]
+
+
+def test_a_wrong_name_or_number_on_a_looked_up_port_is_correctness_elsewhere_policy() -> None:
+    misnamed = _cluster(head_ports=_renamed("dashboard", "dash"))
+    moved = _cluster(head_params={"dashboard-port": "9265"})
+    gcs_moved = _cluster(head_params={"port": "6380"})
+    assert grades(CHECK, misnamed, moved, gcs_moved) == [
+        (f"{CHECK}[name]", Severity.ERROR, Profile.CORRECTNESS),
+        (f"{CHECK}[number]", Severity.ERROR, Profile.CORRECTNESS),
+        (f"{CHECK}[number]", Severity.ERROR, Profile.PLATFORM),
+    ]
+
+
+def test_an_undeclared_named_listener_names_the_expected_port_name() -> None:
+    assert issues(CHECK, _cluster(head_ports=_without("client"))) == [
+        (
+            f"{CHECK}[undeclared]",
+            "RayCluster/rc",
+            f"{HEAD}.ports",
+            "head group headgroup: Ray listens on ray-client-server-port (KubeRay default 10001) "
+            'but the Ray container "ray-head" declares no containerPort 10001 named "client"',
+        )
+    ]
+
+
+def test_a_udp_port_does_not_declare_a_ray_listener_tcp_in_any_case_does() -> None:
+    ports: Ports = [
+        {"name": "gcs-server", "containerPort": 6379, "protocol": "TCP"},
+        {"name": "client", "containerPort": 10001, "protocol": "UDP"},
+        {"name": "dashboard", "containerPort": 8265, "protocol": "tcp"},
+        (8080, "metrics"),
+        AGENT,
+    ]
+    assert issues(CHECK, _cluster(head_ports=ports)) == [
+        (
+            f"{CHECK}[undeclared]",
+            "RayCluster/rc",
+            f"{HEAD}.ports",
+            "head group headgroup: Ray listens on ray-client-server-port (KubeRay default 10001) "
+            'but the Ray container "ray-head" declares no containerPort 10001 named "client"',
+        )
+    ]
+
+
+def test_a_group_without_containers_is_skipped_and_the_next_still_judged() -> None:
+    cluster = raycluster(
+        head=head_group(containers=[]),
+        workers=[worker_group(ports=[(8080, "metrics")])],
+    )
+    assert issues(CHECK, cluster) == [
+        (
+            f"{CHECK}[undeclared]",
+            "RayCluster/rc",
+            f"{WORKER}.ports",
+            "worker group cpu: Ray listens on dashboard-agent-listen-port (KubeRay default "
+            '52365) but the Ray container "ray-worker" declares no containerPort 52365',
+        )
+    ]
