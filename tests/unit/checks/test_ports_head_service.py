@@ -4,9 +4,20 @@ from collections.abc import Callable
 
 from kuberay_gitops.checks import ports_head_service
 from kuberay_gitops.checks._api import CheckContext
+from kuberay_gitops.findings import format_field
 from kuberay_gitops.index import Generated, ObjectIndex
 from kuberay_gitops.manifests import objects_from_docs
-from tests.builders import Body, Ports, head_group, issues, raycluster, rayservice, service, to_yaml
+from tests.builders import (
+    Body,
+    Ports,
+    head_group,
+    issues,
+    raycluster,
+    rayservice,
+    service,
+    to_yaml,
+    worker_group,
+)
 from tests.conftest import CheckRun
 
 CHECK = "ports-head-service"
@@ -85,3 +96,82 @@ def test_the_head_service_the_operator_created_is_read_when_the_twin_ran() -> No
     assert 'operator created has no port named "dashboard"' in issue.message
     complete = _index_with_real_service(["gcs-server", "client", "dashboard", "metrics"])
     assert list(ports_head_service.run(CheckContext(complete, ctx.options))) == []
+
+
+# ----------------------------------------------------------------------------- fast path
+
+HEAD_CONTAINER_PORTS = ".spec.headGroupSpec.template.spec.containers[0].ports"
+
+
+def _real(ports: Ports, *services: Body) -> list[tuple[str, str, str]]:
+    """(object, field, message) of the check on a RayCluster whose head declares `ports`,
+    with `services` as the Services the operator created for it on the twin."""
+    [rc] = objects_from_docs([_cluster(ports)], "t")
+    generated = [Generated(svc, rc) for svc in objects_from_docs(list(services), "t")]
+    ctx = CheckContext(
+        ObjectIndex([rc], "t", generated=generated),
+        {"required_names": ["gcs-server", "client", "dashboard", "metrics"]},
+    )
+    return [(i.obj.ref.name, format_field(i.field), i.message) for i in ports_head_service.run(ctx)]
+
+
+def _head_svc(*names: str, name: str = "rc-head-svc") -> Body:
+    ports = [{"name": n, "port": i + 1} for i, n in enumerate(names)]
+    return service(name, ports=ports, labels={"ray.io/node-type": "head"})
+
+
+def test_the_created_service_s_missing_name_is_reported_with_the_names_it_has() -> None:
+    assert _real(HEAD_PORTS, _head_svc("gcs-server", "client", "metrics")) == [
+        (
+            "rc",
+            HEAD_CONTAINER_PORTS,
+            'the head Service the KubeRay operator created has no port named "dashboard" (it '
+            'has client, gcs-server, metrics): declare it on head container "ray-head"',
+        )
+    ]
+
+
+def test_a_created_service_without_ports_has_none() -> None:
+    assert _real(HEAD_PORTS, service("rc-head-svc", labels={"ray.io/node-type": "head"})) == [
+        (
+            "rc",
+            HEAD_CONTAINER_PORTS,
+            f'the head Service the KubeRay operator created has no port named "{name}" (it has '
+            'none): declare it on head container "ray-head"',
+        )
+        for name in ("gcs-server", "client", "dashboard", "metrics")
+    ]
+
+
+def test_other_created_services_are_not_the_head_service() -> None:
+    serve = service("rc-serve-svc", ports=[{"name": "serve", "port": 8000}])
+    complete = _head_svc("gcs-server", "client", "dashboard", "metrics")
+    assert _real(RENAMED, serve, complete) == []
+
+
+def test_the_model_message_names_the_container_and_the_port() -> None:
+    assert issues(CHECK, _cluster(RENAMED)) == [
+        (
+            CHECK,
+            "RayCluster/rc",
+            HEAD_CONTAINER_PORTS,
+            'head container "ray-head" declares no port named "client", so the head Service '
+            "KubeRay builds does not expose it as configured",
+        )
+    ]
+
+
+def test_workers_are_not_heads_and_every_head_is_judged() -> None:
+    first = raycluster(
+        "first", head=head_group(ports=HEAD_PORTS), workers=[worker_group(ports=[(8080, "m")])]
+    )
+    second = raycluster("second", head=head_group(ports=RENAMED), workers=[])
+    assert issues(CHECK, first, second) == [
+        (
+            CHECK,
+            "RayCluster/second",
+            HEAD_CONTAINER_PORTS,
+            'head container "ray-head" declares no port named "client", so the head Service '
+            "KubeRay builds does not expose it as configured",
+        )
+    ]
