@@ -17,6 +17,7 @@ PASS / FAIL examples: tests/unit/checks/test_argocd_project_breadth.py
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from kuberay_gitops.checks import _argocd
 from kuberay_gitops.checks._api import CheckContext, CheckSpec, Issue
@@ -35,6 +36,11 @@ CHECK = CheckSpec(
 
 WHITELISTS = ("clusterResourceWhitelist", "namespaceResourceWhitelist")
 _EVERYTHING = "*"
+
+
+def _everything(value: Any) -> bool:
+    """True for the pattern `*` (spaces aside); any other value, or none, is narrower."""
+    return isinstance(value, str) and value.strip() == _EVERYTHING
 
 
 def _policy_fields(line: str) -> list[str]:
@@ -66,7 +72,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
         spec = project.spec
         name = project.ref.name
         for i, repo in enumerate(items(spec.get("sourceRepos"))):
-            if str(repo).strip() == _EVERYTHING:
+            if _everything(repo):
                 yield Issue(
                     project,
                     ("spec", "sourceRepos", i),
@@ -76,7 +82,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
         for key in WHITELISTS:
             for i, entry in enumerate(items(spec.get(key))):
                 e = mapping(entry)
-                if str(e.get("kind", "")).strip() != _EVERYTHING:
+                if not _everything(e.get("kind")):
                     continue
                 group = str(e.get("group", ""))
                 which = "of every API group" if group == _EVERYTHING else f'of group "{group}"'
@@ -89,7 +95,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
         for i, dest in enumerate(items(spec.get("destinations"))):
             d = mapping(dest)
             for field in ("server", "name", "namespace"):
-                if str(d.get(field, "")).strip() == _EVERYTHING:
+                if _everything(d.get(field)):
                     what = "namespace" if field == "namespace" else "cluster"
                     yield Issue(
                         project,
@@ -98,7 +104,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
                         variant="destination",
                     )
         for i, ns in enumerate(items(spec.get("sourceNamespaces"))):
-            if str(ns).strip() == _EVERYTHING:
+            if _everything(ns):
                 yield Issue(
                     project,
                     ("spec", "sourceNamespaces", i),

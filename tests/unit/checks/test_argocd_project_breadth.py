@@ -130,3 +130,102 @@ def test_a_role_policy_allowing_exec_or_every_action_is_an_error(policy: str, al
     assert issues(CHECK, _project(policy=policy)) == [
         _broad("role-policy", ".spec.roles[0].policies[1]", message)
     ]
+
+
+def _policy(policy: str) -> list[tuple[str, str, str, str]]:
+    return issues(CHECK, _project(policy=policy))
+
+
+def _role_policy(allows: str, role: str = "platform-oncall") -> tuple[str, str, str, str]:
+    return _broad(
+        "role-policy",
+        ".spec.roles[0].policies[1]",
+        f'role "{role}" of AppProject "kuberay-platform" allows {allows}',
+    )
+
+
+def test_a_policy_without_an_effect_allows() -> None:
+    # casbin: a policy line without its effect field is an allow
+    assert _policy(f"{ROLE}, exec, create, kuberay-platform/*") == [
+        _role_policy('"exec" (create): a shell in every pod of the project\'s Applications')
+    ]
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        f"{ROLE}, exec, create",
+        f"# {ROLE}, exec, create, kuberay-platform/*, allow",
+        "g, proj:kuberay-platform:platform-oncall, exec, create, kuberay-platform/*",
+    ],
+    ids=["too-short", "commented-out", "not-a-policy-line"],
+)
+def test_a_line_that_is_not_a_policy_opens_nothing(policy: str) -> None:
+    assert _policy(policy) == []
+
+
+def test_a_policy_on_every_resource_is_an_error() -> None:
+    assert _policy(f"{ROLE}, *, get, kuberay-platform/*, allow") == [
+        _role_policy('every resource ("*")')
+    ]
+
+
+def test_a_role_without_a_name_is_named_by_its_index() -> None:
+    project = _project(policy=f"{ROLE}, applications, *, kuberay-platform/*, allow")
+    del project["spec"]["roles"][0]["name"]
+    assert issues(CHECK, project) == [_role_policy('every action ("*") on applications', "0")]
+
+
+def test_a_whitelist_of_every_kind_of_one_group_names_the_group() -> None:
+    assert issues(CHECK, _project(group="ray.io", kind=" * ")) == [
+        _broad(
+            "whitelist",
+            ".spec.namespaceResourceWhitelist[1].kind",
+            'namespaceResourceWhitelist of AppProject "kuberay-platform" admits every kind of '
+            'group "ray.io" (kind "*")',
+        )
+    ]
+
+
+def test_a_whitelist_of_every_kind_without_a_group_is_the_core_group() -> None:
+    project = _project()
+    project["spec"]["clusterResourceWhitelist"] = [{"kind": "*"}]
+    assert issues(CHECK, project) == [
+        _broad(
+            "whitelist",
+            ".spec.clusterResourceWhitelist[0].kind",
+            'clusterResourceWhitelist of AppProject "kuberay-platform" admits every kind of '
+            'group "" (kind "*")',
+        )
+    ]
+
+
+def test_a_destination_of_every_cluster_name_is_an_error() -> None:
+    project = _project()
+    project["spec"]["destinations"][0]["name"] = "*"
+    assert issues(CHECK, project) == [
+        _broad(
+            "destination",
+            ".spec.destinations[0].name",
+            'destination 0 of AppProject "kuberay-platform" allows every cluster (name "*")',
+        )
+    ]
+
+
+def test_every_wide_field_of_a_destination_is_reported_in_order() -> None:
+    project = _project(server="*", namespace="*")
+    assert [row[2] for row in issues(CHECK, project)] == [
+        ".spec.destinations[1].server",
+        ".spec.destinations[1].namespace",
+    ]
+
+
+def test_entries_that_are_not_strings_or_mappings_are_not_everything() -> None:
+    project = _project()
+    spec = project["spec"]
+    spec["sourceRepos"].append(None)
+    spec["sourceNamespaces"].append(["*"])
+    spec["destinations"].append("*")
+    spec["namespaceResourceWhitelist"].append({"group": "*", "kind": ["*"]})
+    spec["roles"].append("p, x, exec, create, y, allow")
+    assert issues(CHECK, project) == []
