@@ -64,6 +64,11 @@ _ANNOTATION_ONLY: Mapping[str, str] = MappingProxyType(
 )
 
 
+def _name(known: str) -> str:
+    """The name of a known option: the text before its `=`."""
+    return known.partition("=")[0]
+
+
 def _suggest(option: str) -> str:
     """A likely intended option: same text up to case and spaces, or a close name."""
     folded = {k.casefold(): k for k in KNOWN}
@@ -71,15 +76,15 @@ def _suggest(option: str) -> str:
     if exact:
         return f'; did you mean "{exact}"?'
     name, _, value = option.partition("=")
-    names = sorted({k.split("=", 1)[0] for k in KNOWN})
+    names = sorted({_name(k) for k in KNOWN})
     if name not in names:
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.8)
+        close = difflib.get_close_matches(name, names, cutoff=0.8)  # the closest first
         if not close:
             return ""
         name = close[0]
         if f"{name}={value}" in KNOWN:
             return f'; did you mean "{name}={value}"?'
-    values = [k for k in sorted(KNOWN, key=_ORDER.index) if k.split("=", 1)[0] == name]
+    values = [k for k in _ORDER if _name(k) == name]
     return "; known: " + ", ".join(values)
 
 
@@ -98,7 +103,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
                     f"({why}){_suggest(opt)}",
                 )
                 continue
-            name = opt.split("=", 1)[0]
+            name = _name(opt)
             if name in seen and seen[name] != opt:
                 yield Issue(
                     app.owner,
