@@ -60,11 +60,14 @@ def _role(pod: PodView) -> str:
 def _locate(
     pols: Sequence[Policy], direction: str, remote: Endpoint, pod: PodView
 ) -> tuple[K8sObject, FieldPath]:
+    """Where a gap is reported: the `ports` of the first rule admitting `remote`, else the group.
+
+    A rule admitting `remote` there has ports: one without would have allowed every port.
+    """
     for pol in pols:
         for i, rule in pol.rules(direction):
             if rule_matches_peer(rule, direction, pol.namespace, remote):
-                key = pol.rules_key(direction)
-                return pol.obj, ("spec", key, i, "ports") if rule.get("ports") else ("spec", key, i)
+                return pol.obj, ("spec", pol.rules_key(direction), i, "ports")
     return pod.owner, pod.group_path or pod.path
 
 
@@ -90,12 +93,12 @@ def _pair(ctx: CheckContext, pols: Sequence[Policy], src: PodView, dst: PodView)
         part = "" if gap == need.interval or need.random else f" ({fmt_interval(gap)} blocked)"
         names = ", ".join(f'"{p.name}"' for p in side_pols)
         whose = "destination" if side == INGRESS else "source"
-        hint = None
-        if need.random:
-            hint = (
-                f"set {need.key} in rayStartParams of the {_role(dst)} and allow that port: "
-                "a random port can only be allowed by a rule without ports"
-            )
+        hint = (
+            f"set {need.key} in rayStartParams of the {_role(dst)} and allow that port: "
+            "a random port can only be allowed by a rule without ports"
+            if need.random
+            else None  # the spec's hint
+        )
         yield Issue(
             obj,
             field,

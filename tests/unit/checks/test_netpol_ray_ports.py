@@ -129,3 +129,133 @@ def test_unset_random_port_needs_a_rule_without_ports() -> None:
             'NetworkPolicies ("intra-cluster")',
         )
     ]
+
+
+def _ingress_only(name: str, selector: Mapping[str, Any], peer: Mapping[str, Any]) -> Body:
+    """Ingress of the pods `selector` picks from `peer` on every Ray port of `_cluster`."""
+    rule = {"from": [{"podSelector": dict(peer)}], "ports": _ports()}
+    return netpol(name, selector=dict(selector), types=["Ingress"], ingress=[rule])
+
+
+def _blocked(
+    src: str, dst: str, what: str, names: str, ns: str = "apps", side: str = "ingress"
+) -> str:
+    whose = "destination" if side == "ingress" else "source"
+    return (
+        f"RayCluster {ns}/rc: {src} → {dst}: {what} is not allowed by the {side} rules of the "
+        f"{whose}'s NetworkPolicies ({names})"
+    )
+
+
+def test_an_unrestricted_egress_leaves_the_ingress_rules_to_decide() -> None:
+    assert issues(CHECK, _cluster(), _ingress_only("ingress", RAY_NODES, RAY_NODES)) == []
+
+
+def test_an_ingress_only_policy_is_reported_at_its_rule_ports() -> None:
+    """The first port missing per direction, in Ray's order (the GCS port first on the
+    head, the metrics export port first on a worker)."""
+    rule = {"from": [{"podSelector": RAY_NODES}], "ports": [{"port": 8266}]}
+    pol = netpol("ingress", selector=RAY_NODES, types=["Ingress"], ingress=[rule])
+    assert issues(CHECK, _cluster(), pol) == [
+        (
+            CHECK,
+            "NetworkPolicy/ingress",
+            ".spec.ingress[0].ports",
+            _blocked('worker group "cpu"', "head", "TCP 6380 (port)", '"ingress"'),
+        ),
+        (
+            CHECK,
+            "NetworkPolicy/ingress",
+            ".spec.ingress[0].ports",
+            _blocked("head", 'worker group "cpu"', "TCP 8081 (metrics-export-port)", '"ingress"'),
+        ),
+    ]
+
+
+def test_every_policy_of_the_side_is_named() -> None:
+    heads = {"matchLabels": {"ray.io/node-type": "head"}}
+    a = _ingress_only("a", heads, {"matchLabels": {"app": "other"}})
+    b = _ingress_only("b", heads, {"matchLabels": {"app": "another"}})
+    assert issues(CHECK, _cluster(), a, b) == [
+        (
+            CHECK,
+            "RayCluster/rc",
+            ".spec.headGroupSpec",
+            _blocked('worker group "cpu"', "head", "TCP 6380 (port)", '"a", "b"'),
+        )
+    ]
+
+
+def test_a_random_port_finding_says_to_set_the_port(run_check: Callable[..., CheckRun]) -> None:
+    tree = {
+        "t/raycluster.yaml": to_yaml(_cluster(unset="node-manager-port")),
+        "t/networkpolicy.yaml": to_yaml(_intra_cluster()),
+    }
+    assert [f.hint for f in run_check(CHECK, tree).findings] == [
+        'set node-manager-port in rayStartParams of the worker group "cpu" and allow that '
+        "port: a random port can only be allowed by a rule without ports"
+    ]
+
+
+def test_a_fixed_port_finding_has_the_check_hint(run_check: Callable[..., CheckRun]) -> None:
+    tree = {
+        "t/raycluster.yaml": to_yaml(_cluster()),
+        "t/networkpolicy.yaml": to_yaml(_intra_cluster(end=8500)),
+    }
+    assert {f.hint for f in run_check(CHECK, tree).findings} == {
+        "add the port (or range, with endPort) to the ingress rule of the destination's "
+        "policy and the egress rule of the source's policy (docs/ports.md lists them)"
+    }
+
+
+def test_a_cluster_without_a_namespace_is_named_in_the_default_namespace() -> None:
+    cluster = _cluster()
+    del cluster["metadata"]["namespace"]
+    deny = netpol("deny", namespace="default", types=["Ingress"])
+    assert issues(CHECK, cluster, deny) == [
+        (
+            CHECK,
+            "RayCluster/rc",
+            ".spec.headGroupSpec",
+            _blocked('worker group "cpu"', "head", "TCP 6380 (port)", '"deny"', ns="default"),
+        ),
+        (
+            CHECK,
+            "RayCluster/rc",
+            ".spec.workerGroupSpecs[0]",
+            _blocked(
+                "head", 'worker group "cpu"', "TCP 8081 (metrics-export-port)", '"deny"', "default"
+            ),
+        ),
+    ]
+
+
+def test_the_pods_of_each_cluster_are_paired_only_with_each_other() -> None:
+    """Two clusters each open to itself only: no head reaches the other's workers."""
+    own: dict[str, Body] = {}
+    for name in ("a", "b"):
+        pods = {"matchLabels": {"ray.io/cluster": name}}
+        own[name] = _ingress_only(f"only-{name}", pods, pods)
+    a, b = (raycluster(n, head=_cluster()["spec"]["headGroupSpec"]) for n in ("a", "b"))
+    for cluster in (a, b):
+        cluster["spec"]["workerGroupSpecs"] = _cluster()["spec"]["workerGroupSpecs"]
+    assert issues(CHECK, a, b, own["a"], own["b"]) == []
+
+
+def test_a_cluster_without_a_head_is_skipped() -> None:
+    headless = raycluster("headless", headGroupSpec=None)
+    deny = netpol("deny", types=["Ingress"])
+    assert issues(CHECK, headless, _cluster(), deny) == [
+        (
+            CHECK,
+            "RayCluster/rc",
+            ".spec.headGroupSpec",
+            _blocked('worker group "cpu"', "head", "TCP 6380 (port)", '"deny"'),
+        ),
+        (
+            CHECK,
+            "RayCluster/rc",
+            ".spec.workerGroupSpecs[0]",
+            _blocked("head", 'worker group "cpu"', "TCP 8081 (metrics-export-port)", '"deny"'),
+        ),
+    ]
