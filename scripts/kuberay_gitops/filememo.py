@@ -14,6 +14,8 @@ is kept at module level (tests/unit/test_architecture.py scans for it).
 
 from __future__ import annotations
 
+import errno
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -64,6 +66,16 @@ class Memo(Generic[K, T]):
         with self._lock:
             return self._results.setdefault(key, result)
 
+    def peek(self, key: K) -> T | None:
+        """The result kept for `key`, if any."""
+        with self._lock:
+            return self._results.get(key)
+
+    def put(self, key: K, value: T) -> None:
+        """Keep `value` for `key` (computed by the caller)."""
+        with self._lock:
+            self._results.setdefault(key, value)
+
 
 class RunCache:
     """The memos of one run, shared by every target and thread of it.
@@ -71,20 +83,18 @@ class RunCache:
     - `kustomizations`: the strict parse of a kustomization (`kgraph.load`);
     - `documents`: its round-trip parse with positions (`kgraph.documents`, for harden);
     - `refused`: the input-limit findings of a referenced file (`inputs.refused`);
-    - `resolved`: where a path leads through symlinks (`real`, `inside`);
-    - `dependencies`: the files a build of a directory reads (`kgraph.dependencies`),
-      asked for by the render cache key, the per-file stages and locate, per target.
+    - `resolved`: where a path leads through symlinks, repo-relative (`real`, `inside`);
+    - `closures`: the files a build of a directory reads (`kgraph.dependencies`), per
+      directory: every environment's targets reach the same bases and components, and the
+      render cache key, the per-file stages and locate all ask.
     """
 
     def __init__(self) -> None:
         self.kustomizations: FileMemo[dict[str, object] | Exception] = FileMemo()
         self.documents: FileMemo[list[Any] | tuple[int, str]] = FileMemo()
         self.refused: FileMemo[list[Finding]] = FileMemo()
-        self.resolved: Memo[tuple[Path, str], Path | None] = Memo()
-        self.dependencies: Memo[tuple[Path, str], frozenset[str]] = Memo()
-
-    def _resolve(self, root: Path, path: str) -> Path | None:
-        return self.resolved.get((root, path), _resolve)
+        self.resolved: Memo[tuple[str, str], str | None] = Memo()
+        self.closures: Memo[tuple[str, str], frozenset[str]] = Memo()
 
     def real(self, root: Path, path: str) -> str | None:
         """Where a repo-relative path leads through symlinks, if elsewhere in the repository.
@@ -92,21 +102,28 @@ class RunCache:
         Resolved once per run: every environment's targets resolve the same base paths.
         `root` is resolved already.
         """
-        resolved = self._resolve(root, path)
-        if resolved is None or resolved == root or not resolved.is_relative_to(root):
-            return None
-        rel = resolved.relative_to(root).as_posix()
-        return rel if rel != path else None
+        rel = self.resolved.get((str(root), path), _resolve)
+        return None if rel is None or rel in (".", path) else rel
 
     def inside(self, root: Path, path: str) -> bool:
         """Whether a repo-relative path leads to a place inside the (resolved) `root`."""
-        resolved = self._resolve(root, path)
-        return resolved is not None and resolved.is_relative_to(root)
+        return self.resolved.get((str(root), path), _resolve) is not None
 
 
-def _resolve(key: tuple[Path, str]) -> Path | None:
+def _resolve(key: tuple[str, str]) -> str | None:
+    """Where `path` leads through symlinks, relative to `root`; None when outside it."""
     root, path = key
     try:
-        return (root / path).resolve()
-    except (OSError, RuntimeError):
+        resolved = os.path.realpath(os.path.join(root, path), strict=False)
+    except (OSError, RuntimeError, ValueError):
         return None
+    try:
+        os.stat(resolved)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symlink loop leads nowhere (pathlib's resolve)
+            return None
+    if resolved == root:
+        return "."
+    if not resolved.startswith(root.rstrip("/") + "/"):
+        return None
+    return resolved[len(root.rstrip("/")) + 1 :]

@@ -339,12 +339,20 @@ def _mapping(value: object, key: str) -> dict[str, object]:
 
 @dataclass(slots=True)
 class _Walk:
-    """One dependency walk: the files found and the directories already visited."""
+    """The dependency walk of one directory: the files found, the directories on the way.
+
+    A directory's files (its closure) are kept in the run's cache once its walk is
+    complete, and every later walk that reaches it takes them from there. A walk that
+    meets a directory on its own way (a cycle, which kustomize refuses) or one seen in
+    this walk but not kept is incomplete: it is never kept, nor is any walk above it.
+    """
 
     root: Path
     cache: RunCache
+    way: frozenset[str] = frozenset()
+    visited: set[str] = field(default_factory=set)
     files: set[str] = field(default_factory=set)
-    seen: set[str] = field(default_factory=set)
+    incomplete: bool = False
 
     def local(self, directory: str, entry: str) -> str | None:
         """Repo-relative POSIX path of an entry of a kustomization in `directory`."""
@@ -407,9 +415,25 @@ class _Walk:
 
     def visit(self, directory: str) -> None:
         """A directory kustomize builds: its kustomization and everything it names."""
-        if directory in self.seen:
+        key = (str(self.root), directory)
+        kept = self.cache.closures.peek(key)
+        if kept is not None:
+            self.files |= kept
             return
-        self.seen.add(directory)
+        if directory in self.way or directory in self.visited:
+            self.incomplete = True
+            return
+        self.visited.add(directory)
+        sub = _Walk(self.root, self.cache, self.way | {directory}, self.visited)
+        sub.here(directory)
+        self.files |= sub.files
+        if sub.incomplete:
+            self.incomplete = True
+        else:
+            self.cache.closures.put(key, frozenset(sub.files))
+
+    def here(self, directory: str) -> None:
+        """The directory's own kustomization and what it names (`visit` recurses)."""
         for name in KUSTOMIZATION_FILES:  # adding a second one breaks the build, too
             self.add_file(directory, name)
         kfile = kustomization_file(self.root / directory)
@@ -481,12 +505,6 @@ def dependencies(repo_root: Path, directory: str, cache: RunCache) -> frozenset[
     stands for every file under that directory, including files that do not exist yet
     (a kustomization that cannot be read, a missing directory).
     """
-    root = repo_root.resolve()
-
-    def walk(key: tuple[Path, str]) -> frozenset[str]:
-        each = _Walk(key[0], cache)
-        each.visit(key[1])
-        return frozenset(each.files)
-
-    # Once per run and directory: the render cache key, the per-file stages and locate ask.
-    return cache.dependencies.get((root, posixpath.normpath(directory)), walk)
+    walk = _Walk(repo_root.resolve(), cache)
+    walk.visit(posixpath.normpath(directory))
+    return frozenset(walk.files)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kuberay_gitops.filememo import FileMemo
+from kuberay_gitops.filememo import FileMemo, RunCache
 
 
 def test_a_file_is_parsed_once_per_version(tmp_path: Path) -> None:
@@ -45,3 +45,28 @@ def test_a_parse_error_propagates_and_is_not_kept(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="bad"):
         memo.get(path, broken)
     assert memo.get(path, Path.read_text) == "a"
+
+
+def test_paths_resolve_through_symlinks_to_repository_relative_places(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "a").mkdir(parents=True)
+    (root / "b").symlink_to("a")
+    (root / "out").symlink_to(tmp_path)
+    (root / "loop1").symlink_to("loop2")
+    (root / "loop2").symlink_to("loop1")
+    cache, top = RunCache(), root.resolve()
+    assert [cache.real(top, p) for p in ("a", "b", "b/x", "out", "loop1", ".")] == [
+        None,  # where it is
+        "a",
+        "a/x",
+        None,  # outside
+        None,  # nowhere
+        None,
+    ]
+    assert [cache.inside(top, p) for p in ("a", "b/x", "missing", "out", "loop1")] == [
+        True,
+        True,
+        True,  # a file that may appear there
+        False,
+        False,
+    ]

@@ -90,3 +90,48 @@ def test_a_component_is_no_render_target_however_kind_is_spelled(write_tree: Wri
 def test_remote_detection_is_kustomizes(value: str, remote: bool) -> None:
     # A host other than github.com without a scheme or user is a local path to kustomize.
     assert kgraph.looks_remote(value) is remote
+
+
+def test_a_cycle_leaves_no_partial_closure_for_a_later_target(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "a/kustomization.yaml": KUSTOMIZATION.format(resources="  - ../b\n  - a.yaml"),
+            "a/a.yaml": "kind: Service\n",
+            "b/kustomization.yaml": KUSTOMIZATION.format(resources="  - ../a\n  - b.yaml"),
+            "b/b.yaml": "kind: Service\n",
+        }
+    )
+    cache = RunCache()
+    whole = {"a/kustomization.yaml", "a/a.yaml", "b/kustomization.yaml", "b/b.yaml"}
+    assert whole <= kgraph.dependencies(root, "a", cache)
+    # b's walk inside a's met a on its way: b's files then lacked a's, and were not kept.
+    assert kgraph.dependencies(root, "b", cache) == kgraph.dependencies(root, "b", RunCache())
+    assert whole <= kgraph.dependencies(root, "b", cache)
+
+
+def test_a_closure_kept_for_one_target_serves_another(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "base/kustomization.yaml": BASE,
+            "base/svc.yaml": "kind: Service\n",
+            "comp/kustomization.yaml": KUSTOMIZATION.format(resources="  - ../base"),
+            "overlays/dev/kustomization.yaml": KUSTOMIZATION.format(
+                resources="  - ../../base\n  - ../../comp"
+            ),
+            "overlays/prod/kustomization.yaml": OVERLAY,
+        }
+    )
+    cache = RunCache()
+    dev = kgraph.dependencies(root, "overlays/dev", cache)
+    assert {"base/svc.yaml", "comp/kustomization.yaml"} <= dev  # base reached twice, once kept
+    assert cache.closures.peek((str(root.resolve()), "base")) == frozenset(
+        {"base/kustomization.yaml", "base/svc.yaml", *_other_names("base")}
+    )
+    prod = kgraph.dependencies(root, "overlays/prod", cache)
+    assert prod == kgraph.dependencies(root, "overlays/prod", RunCache())
+    assert "comp/kustomization.yaml" not in prod
+
+
+def _other_names(directory: str) -> set[str]:
+    """The other kustomization file names a directory's walk lists (adding one breaks it)."""
+    return {f"{directory}/{n}" for n in kgraph.KUSTOMIZATION_FILES if n != "kustomization.yaml"}
