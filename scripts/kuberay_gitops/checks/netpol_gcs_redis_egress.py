@@ -7,8 +7,10 @@ and the cluster is down, while every policy still looks reasonable on its own.
 The address is `host:port` (a `redis://`/`rediss://` scheme is accepted): a Service name
 `name.namespace.svc[.cluster.local]` or `name.namespace` is judged by its namespace (the
 Redis pods are outside the repository, so a rule's podSelector is given the benefit of the
-doubt), a bare `name` is the cluster's own namespace, an IP address is judged by ipBlocks;
-another DNS name (`redis.example.com`) resolves outside the cluster and is not judged.
+doubt, while a Service name is reached by no ipBlock but an any-address one), a bare `name`
+is the cluster's own namespace, an IP address is judged by ipBlocks (their `except`
+included); another DNS name (`redis.example.com`) resolves outside the cluster and is not
+judged.
 Every Ray kind that carries a cluster spec is covered (RayCluster, RayJob, RayService,
 RayCronJob). Like the other netpol checks, each render target (an Argo CD unit, which syncs
 and rolls back on its own) must allow what its own pods need. Reported at `redisAddress`.
@@ -30,7 +32,7 @@ from kuberay_gitops.checks._netpol import (
     restricting,
     rule_intervals,
 )
-from kuberay_gitops.checks._pod import RayClusterRef, cluster_of, mapping, ray_clusters
+from kuberay_gitops.checks._pod import RayClusterRef, cluster_of, items, mapping, ray_clusters
 from kuberay_gitops.findings import Profile, Severity
 from kuberay_gitops.index import ObjectIndex, PodView, label_selector_matches
 
@@ -69,13 +71,15 @@ def _peer_reaches(
 ) -> bool:
     block = peer.get("ipBlock")
     if isinstance(block, Mapping):
-        try:  # the network of the CIDR, host bits ignored (ip_network(strict=False))
+        try:  # networks of the CIDRs, host bits ignored (ip_network(strict=False))
             net = ipaddress.ip_interface(str(block.get("cidr"))).network
+            excepts = [ipaddress.ip_interface(str(e)).network for e in items(block.get("except"))]
         except ValueError:
             return False
-        if net.prefixlen == 0:
-            return True
-        return ip is not None and ipaddress.ip_address(ip) in net
+        if ip is None:  # a Service: its pod IPs are unknown, only an any-address block counts
+            return net.prefixlen == 0
+        address = ipaddress.ip_address(ip)
+        return address in net and not any(address in e for e in excepts)
     if ns is None:
         return False
     ns_sel = peer.get("namespaceSelector")

@@ -237,3 +237,34 @@ def test_the_cluster_of_a_rayjob_is_judged_at_its_cluster_spec() -> None:
             ".spec.rayClusterSpec",
         )
     ]
+
+
+def test_an_address_carved_out_of_the_block_is_not_reached() -> None:
+    carved = _allow({"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.0.0.0/24"]}})
+    assert issues(CHECK, _cluster("10.0.0.5:6379"), DENY_EGRESS, carved) == [
+        _cut_off("10.0.0.5:6379", "6379 to address 10.0.0.5")
+    ]
+    assert issues(CHECK, _cluster("10.0.1.5:6379"), DENY_EGRESS, carved) == []
+
+
+def test_a_block_with_an_unreadable_except_allows_nothing() -> None:
+    block = _allow({"ipBlock": {"cidr": "10.0.0.0/16", "except": ["bogus"]}})
+    assert issues(CHECK, _cluster("10.0.1.5:6379"), DENY_EGRESS, block) == [
+        _cut_off("10.0.1.5:6379", "6379 to address 10.0.1.5")
+    ]
+
+
+def test_an_ipv4_any_address_block_does_not_reach_an_ipv6_address() -> None:
+    v4 = _allow({"ipBlock": {"cidr": "0.0.0.0/0"}})
+    assert issues(CHECK, _cluster("[fd00::5]:6379"), DENY_EGRESS, v4) == [
+        _cut_off("[fd00::5]:6379", "6379 to address fd00::5")
+    ]
+    v6 = _allow({"ipBlock": {"cidr": "::/0"}})
+    assert issues(CHECK, _cluster("[fd00::5]:6379"), DENY_EGRESS, v6) == []
+
+
+def test_a_narrow_block_is_not_taken_to_reach_a_service() -> None:
+    block = _allow({"ipBlock": {"cidr": "10.0.0.0/8"}})
+    assert issues(CHECK, _cluster(SERVICE), DENY_EGRESS, block) == [
+        _cut_off(SERVICE, "6379 to namespace platform-services")
+    ]
