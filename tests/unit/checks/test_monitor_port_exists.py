@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from tests.builders import (
     Body,
+    container,
+    deployment,
     head_group,
     issues,
     pod_monitor,
@@ -80,3 +83,135 @@ def test_service_monitor_target_port_must_exist_on_the_pods() -> None:
             "(named: metrics)",
         )
     ]
+
+
+SELECT_WEB = {"matchLabels": {"app": "web"}}
+
+
+def _web(*ports: int | tuple[int, str] | dict[str, Any]) -> Body:
+    """A Deployment web (pods `app: web`) whose one container declares `ports`."""
+    return deployment("web", containers=[container("web", ports=ports)])
+
+
+def _web_service(name: str = "web", ports: Sequence[dict[str, Any]] = ()) -> Body:
+    """A Service labelled `app: web` in front of the web pods."""
+    return service(name, selector={"app": "web"}, ports=ports, labels={"app": "web"})
+
+
+def _sm(*endpoints: Any) -> Body:
+    """A ServiceMonitor of the web Services with `endpoints` as given (malformed ones too)."""
+    monitor = service_monitor("web", selector=SELECT_WEB)
+    monitor["spec"]["endpoints"] = list(endpoints)
+    return monitor
+
+
+def _pm(*endpoints: Any) -> Body:
+    """A PodMonitor of the web pods with `endpoints` as given (malformed ones too)."""
+    monitor = pod_monitor("web", selector=SELECT_WEB)
+    monitor["spec"]["podMetricsEndpoints"] = list(endpoints)
+    return monitor
+
+
+UDP_DNS = {"containerPort": 5353, "protocol": "UDP"}
+HTTP = {"name": "http", "port": 80, "targetPort": "http"}
+
+
+def test_a_service_monitor_lists_the_names_of_every_selected_service() -> None:
+    unnamed = _web_service("web", [{"port": 80}])
+    admin = _web_service("web-admin", [{"name": "admin", "port": 81}])
+    assert issues(CHECK, _web((8080, "http")), unnamed, admin, _sm({"port": "http"})) == [
+        (
+            CHECK,
+            "ServiceMonitor/web",
+            ".spec.endpoints[0].port",
+            'endpoint port "http" is not a port name of the selected Services '
+            "(Service apps/web: none; Service apps/web-admin: admin)",
+        )
+    ]
+
+
+def test_target_ports_by_name_tcp_number_or_udp_number_pass() -> None:
+    monitor = _sm({"targetPort": "http"}, {"targetPort": 8080}, {"targetPort": 5353})
+    assert issues(CHECK, _web((8080, "http"), UDP_DNS), _web_service(ports=[HTTP]), monitor) == []
+
+
+def test_a_target_port_name_the_pods_do_not_have_is_an_error() -> None:
+    monitor = _sm({"targetPort": "metrics"})
+    pods = _web((8080, "http"), (8081, "admin"))
+    assert issues(CHECK, pods, _web_service(ports=[HTTP]), monitor) == [
+        (
+            CHECK,
+            "ServiceMonitor/web",
+            ".spec.endpoints[0].targetPort",
+            'endpoint targetPort "metrics" is not a port of the pods behind the selected '
+            "Services (named: admin, http)",
+        )
+    ]
+
+
+def test_an_endpoint_naming_no_port_is_not_judged() -> None:
+    monitor = _sm({"path": "/metrics"})
+    assert issues(CHECK, _web((8080, "http")), _web_service(ports=[HTTP]), monitor) == []
+
+
+def test_malformed_endpoints_are_skipped_and_the_next_ones_checked() -> None:
+    service_monitor_ = _sm("metrics", {"port": "metrics"})
+    pod_monitor_ = _pm("metrics", {"port": "metrics"})
+    found = issues(
+        CHECK, _web((8080, "http")), _web_service(ports=[HTTP]), service_monitor_, pod_monitor_
+    )
+    assert [(kind, field) for _, kind, field, _ in found] == [
+        ("ServiceMonitor/web", ".spec.endpoints[1].port"),
+        ("PodMonitor/web", ".spec.podMetricsEndpoints[1].port"),
+    ]
+
+
+def test_monitors_without_an_endpoint_list_are_not_judged() -> None:
+    service_monitor_, pod_monitor_ = _sm(), _pm()
+    del service_monitor_["spec"]["endpoints"]
+    del pod_monitor_["spec"]["podMetricsEndpoints"]
+    pods = _web((8080, "http"))
+    assert issues(CHECK, pods, _web_service(ports=[HTTP]), service_monitor_, pod_monitor_) == []
+
+
+def test_pod_monitor_port_number_and_target_port_are_checked_against_the_pods() -> None:
+    monitor = _pm(
+        {"portNumber": 8080},
+        {"targetPort": "http"},
+        {"targetPort": 5353},
+        {"portNumber": 9090},
+        {"targetPort": "metrics"},
+    )
+    named = "is not a container port of the 1 selected pod template(s) (named: admin, http)"
+    assert issues(CHECK, _web((8080, "http"), (8081, "admin"), UDP_DNS), monitor) == [
+        (
+            CHECK,
+            "PodMonitor/web",
+            ".spec.podMetricsEndpoints[3].portNumber",
+            f'podMetricsEndpoints portNumber "9090" {named}',
+        ),
+        (
+            CHECK,
+            "PodMonitor/web",
+            ".spec.podMetricsEndpoints[4].targetPort",
+            f'podMetricsEndpoints targetPort "metrics" {named}',
+        ),
+    ]
+
+
+def test_a_pod_monitor_port_is_a_name_not_a_number() -> None:
+    # PodMetricsEndpoint.port is the container port's name; the number goes in portNumber
+    assert issues(CHECK, _web(8080), _pm({"port": "8080"})) == [
+        (
+            CHECK,
+            "PodMonitor/web",
+            ".spec.podMetricsEndpoints[0].port",
+            'podMetricsEndpoints port "8080" is not a container port of the 1 selected pod '
+            "template(s) (named: none)",
+        )
+    ]
+
+
+def test_the_port_name_decides_before_the_deprecated_target_port() -> None:
+    # prometheus-operator uses port when set; targetPort only without port and portNumber
+    assert issues(CHECK, _web((8080, "http")), _pm({"port": "http", "targetPort": 9999})) == []
