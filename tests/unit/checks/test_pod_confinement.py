@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.builders import Body, head_group, issues, raycluster, to_yaml, worker_group
+from tests.builders import (
+    Body,
+    container,
+    deployment,
+    head_group,
+    issues,
+    raycluster,
+    to_yaml,
+    worker_group,
+)
 from tests.conftest import CheckRun
 
 CHECK = "pod-confinement"
@@ -79,5 +88,77 @@ def test_a_shared_process_namespace_is_an_error() -> None:
             ".spec.headGroupSpec.template.spec.shareProcessNamespace",
             "the head group headgroup sets shareProcessNamespace: true: each container sees the "
             "others' processes, environment and files",
+        )
+    ]
+
+
+def test_a_pod_level_selinux_type_outside_the_container_types_is_an_error() -> None:
+    web = deployment("web", securityContext={"seLinuxOptions": {"type": "spc_t"}})
+    assert issues(CHECK, web) == [
+        (
+            f"{CHECK}[selinux]",
+            "Deployment/web",
+            ".spec.template.spec.securityContext.seLinuxOptions.type",
+            'the pod template sets SELinux type "spc_t"; expected none or one of container_t, '
+            "container_init_t, container_kvm_t, container_engine_t",
+        )
+    ]
+
+
+def test_every_pod_security_standards_container_type_passes_at_pod_and_container() -> None:
+    for allowed in ("container_t", "container_init_t", "container_kvm_t", "container_engine_t"):
+        selinux = {"seLinuxOptions": {"type": allowed, "level": "s0:c123,c456"}}
+        web = deployment(
+            "web",
+            containers=[container("web", securityContext=selinux)],
+            securityContext=selinux,
+        )
+        assert issues(CHECK, web) == []
+
+
+def test_an_unconfined_apparmor_profile_on_a_container_is_an_error() -> None:
+    unconfined = {"appArmorProfile": {"type": "Unconfined"}}
+    cs = [container("web"), container("debug", securityContext=unconfined)]
+    assert issues(CHECK, deployment("web", containers=cs)) == [
+        (
+            f"{CHECK}[apparmor]",
+            "Deployment/web",
+            ".spec.template.spec.containers[1].securityContext.appArmorProfile.type",
+            'container "debug" of the pod template sets appArmorProfile.type Unconfined; '
+            "expected RuntimeDefault or Localhost",
+        )
+    ]
+
+
+def test_runtime_default_and_localhost_apparmor_profiles_pass() -> None:
+    localhost = {"appArmorProfile": {"type": "Localhost", "localhostProfile": "ray"}}
+    runtime = {"appArmorProfile": {"type": "RuntimeDefault"}}
+    web = deployment(
+        "web", containers=[container("web", securityContext=localhost)], securityContext=runtime
+    )
+    assert issues(CHECK, web) == []
+
+
+def test_the_unconfined_annotation_names_its_container_whatever_the_case() -> None:
+    annotated = {
+        "metadata": {
+            "annotations": {
+                "container.apparmor.security.beta.kubernetes.io/web": "Unconfined",
+                "container.apparmor.security.beta.kubernetes.io/sidecar": "runtime/default",
+                "example.com/profile": "unconfined",
+            }
+        },
+        "spec": {"containers": [container("web"), container("sidecar")]},
+    }
+    web = deployment("web")
+    web["spec"]["template"] = annotated
+    assert issues(CHECK, web) == [
+        (
+            f"{CHECK}[apparmor]",
+            "Deployment/web",
+            ".spec.template.metadata.annotations"
+            ".container.apparmor.security.beta.kubernetes.io/web",
+            'the pod template annotates container "web" AppArmor "unconfined"; expected '
+            "runtime/default or localhost/<profile>",
         )
     ]
