@@ -25,13 +25,19 @@ from kuberay_gitops.tools import checkov, kubeconform
 
 
 def schema_pending(
-    settings: Settings, kubeconform_bin: Path, targets: Sequence[RenderedTarget]
+    settings: Settings,
+    kubeconform_bin: Path,
+    targets: Sequence[RenderedTarget],
+    cache_dir: Path | None,
 ) -> list[Pending]:
-    """The schema stage over every rendered object (`kubeconform.schema_problems`)."""
+    """The schema stage over every rendered object (`kubeconform.schema_problems`).
+
+    `cache_dir` keeps each distinct object's verdict for the next run (None: no cache).
+    """
     objects = [o for t in targets for o in t.objects]
     return [
         Pending(p.obj.target, p.obj, p.field, p.kind, Severity.ERROR, p.message, p.hint, p.source)
-        for p in kubeconform.schema_problems(settings, kubeconform_bin, objects)
+        for p in kubeconform.schema_problems(settings, kubeconform_bin, objects, cache_dir)
     ]
 
 

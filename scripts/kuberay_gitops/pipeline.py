@@ -332,7 +332,9 @@ def _judge(
         if stages.schema:
             progress("kubeconform (one run over every object)")
             background.append(
-                tools_pool.submit(judge.schema_pending, settings, tools.kubeconform, rendered)
+                tools_pool.submit(
+                    judge.schema_pending, settings, tools.kubeconform, rendered, cache_dir
+                )
             )
         if stages.checkov and checkov.wanted(settings):
             progress("checkov (one run, targets not seen before)")

@@ -4,6 +4,13 @@
 CRD schemas (configured directories and rendered CRDs) prepared offline (`schemas`), one
 kubeconform run, and the versions a CRD marks deprecated. Each problem names its id and
 its hint.
+
+kubeconform's result for an object is a function of the object, the schemas (their
+directories are named by what they hold: the Kubernetes version, the CRDs' content),
+the flags and kubeconform's version: `validate` keeps each distinct object's result under
+the cache directory by that key and runs kubeconform only on objects it has not seen. A
+changed overlay then costs no schema loading for the objects it did not change, and a
+warm run no kubeconform process at all.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from kuberay_gitops import diskcache
 from kuberay_gitops.exitcodes import ToolFailed
 from kuberay_gitops.findings import FieldPath, parse_json_pointer
 from kuberay_gitops.manifests import K8sObject
@@ -64,6 +72,9 @@ class SchemaProblem:
 _GENERIC = "validation failed"
 # kubeconform's `msg` of an invalid object: "... - at '/spec': missing property 'serviceName'".
 _DETAIL = re.compile(r" - at '([^']*)': (.+)$")
+# Under the cache directory: one entry per distinct object, schemas and flags (`validate`).
+CACHE_DIR = "kubeconform"
+_KEPT = frozenset({"statusValid", "statusInvalid", "statusSkipped"})
 
 
 def _field(path: str, msg: str) -> FieldPath:
@@ -98,41 +109,81 @@ def validate(
     jobs: int,
     timeout: float,
     scratch: Path,
+    cache_dir: Path | None = None,
+    version: str = "",
 ) -> list[SchemaProblem]:
     """Validate all objects in one kubeconform process; every object is accounted for.
 
     Kinds in `allow_missing` may lack a schema: only that problem is dropped for them
     (never kubeconform's `-skip`, which would stop validating a kind whose schema exists).
+    `cache_dir` keeps each distinct object's result for the next run (None: no cache);
+    `version` is kubeconform's, part of the key.
     """
     if not objects:
         return []
+    # Identical objects (every environment's CRDs) are validated once; the problems of
+    # one are the problems of all. JSON: dumping YAML in Python costs seconds.
+    by_text: dict[str, list[K8sObject]] = {}
+    for item in objects:
+        by_text.setdefault(json.dumps(without_nulls(item.body), default=str), []).append(item)
+    argv = [
+        str(kubeconform),
+        "-strict",
+        "-output",
+        "json",
+        "-summary",
+        "-kubernetes-version",
+        kubernetes_version,
+        "-schema-location",
+        str(builtin_root / BUILTIN_TEMPLATE),
+        "-schema-location",
+        str(crd_root / CRD_TEMPLATE),
+        "-n",
+        str(max(1, jobs)),
+    ]
+    # The schema directories are named by their content; the binary by its pinned version.
+    salt = diskcache.digest("kubeconform-verdicts-v1", version, *argv[1:-2])
+    results: dict[str, Mapping[str, Any]] = {}
+    keys = {text: diskcache.digest(salt, text) for text in by_text}
+    if cache_dir is not None:
+        for text, key in keys.items():
+            found = diskcache.read_json(cache_dir / CACHE_DIR / key[:2] / f"{key}.json")
+            if isinstance(found, dict):
+                results[text] = found
+    missed = [t for t in by_text if t not in results]
+    for text, res in _run(argv, missed, timeout, scratch).items():
+        results[text] = res
+        # A verdict on the object is kept; an error (unreadable schema, …) is asked again.
+        if cache_dir is not None and res.get("status") in _KEPT:
+            key = keys[text]
+            diskcache.write_json(cache_dir / CACHE_DIR / key[:2] / f"{key}.json", dict(res))
+    problems: list[SchemaProblem] = []
+    for text, same in by_text.items():
+        res = results[text]
+        if res.get("status") in ("statusValid", "statusSkipped", "valid", "skipped"):
+            continue
+        for found in same:
+            problems.extend(
+                p
+                for p in _problems(found, res, kubernetes_version)
+                if not (p.kind == "missing-schema" and found.ref.kind in allow_missing)
+            )
+    return problems
+
+
+def _run(
+    argv: Sequence[str], texts: Sequence[str], timeout: float, scratch: Path
+) -> dict[str, Mapping[str, Any]]:
+    """One kubeconform process over the texts: each text's result, every one accounted for."""
+    if not texts:
+        return {}
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kubeconform-", dir=scratch) as tmp:
-        # Identical objects (every environment's CRDs) are validated once; the problems of
-        # one are the problems of all. JSON: dumping YAML in Python costs seconds.
-        by_text: dict[str, list[K8sObject]] = {}
-        for item in objects:
-            by_text.setdefault(json.dumps(without_nulls(item.body), default=str), []).append(item)
-        by_file: dict[str, list[K8sObject]] = {}
-        for i, (text, same) in enumerate(by_text.items()):
+        by_file: dict[str, str] = {}
+        for i, text in enumerate(texts):
             path = Path(tmp) / f"{i:06d}.json"
             path.write_text(text)
-            by_file[str(path)] = same
-        argv = [
-            str(kubeconform),
-            "-strict",
-            "-output",
-            "json",
-            "-summary",
-            "-kubernetes-version",
-            kubernetes_version,
-            "-schema-location",
-            str(builtin_root / BUILTIN_TEMPLATE),
-            "-schema-location",
-            str(crd_root / CRD_TEMPLATE),
-            "-n",
-            str(max(1, jobs)),
-        ]
+            by_file[str(path)] = text
         out = run([*argv, tmp], timeout=timeout)
         if out.returncode not in (0, 1):
             raise ToolFailed(f"kubeconform exited {out.returncode}: {one_line(out.stderr)}")
@@ -146,18 +197,13 @@ def validate(
     seen = sum(int(summary.get(k, 0)) for k in ("valid", "invalid", "errors", "skipped"))
     if seen != len(by_file):
         raise ToolFailed(f"kubeconform read {seen} of {len(by_file)} distinct objects")
-    problems: list[SchemaProblem] = []
+    # A valid object has no entry of its own in kubeconform's JSON output.
+    results: dict[str, Mapping[str, Any]] = {t: {"status": "statusValid"} for t in texts}
     for res in report.get("resources") or []:
-        status = res.get("status")
-        if status in ("statusValid", "statusSkipped", "valid", "skipped"):
-            continue
-        for found in by_file.get(str(res.get("filename")), []):
-            problems.extend(
-                p
-                for p in _problems(found, res, kubernetes_version)
-                if not (p.kind == "missing-schema" and found.ref.kind in allow_missing)
-            )
-    return problems
+        owner = by_file.get(str(res.get("filename")))
+        if owner is not None:
+            results[owner] = res
+    return results
 
 
 def _problems(
@@ -193,9 +239,15 @@ def _problems(
 
 
 def schema_problems(
-    settings: Settings, kubeconform: Path, objects: Sequence[K8sObject]
+    settings: Settings,
+    kubeconform: Path,
+    objects: Sequence[K8sObject],
+    cache_dir: Path | None = None,
 ) -> list[SchemaProblem]:
-    """The schema stage over every object: deprecated versions, then kubeconform's problems."""
+    """The schema stage over every object: deprecated versions, then kubeconform's problems.
+
+    `cache_dir` keeps kubeconform's result of each distinct object for the next run.
+    """
     if not objects:
         return []
     cache = settings.cache_path / "schemas"
@@ -218,6 +270,8 @@ def schema_problems(
         settings.effective_jobs,
         settings.schema_timeout,
         settings.scratch_path,
+        cache_dir,
+        settings.toolchain.kubeconform,
     )
     deprecated = schemas.load_deprecated(crd_root)
     old_api = [
