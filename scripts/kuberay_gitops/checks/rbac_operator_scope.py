@@ -30,12 +30,14 @@ CHECK = CheckSpec(
     profile=Profile.PLATFORM,
 )
 SENSITIVE = frozenset({"secrets", "pods", "services", "*"})
+WATCH_NAMESPACE = "--watch-namespace="
 
 
 def _watches_some(container: Mapping[str, Any]) -> bool:
+    """`--watch-namespace=<names>` with a name (empty: every namespace, as unset)."""
     for arg in container.get("args") or []:
         text = str(arg)
-        if text.startswith("--watch-namespace=") and text.split("=", 1)[1].strip():
+        if text.startswith(WATCH_NAMESPACE) and text[len(WATCH_NAMESPACE) :].strip():
             return True
     return False
 

@@ -112,3 +112,108 @@ def test_a_group_holding_the_operator_account_counts() -> None:
     )
     web = _binding(subject=group("system:serviceaccounts:web"))
     assert issues(CHECK, WATCHING_KUBERAY, _cluster_role(), web) == []
+
+
+def _rules(*rules: Any) -> Body:
+    """The operator's ClusterRole with exactly `rules` (malformed ones too)."""
+    out = role("kuberay-operator", [], namespace=None)
+    out["rules"] = list(rules)
+    return out
+
+
+def test_other_flags_with_a_value_are_not_a_watch_namespace() -> None:
+    operator = _operator("--metrics-addr=:8080", "--leader-elect")
+    assert issues(CHECK, operator, _cluster_role(), _binding()) == []
+
+
+def test_an_empty_watch_namespace_watches_every_namespace() -> None:
+    # main.go: strings.Split("", ",") is [""], and "" means every namespace
+    assert issues(CHECK, _operator("--watch-namespace="), _cluster_role(), _binding()) == []
+
+
+def test_several_watched_namespaces_count() -> None:
+    operator = _operator("--leader-elect", "--watch-namespace=kuberay,ray-jobs")
+    assert issues(CHECK, operator, _cluster_role(), _binding()) == _cluster_wide(
+        "kuberay-operator", "pods, services"
+    )
+
+
+def test_the_operator_is_found_after_other_deployments() -> None:
+    web = deployment("web", "kuberay-system", containers=[container("web", args=["--x=y"])])
+    assert issues(CHECK, web, WATCHING_KUBERAY, _cluster_role(), _binding()) == _cluster_wide(
+        "kuberay-operator", "pods, services"
+    )
+
+
+def test_an_operator_without_service_account_name_runs_as_default() -> None:
+    operator = _operator("--watch-namespace=kuberay")
+    del operator["spec"]["template"]["spec"]["serviceAccountName"]
+    default = _binding(subject=service_account("default", "kuberay-system"))
+    assert issues(CHECK, operator, _cluster_role(), default) == _cluster_wide(
+        "kuberay-operator", "pods, services"
+    )
+
+
+def test_an_operator_without_namespace_runs_in_default() -> None:
+    operator = _operator("--watch-namespace=kuberay")
+    del operator["metadata"]["namespace"]
+    account = _binding(subject=service_account("kuberay-operator", "default"))
+    assert issues(CHECK, operator, _cluster_role(), account) == _cluster_wide(
+        "kuberay-operator", "pods, services"
+    )
+
+
+def test_a_cluster_role_without_rules_grants_nothing() -> None:
+    no_rules = role("kuberay-operator", [], namespace=None)
+    del no_rules["rules"]
+    assert issues(CHECK, WATCHING_KUBERAY, no_rules, _binding()) == []
+
+
+def test_every_core_rule_adds_to_the_grant_and_malformed_rules_are_skipped() -> None:
+    rules = _rules(
+        "pods",
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]},
+        {"apiGroups": [""], "resources": ["pods", "configmaps"], "verbs": ["create"]},
+    )
+    assert issues(CHECK, WATCHING_KUBERAY, rules, _binding()) == _cluster_wide(
+        "kuberay-operator", "pods, secrets"
+    )
+
+
+def test_resources_of_another_api_group_named_like_core_ones_do_not_count() -> None:
+    knative = _rules({"apiGroups": ["serving.knative.dev"], "resources": ["services"]})
+    assert issues(CHECK, WATCHING_KUBERAY, knative, _binding()) == []
+
+
+def test_an_aggregated_cluster_role_counts_as_everything() -> None:
+    aggregated = _rules()
+    aggregated["aggregationRule"] = {
+        "clusterRoleSelectors": [{"matchLabels": {"rbac.example.com/aggregate-to-ray": "true"}}]
+    }
+    assert issues(CHECK, WATCHING_KUBERAY, aggregated, _binding()) == _cluster_wide(
+        "kuberay-operator", "whatever ClusterRole kuberay-operator grants"
+    )
+
+
+def test_bindings_after_a_harmless_one_are_judged() -> None:
+    events = role("events-reader", [{"apiGroups": [""], "resources": ["events"]}], namespace=None)
+    harmless = binding("a-events", "ClusterRole", "events-reader", [OPERATOR_ACCOUNT], None)
+    found = issues(CHECK, WATCHING_KUBERAY, events, _cluster_role(), harmless, _binding())
+    assert found == _cluster_wide("kuberay-operator", "pods, services")
+
+
+def _subject(kind: str, name: str) -> dict[str, str]:
+    return {"kind": kind, "name": name, "apiGroup": "rbac.authorization.k8s.io"}
+
+
+def test_the_groups_of_every_service_account_or_every_user_count() -> None:
+    for group in ("system:serviceaccounts", "system:authenticated"):
+        everyone = _binding(subject=_subject("Group", group))
+        assert issues(CHECK, WATCHING_KUBERAY, _cluster_role(), everyone) == _cluster_wide(
+            "kuberay-operator", "pods, services"
+        )
+
+
+def test_a_user_named_like_the_operator_account_is_not_it() -> None:
+    user = _binding(subject=_subject("User", "kuberay-operator"))
+    assert issues(CHECK, WATCHING_KUBERAY, _cluster_role(), user) == []
