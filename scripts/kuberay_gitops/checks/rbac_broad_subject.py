@@ -63,8 +63,8 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
             else f'in namespace "{binding.ref.namespace or "default"}"'
         )
         for i, subject in enumerate(items(binding.body.get("subjects"))):
-            name = str(mapping(subject).get("name", ""))
-            who = _who(name)
+            name = mapping(subject).get("name")
+            who = _who(name) if isinstance(name, str) else None
             if who is None:
                 continue
             yield Issue(

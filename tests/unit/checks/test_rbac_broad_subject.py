@@ -58,3 +58,37 @@ def test_a_role_bound_to_a_built_in_broad_subject_is_an_error(
     assert issues(CHECK, _binding(subject, subject_kind=subject_kind)) == [
         (CHECK, "RoleBinding/ray-readers", ".subjects[1].name", message)
     ]
+
+
+def test_a_role_binding_without_namespace_grants_in_default() -> None:
+    everyone = _binding("system:authenticated")
+    del everyone["metadata"]["namespace"]
+    assert issues(CHECK, everyone) == [
+        (
+            CHECK,
+            "RoleBinding/ray-readers",
+            ".subjects[1].name",
+            'RoleBinding grants ClusterRole "view" in namespace "default" to '
+            '"system:authenticated": every authenticated user and ServiceAccount',
+        )
+    ]
+
+
+def test_a_binding_without_role_ref_is_still_reported() -> None:
+    everyone = _binding("system:serviceaccounts")
+    del everyone["roleRef"]
+    assert issues(CHECK, everyone) == [
+        (
+            CHECK,
+            "RoleBinding/ray-readers",
+            ".subjects[1].name",
+            'RoleBinding grants role "" in namespace "kuberay" to "system:serviceaccounts": '
+            "every ServiceAccount of every namespace",
+        )
+    ]
+
+
+def test_subjects_without_a_string_name_and_the_bare_prefix_are_not_broad() -> None:
+    odd = _binding("system:serviceaccounts:")
+    odd["subjects"] += [{"kind": "Group"}, {"kind": "Group", "name": 5}, "system:authenticated"]
+    assert issues(CHECK, odd) == []
