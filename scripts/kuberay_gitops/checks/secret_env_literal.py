@@ -7,8 +7,8 @@ tolerance (`gcsFaultToleranceOptions.redisPassword.value`, and `rayStartParams`
 `redis-password`). Names match option `name_patterns` (regular expressions, case-
 insensitive, searched anywhere in the name) unless they match `exclude_patterns` (file and
 path names such as RAY_AUTH_TOKEN_PATH). Values that cannot hold a credential pass: empty
-ones, the switches `true`/`false` (`RAY_ENABLE_K8S_TOKEN_AUTH: "true"` names a token without
-holding one) and pure variable references: `$(VAR)`, which Kubernetes expands from another
+or blank ones, the switches `true`/`false` (`RAY_ENABLE_K8S_TOKEN_AUTH: "true"` names a token
+without holding one) and pure variable references: `$(VAR)`, which Kubernetes expands from another
 env var, and `$VAR`/`${VAR}`, which the shell expands (KubeRay v1.7.0 runs `ray start` with
 its rayStartParams through `/bin/bash -c`, so `redis-password: $REDIS_PASSWORD` reads an env
 var filled from a Secret).
@@ -66,9 +66,12 @@ def _compile(patterns: object) -> re.Pattern[str] | None:
 
 def _literal(value: object) -> bool:
     """Whether a value could be a credential written into the manifest."""
-    if not isinstance(value, str) or value == "" or value.strip().lower() in _SWITCHES:
+    if not isinstance(value, str):
         return False
-    return not _REFERENCE.match(value.strip())
+    text = value.strip()
+    if text == "" or text.lower() in _SWITCHES:
+        return False
+    return not _REFERENCE.match(text)
 
 
 def run(ctx: CheckContext) -> Iterator[Issue]:

@@ -3,7 +3,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.builders import Body, head_group, issues, raycluster, to_yaml
+from kuberay_gitops.checks import secret_env_literal
+from kuberay_gitops.checks._api import CheckContext
+from kuberay_gitops.findings import format_field
+from tests.builders import (
+    Body,
+    container,
+    deployment,
+    head_group,
+    index,
+    issues,
+    raycluster,
+    to_yaml,
+)
 from tests.conftest import CheckRun
 
 CHECK = "secret-env-literal"
@@ -93,4 +105,60 @@ def test_a_literal_redis_password_in_ray_start_params_is_an_error() -> None:
             ".spec.headGroupSpec.rayStartParams.redis-password",
             "rayStartParams redis-password is a literal value",
         )
+    ]
+
+
+def _found(*bodies: Body) -> list[tuple[str, str, str | None]]:
+    """(field, message, hint) of each issue: the hint differs between the Redis cases."""
+    ctx = CheckContext(index(*bodies), secret_env_literal.CHECK.options)
+    return [(format_field(i.field), i.message, i.hint) for i in secret_env_literal.run(ctx)]
+
+
+def _web(*env: dict[str, Any]) -> Body:
+    return deployment("web", containers=[container("web", env=list(env))])
+
+
+def _literal(name: str) -> tuple[str, str, str, str]:
+    return (
+        CHECK,
+        "Deployment/web",
+        ".spec.template.spec.containers[0].env[0].value",
+        f'container "web" of the pod template sets env "{name}" to a literal value',
+    )
+
+
+def test_both_literal_redis_passwords_carry_their_own_hint() -> None:
+    cluster = _cluster(redis={"value": "hunter2"}, params={"redis-password": "hunter2"})
+    assert _found(cluster) == [
+        (
+            ".spec.gcsFaultToleranceOptions.redisPassword.value",
+            "gcsFaultToleranceOptions.redisPassword is a literal value",
+            "use redisPassword.valueFrom.secretKeyRef",
+        ),
+        (
+            ".spec.headGroupSpec.rayStartParams.redis-password",
+            "rayStartParams redis-password is a literal value",
+            "use gcsFaultToleranceOptions.redisPassword.valueFrom.secretKeyRef",
+        ),
+    ]
+
+
+def test_env_names_match_whatever_their_case() -> None:
+    assert issues(CHECK, _web({"name": "db_password", "value": "hunter2"})) == [
+        _literal("db_password")
+    ]
+
+
+def test_empty_and_blank_values_hold_no_credential() -> None:
+    blank = [{"name": "DB_PASSWORD", "value": v} for v in ("", "  ")]
+    assert issues(CHECK, _web(*blank), _cluster(redis={"value": ""})) == []
+
+
+def test_an_empty_pattern_matches_no_name() -> None:
+    # "" would match every name (and exclude every one): it is dropped, not compiled
+    user = {"name": "DB_USER", "value": "ray"}
+    assert issues(CHECK, _web(user), options={"name_patterns": ["TOKEN", ""]}) == []
+    password = {"name": "DB_PASSWORD", "value": "hunter2"}
+    assert issues(CHECK, _web(password), options={"exclude_patterns": [""]}) == [
+        _literal("DB_PASSWORD")
     ]
