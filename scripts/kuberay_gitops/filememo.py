@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+import posixpath
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -102,28 +103,43 @@ class RunCache:
         Resolved once per run: every environment's targets resolve the same base paths.
         `root` is resolved already.
         """
-        rel = self.resolved.get((str(root), path), _resolve)
+        rel = self._resolve(str(root), path)
         return None if rel is None or rel in (".", path) else rel
 
     def inside(self, root: Path, path: str) -> bool:
         """Whether a repo-relative path leads to a place inside the (resolved) `root`."""
-        return self.resolved.get((str(root), path), _resolve) is not None
+        return self._resolve(str(root), path) is not None
+
+    def _resolve(self, root: str, path: str) -> str | None:
+        """Where normalized `path` leads, relative to `root`; None when outside it (or a loop).
+
+        Its directory is resolved first (once, for every path under it), so each path
+        costs one `lstat` of its own name.
+        """
+
+        def resolve(key: tuple[str, str]) -> str | None:
+            parent, name = posixpath.split(key[1])
+            where = self._resolve(root, parent) if parent else "."
+            if where is None:
+                return None
+            full = posixpath.join(root, where, name) if where != "." else f"{root}/{name}"
+            return _inside(root, os.path.realpath(full) if os.path.islink(full) else full)
+
+        if path in (".", ""):
+            return "."
+        return self.resolved.get((root, path), resolve)
 
 
-def _resolve(key: tuple[str, str]) -> str | None:
-    """Where `path` leads through symlinks, relative to `root`; None when outside it."""
-    root, path = key
-    try:
-        resolved = os.path.realpath(os.path.join(root, path), strict=False)
-    except (OSError, RuntimeError, ValueError):
-        return None
+def _inside(root: str, resolved: str) -> str | None:
+    """`resolved` relative to `root`; None when outside it or a symlink loop."""
     try:
         os.stat(resolved)
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # a symlink loop leads nowhere (pathlib's resolve)
             return None
-    if resolved == root:
+    base = root.rstrip("/")
+    if resolved == base:
         return "."
-    if not resolved.startswith(root.rstrip("/") + "/"):
+    if not resolved.startswith(base + "/"):
         return None
-    return resolved[len(root.rstrip("/")) + 1 :]
+    return posixpath.normpath(resolved[len(base) + 1 :])
