@@ -159,3 +159,23 @@ def test_update_doc_rewrites_only_the_generated_fan_out_block(tmp_path: Path) ->
     assert "old figures" not in text
     assert "| 3 | 1.00 | 10.00 | 20 | 1 / 1 | 9.00 | 0.50 | 89.50 | one job |" in text
     assert text.endswith(f"{bench.FAN_OUT_DOC_END}\n\nmore prose\n")
+
+
+def _verdicts(walls: dict[str, float]) -> dict[str, bool | None]:
+    measured = [bench.Measurement(p, 100, walls=[w]) for p, w in walls.items()]
+    return {t.name: t.met for t in bench.targets(measured, [])}
+
+
+def test_issue_19_targets_warm_within_a_tenth_of_the_floor_and_one_overlay_in_a_second() -> None:
+    met = _verdicts({"floor": 190.0, "validate-warm": 19.0, "changed-since": 1.0})
+    assert met["validate-warm at N=100 ≤ 0.1x the render floor"] is True
+    assert met["changed-since (one overlay) at N=100 ≤ 1 s"] is True
+    missed = _verdicts({"floor": 190.0, "validate-warm": 19.1, "changed-since": 1.01})
+    assert missed["validate-warm at N=100 ≤ 0.1x the render floor"] is False
+    assert missed["changed-since (one overlay) at N=100 ≤ 1 s"] is False
+
+
+def test_changed_since_is_judged_against_cold_not_the_warm_run_it_shares_caches_with() -> None:
+    names = set(_verdicts({"validate-cold": 60.0, "validate-warm": 5.0, "changed-since": 1.0}))
+    assert "changed-since at N=100 ≤ 10% of validate-cold" in names
+    assert not any("of validate-warm" in n for n in names)
