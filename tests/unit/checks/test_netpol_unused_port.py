@@ -149,3 +149,9 @@ def test_a_policy_after_one_selecting_nothing_is_checked() -> None:
     )
     policy = _web_policy({"ports": [{"port": 9999}]})
     assert issues(CHECK, nothing, _web(), policy) == [_unused("9999/TCP", "8080, 8443")]
+
+
+def test_ports_that_are_not_a_list_are_skipped() -> None:
+    """`ports: 8080` (a number where the API wants a list) is the schema's business."""
+    policy = _web_policy({"ports": 8080}, {"ports": [{"port": 9999}]})
+    assert issues(CHECK, _web(), policy) == [_unused("9999/TCP", "8080, 8443", at="[1].ports[0]")]
