@@ -188,7 +188,8 @@ def listens_on(pod: PodView, lo: int, hi: int, protocol: str = "TCP") -> bool:
 
 def fmt_interval(iv: Interval) -> str:
     """`8080` or `8310-8600`."""
-    return str(iv[0]) if iv[0] == iv[1] else f"{iv[0]}-{iv[1]}"
+    lo, hi = iv
+    return str(lo) if lo == hi else f"{lo}-{hi}"
 
 
 def uncovered(need: Interval, allowed: Iterable[Interval]) -> Interval | None:

@@ -50,6 +50,7 @@ from tests.builders import (
     namespace,
     netpol,
     raycluster,
+    raycronjob,
     rayjob,
     rayservice,
     service,
@@ -303,11 +304,14 @@ def test_allowed_intervals_read_the_protocol_asked_for() -> None:
 
 
 def test_pod_names() -> None:
-    idx = index(rayjob(submitterPodTemplate={"spec": {"containers": [container()]}}))
+    template = {"spec": {"containers": [container()]}}
+    idx = index(rayjob(submitterPodTemplate=template))
     head, submitter = idx.pods
     assert pod_name(head) == "RayJob/apps/job head group headgroup"
     assert pod_name(submitter) == "RayJob/apps/job submitter"
     assert pod_name(_pod(deployment("web"))) == "Deployment/apps/web"
+    cron = index(raycronjob(job={"submitterPodTemplate": template})).pods[-1]
+    assert pod_name(cron) == "RayCronJob/apps/cron submitter"
 
 
 # --------------------------------------------------------------------------- services
@@ -317,11 +321,11 @@ def test_rendered_service_ports_with_their_targets_and_protocols() -> None:
     ports: list[Mapping[str, Any]] = [
         {"name": "http", "port": 80, "targetPort": "web"},
         {"port": "81", "targetPort": "8081", "protocol": "UDP"},
-        {"port": 82},
         {"name": "no-number"},
+        {"port": 82},
     ]
     svc = service("web", ports=ports)
-    svc["spec"]["ports"].insert(3, "junk")
+    svc["spec"]["ports"].insert(0, "junk")
     [view] = services(index(svc))
     assert view.ports == (
         ServicePort("http", 80, "web", "TCP"),
@@ -454,3 +458,47 @@ def test_monitor_scope() -> None:
 def test_a_monitor_without_a_namespace_looks_in_default() -> None:
     [obj] = index(_without_namespace(service_monitor("m"))).of_kind("ServiceMonitor")
     assert monitor_scope(obj) == MonitorScope(frozenset({"default"}))
+
+
+def test_a_real_service_labelled_with_its_cluster_stands_for_its_role() -> None:
+    real = _real_service("rc-head-svc", "rc", namespace="apps")
+    real["spec"].pop("selector")
+    views = [v for v in services(_twin(raycluster(workers=[]), real)) if v.synthetic]
+    assert [(v.name, v.pods) for v in views] == [("rc-head-svc", ())]
+
+
+def test_a_real_service_without_a_spec_has_no_ports_and_no_pods() -> None:
+    real = _real_service("rc-head-svc", "rc", namespace="apps")
+    real.pop("spec")
+    [view] = [v for v in services(_twin(raycluster(workers=[]), real)) if v.synthetic]
+    assert (view.name, view.ports, view.pods) == ("rc-head-svc", (), ())
+
+
+def test_a_raycluster_annotated_for_serving_gets_a_serve_service() -> None:
+    serving = raycluster(
+        head=head_group(ports=[(8000, "serve")]),
+        workers=[],
+        annotations={"ray.io/enable-serve-service": "true"},
+    )
+    views = _generated(index(serving))
+    assert sorted(views) == ["rc-head-svc", "rc-serve-svc"]
+    assert views["rc-serve-svc"].ports == (ServicePort("serve", 8000),)
+
+
+def test_a_malformed_pod_selector_selects_every_pod() -> None:
+    np = netpol("a")
+    np["spec"]["podSelector"] = "web"
+    [pol] = policies(index(np))
+    assert pol.pod_selector == {}
+    assert pol.selects({"app": "web"}, "apps")
+
+
+def test_malformed_policy_rules_are_none() -> None:
+    np = netpol("a")
+    np["spec"]["ingress"] = 5
+    [pol] = policies(index(np))
+    assert pol.rules(INGRESS) == []
+
+
+def test_match_names_other_than_a_list_mean_the_monitor_s_own_namespace() -> None:
+    assert _scope(namespaceSelector={"matchNames": "ab"}) == MonitorScope(frozenset({"apps"}))
