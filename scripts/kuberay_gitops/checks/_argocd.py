@@ -198,7 +198,7 @@ def normalize_repo_url(url: str) -> str:
     `git@host/org/repo`; a trailing `.git` and `/` are removed.
     """
     u = url.strip().lower()
-    if re.match(r"^[\w.-]+@[\w.-]+:", u) and not u.startswith("ssh://"):
+    if re.match(r"^[\w.-]+@[\w.-]+:", u):  # scp-like; never `ssh://…` (no `:` or `/` before `@`)
         u = u.replace(":", "/", 1)
     u = u.removeprefix("ssh://")
     u = u.rstrip("/")
@@ -388,7 +388,7 @@ class _Engine:
         words = _INDEX_ARG.findall(action)
         if len(words) >= 3 and words[0] == "index" and _FIELD_CHAIN.match(words[1]):
             parts = words[1][1:].split(".")
-            node = self._lookup(params.values, parts, words[1])
+            node = self._lookup(params.values, parts, action)
             for raw in words[2:]:
                 node = self._index(node, raw, action)
             return _go_str(node), ".".join(parts)
