@@ -122,10 +122,16 @@ def validate(
     if not objects:
         return []
     # Identical objects (every environment's CRDs) are validated once; the problems of
-    # one are the problems of all. JSON: dumping YAML in Python costs seconds.
+    # one are the problems of all. JSON: dumping YAML in Python costs seconds. Identical
+    # renders share their parsed bodies (`rendercache.load`): each is dumped once, not
+    # once per environment (a hundred copies of the CRDs were most of a warm run).
     by_text: dict[str, list[K8sObject]] = {}
+    dumped: dict[int, str] = {}
     for item in objects:
-        by_text.setdefault(json.dumps(without_nulls(item.body), default=str), []).append(item)
+        text = dumped.get(id(item.body))
+        if text is None:
+            text = dumped[id(item.body)] = json.dumps(without_nulls(item.body), default=str)
+        by_text.setdefault(text, []).append(item)
     argv = [
         str(kubeconform),
         "-strict",

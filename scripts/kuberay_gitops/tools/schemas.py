@@ -222,7 +222,11 @@ def ensure_crds(
     files = list(crd_files)
     # Every environment renders the same CRDs: convert each distinct one once.
     distinct: dict[str, Mapping[str, Any]] = {}
+    hashed: set[int] = set()  # identical renders share their parsed CRDs: hash each once
     for crd in rendered_crds:
+        if id(crd) in hashed:
+            continue
+        hashed.add(id(crd))
         digest = hashlib.sha256(json.dumps(crd, sort_keys=True, default=str).encode()).hexdigest()
         distinct.setdefault(digest, crd)
     rendered = [distinct[d] for d in sorted(distinct)]
