@@ -213,12 +213,10 @@ def containers(pod: PodView, init: bool = True) -> Iterator[ContainerView]:
 def split_image(image: str) -> tuple[str, str | None, str | None]:
     """`registry/repo:tag@digest` → (name, tag, digest); tag and digest None when absent."""
     name, _, digest = image.partition("@")
-    slash = name.rfind("/")
-    colon = name.rfind(":")
-    tag = None
-    if colon > slash:
-        name, tag = name[:colon], name[colon + 1 :]
-    return name, tag or None, digest or None
+    repo, colon, tag = name.rpartition(":")
+    if colon and "/" not in tag:  # a colon before the last slash is a registry's port
+        return repo, tag or None, digest or None
+    return name, None, digest or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,14 +251,14 @@ def ray_ports(pod: PodView) -> list[RayPort]:
     roles = set(DEFAULT_PORTS) if pod.ray_role == "head" else {"serve"}
     found: dict[tuple[str, int], str | None] = {}
     for _, port in container_ports(pod):
-        role = PORT_NAME_ROLES.get(str(port.get("name", "")))
+        role = PORT_NAME_ROLES.get(str(port.get("name")))
         number = as_int(port.get("containerPort"))
         if role in roles and number is not None:
             found[(role, number)] = str(port["name"])
     for param, role in _PARAM_ROLES.items():
         number = as_int(pod.ray_params.get(param))
         if role in roles and number is not None:
-            found.setdefault((role, number), None)
+            found.setdefault((role, number))
     for role in roles:
         if not any(r == role for r, _ in found):
             found[(role, DEFAULT_PORTS[role])] = None
