@@ -212,41 +212,43 @@ def same_repo(url: str | None, repo_url: str) -> bool:
 
 def normalize_path(path: str) -> str:
     """A source path as a repo-relative POSIX path (`.` for the root)."""
-    p = path.strip().strip("/")
-    return posixpath.normpath(p) if p else "."
+    return posixpath.normpath(path.strip().strip("/"))  # normpath("") is "."
 
 
 def go_path_match(pattern: str, name: str) -> bool:
     """Go `path.Match`: `*` and `?` stop at `/`, `[^…]` negates, a backslash escapes."""
-    rx = _glob_regex(pattern, separators="/", negate_char="^", braces=False, super_star=False)
+    rx = _glob_regex(pattern, "/", "^")
     return rx is not None and rx.fullmatch(name) is not None
 
 
 def glob_match(pattern: str, value: str, separators: str = "", negation: bool = True) -> bool:
     """Argo CD's globMatch (gobwas/glob): `!` negates the whole pattern, `*` alone matches all."""
     if negation and pattern.startswith("!"):
-        rx = _glob_regex(pattern[1:], separators, "!", braces=True, super_star=True)
+        rx = _glob_regex(pattern[1:], separators, "!", gobwas=True)
         return rx is not None and rx.fullmatch(value) is None
     if pattern == "*":
         return True
-    rx = _glob_regex(pattern, separators, "!", braces=True, super_star=True)
+    rx = _glob_regex(pattern, separators, "!", gobwas=True)
     return rx is not None and rx.fullmatch(value) is not None
 
 
 def _glob_regex(
-    pattern: str, separators: str, negate_char: str, braces: bool, super_star: bool
+    pattern: str, separators: str, negate_char: str, gobwas: bool = False
 ) -> re.Pattern[str] | None:
+    """The pattern as a regular expression (None: malformed); gobwas adds `{a,b}` and `**`."""
     not_sep = f"[^{re.escape(separators)}]" if separators else "."
     out: list[str] = []
     i, depth = 0, 0
     while i < len(pattern):
         c = pattern[i]
-        if c == "\\" and i + 1 < len(pattern):
+        if c == "\\":
+            if i + 1 == len(pattern):
+                return None  # a trailing backslash escapes nothing: Go's ErrBadPattern
             out.append(re.escape(pattern[i + 1]))
             i += 2
             continue
         if c == "*":
-            if super_star and pattern.startswith("**", i):
+            if gobwas and pattern.startswith("**", i):
                 out.append(".*")
                 i += 2
                 continue
@@ -255,7 +257,7 @@ def _glob_regex(
             out.append(not_sep)
         elif c == "[":
             end = pattern.find("]", i + 2)
-            if end < 0:
+            if end == -1:
                 return None
             body = pattern[i + 1 : end]
             neg = body.startswith(negate_char)
@@ -263,13 +265,13 @@ def _glob_regex(
             out.append(("[^" if neg else "[") + body.replace("\\", "\\\\") + "]")
             i = end + 1
             continue
-        elif braces and c == "{":
+        elif gobwas and c == "{":
             out.append("(?:")
             depth += 1
-        elif braces and c == "}" and depth:
+        elif gobwas and c == "}" and depth:
             out.append(")")
             depth -= 1
-        elif braces and c == "," and depth:
+        elif gobwas and c == "," and depth:
             out.append("|")
         else:
             out.append(re.escape(c))
@@ -475,7 +477,6 @@ def _param_origin(params: _Params, key: str) -> FieldPath | None:
 
 class _Located(Exception):
     def __init__(self, fail: _Fail, path: FieldPath) -> None:
-        super().__init__(str(fail))
         self.fail = fail
         self.path = path
 

@@ -174,45 +174,40 @@ def test_source_paths_are_repo_relative(path: str, normalized: str) -> None:
     assert _argocd.normalize_path(path) == normalized
 
 
+def _case(*values: Any, id: str) -> Any:
+    return pytest.param(*values, id=id)
+
+
 @pytest.mark.parametrize(
     ("pattern", "name", "matches"),
     [
-        ("overlays/*", "overlays/dev", True),
-        ("overlays/*", "overlays/dev/crds", False),
-        ("overlays/*/crds", "overlays/dev/crds", True),
-        ("overlays/**", "overlays/dev/crds", False),
-        ("overlays/d?v", "overlays/dev", True),
-        ("overlays?dev", "overlays/dev", False),
-        ("overlays/[dp]*", "overlays/prod", True),
-        ("overlays/[^d]*", "overlays/dev", False),
-        ("overlays/[^d]*", "overlays/prod", True),
-        ("overlays/[!d]*", "overlays/dev", True),
-        ("overlays/\\*", "overlays/*", True),
-        ("overlays/\\*", "overlays/dev", False),
-        ("overlays/[d", "overlays/d", False),
-        ("{dev,prod}", "dev", False),
-        ("{dev,prod}", "{dev,prod}", True),
-        ("over.ays", "overlays", False),
-        ("overlays", "overlays/dev", False),
-    ],
-    ids=[
-        "star",
-        "star-stops-at-slash",
-        "star-segment",
-        "no-super-star",
-        "question",
-        "question-not-slash",
-        "class",
-        "negated-class",
-        "negated-class-other",
-        "bang-is-no-negation",
-        "escape",
-        "escape-literal",
-        "unclosed-class",
-        "no-braces",
-        "braces-literal",
-        "dot-literal",
-        "full-match",
+        _case("overlays/*", "overlays/dev", True, id="star"),
+        _case("overlays/*", "overlays/dev/crds", False, id="star-stops-at-slash"),
+        _case("overlays/*/crds", "overlays/dev/crds", True, id="star-segment"),
+        _case("overlays/**", "overlays/dev/crds", False, id="no-super-star"),
+        _case("apps/*", "apps/Xy", True, id="star-any-letter"),
+        _case("overlays/d?v", "overlays/dev", True, id="question"),
+        _case("overlays?dev", "overlays/dev", False, id="question-not-slash"),
+        _case("overlays/[dp]*", "overlays/prod", True, id="class"),
+        _case("overlays/[dp]*", "overlays/dev", True, id="class-first-member"),
+        _case("overlays/[d]ev", "overlays/dev", True, id="one-member-class"),
+        _case("[ab].[cd]", "a.c", True, id="two-classes"),
+        _case("[ab].[cd]", "axc", False, id="literal-between-classes"),
+        _case("a][b]", "a]b", True, id="bracket-literal"),
+        _case("overlays/[^d]*", "overlays/dev", False, id="negated-class"),
+        _case("overlays/[^d]*", "overlays/prod", True, id="negated-class-other"),
+        _case("overlays/[!d]*", "overlays/dev", True, id="bang-is-no-negation"),
+        _case("overlays/\\*", "overlays/*", True, id="escape"),
+        _case("overlays/\\*", "overlays/dev", False, id="escape-literal"),
+        _case("x[\\d]", "xd", True, id="escape-in-class"),
+        _case("x[\\d]", "x5", False, id="escape-in-class-no-regex"),
+        _case("x[\\d]", "xX", False, id="escape-in-class-members-only"),
+        _case("overlays\\", "overlays\\", False, id="trailing-backslash-malformed"),
+        _case("overlays/[d", "overlays/d", False, id="unclosed-class-malformed"),
+        _case("{dev,prod}", "dev", False, id="no-braces"),
+        _case("{dev,prod}", "{dev,prod}", True, id="braces-literal"),
+        _case("over.ays", "overlays", False, id="dot-literal"),
+        _case("overlays", "overlays/dev", False, id="full-match"),
     ],
 )
 def test_git_directory_patterns_follow_go_path_match(
@@ -224,52 +219,41 @@ def test_git_directory_patterns_follow_go_path_match(
 @pytest.mark.parametrize(
     ("pattern", "value", "separators", "matches"),
     [
-        ("*", "a/b", "/", True),
-        ("dev-*", "dev-a", "", True),
-        ("dev-*", "prod-a", "", False),
-        ("dev-*", "dev-a/b", "", True),
-        ("dev-*", "dev-a/b", "/", False),
-        ("dev-**", "dev-a/b", "/", True),
-        ("dev-?", "dev-/", "/", False),
-        ("dev-?", "dev-a", "/", True),
-        ("{dev,prod}", "prod", "", True),
-        ("{dev,prod}", "qa", "", False),
-        ("{dev", "{dev", "", False),
-        ("dev,prod}", "dev,prod}", "", True),
-        ("[!d]ev", "dev", "", False),
-        ("[!d]ev", "xev", "", True),
-        ("a*", "a\nb", "", True),
-        ("!dev", "dev", "", False),
-        ("!dev", "prod", "", True),
-        ("!dev-*", "dev-1", "", False),
-        ("!{dev,prod}", "qa", "", True),
-    ],
-    ids=[
-        "star-alone",
-        "star",
-        "star-no-match",
-        "star-no-separator",
-        "star-separator",
-        "super-star",
-        "question-separator",
-        "question",
-        "braces",
-        "braces-no-match",
-        "unbalanced-brace",
-        "literal-close-and-comma",
-        "bang-class",
-        "bang-class-other",
-        "newline",
-        "deny",
-        "deny-other",
-        "deny-glob",
-        "deny-braces",
+        _case("*", "a/b", "/", True, id="star-alone"),
+        _case("dev-*", "dev-a", "", True, id="star"),
+        _case("dev-*", "prod-a", "", False, id="star-no-match"),
+        _case("dev-*", "dev-a/b", "", True, id="star-no-separator"),
+        _case("dev-*", "dev-a/b", "/", False, id="star-separator"),
+        _case("dev-**", "dev-a/b", "/", True, id="super-star"),
+        _case("dev-?", "dev-/", "/", False, id="question-separator"),
+        _case("dev-?", "dev-a", "/", True, id="question"),
+        _case("{dev,prod}", "prod", "", True, id="braces"),
+        _case("{dev,prod}", "qa", "", False, id="braces-no-match"),
+        _case("{a,{b,c}}", "c", "", True, id="nested-braces"),
+        _case("{a,{b,c}}", "{b", "", False, id="nested-braces-no-literal"),
+        _case("{dev", "{dev", "", False, id="unbalanced-brace-malformed"),
+        _case("dev,prod}", "dev,prod}", "", True, id="literal-close-and-comma"),
+        _case("[!d]ev", "dev", "", False, id="bang-class"),
+        _case("[!d]ev", "xev", "", True, id="bang-class-other"),
+        _case("a*", "a\nb", "", True, id="newline"),
+        _case("!dev", "dev", "", False, id="deny"),
+        _case("!dev", "prod", "", True, id="deny-other"),
+        _case("!dev-*", "dev-1", "", False, id="deny-glob"),
+        _case("!dev-*", "dev-a/b", "/", True, id="deny-separator"),
+        _case("!dev-**", "dev-a/b", "/", False, id="deny-super-star"),
+        _case("!{dev,prod}", "qa", "", True, id="deny-braces"),
+        _case("!{dev,prod}", "dev", "", False, id="deny-braces-match"),
+        _case("![!d]ev", "dev", "", True, id="deny-bang-class"),
     ],
 )
 def test_project_patterns_follow_argo_cd_glob_match(
     pattern: str, value: str, separators: str, matches: bool
 ) -> None:
     assert _argocd.glob_match(pattern, value, separators) is matches
+
+
+def test_without_separators_a_star_crosses_every_character() -> None:
+    assert _argocd.glob_match("team-*", "team-X/Y")
 
 
 def test_without_negation_a_leading_bang_is_literal() -> None:
@@ -635,7 +619,7 @@ def test_an_index_reference_is_traced_to_its_param() -> None:
         ),
         (
             '{{index .l "k"}}',
-            {"l": ["a"]},
+            {"l": ["k"]},
             "missing-key",
             'template "{{index .l "k"}}": index "k" is out of range',
         ),
@@ -717,6 +701,7 @@ def test_a_list_item_that_cannot_render_is_a_problem_at_the_item() -> None:
         ("{{flag}}", {"flag": True}, "true"),
         ("{{values.env}}", {"values": {"env": "dev"}}, "dev"),
         ("{{values}}", {"values": "x"}, "x"),
+        ("{{m}}", {"m": {"a": 1}}, "map[a:1]"),
         ("{{.unit}}", {"unit": "crds"}, "{{.unit}}"),
     ],
     ids=[
@@ -728,6 +713,7 @@ def test_a_list_item_that_cannot_render_is_a_problem_at_the_item() -> None:
         "bool",
         "values",
         "values-not-a-map",
+        "map-printed",
         "go-syntax-stays",
     ],
 )
@@ -879,6 +865,13 @@ def test_git_path_params_with_a_prefix() -> None:
     gens = [_git({"path": "apps/*"}, pathParamPrefix="p")]
     fast = _appset(gens, name="{{p.path}} {{p.path.basename}} {{p.path[1]}}", goTemplate=False)
     assert _names(fast, repo) == ["apps/job job job"]
+
+
+def test_prefixed_git_params_trace_to_the_include() -> None:
+    git = _git({"path": "overlays/prod/*"}, pathParamPrefix="p")
+    (app,) = _apps(_appset([git], name="{{.p.path.basename}}"))
+    assert app.name == "crds"
+    assert app.field("metadata", "name") == (*GEN, "git", "directories", 0, "path")
 
 
 def test_an_empty_path_param_prefix_is_none() -> None:
