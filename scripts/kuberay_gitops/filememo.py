@@ -85,6 +85,8 @@ class RunCache:
     - `documents`: its round-trip parse with positions (`kgraph.documents`, for harden);
     - `refused`: the input-limit findings of a referenced file (`inputs.refused`);
     - `resolved`: where a path leads through symlinks, repo-relative (`real`, `inside`);
+    - `hardened`: a kustomization's hardening findings and the directories it names
+      (`harden.scan`, per kustomization directory and allowed remotes);
     - `closures`: the files a build of a directory reads (`kgraph.dependencies`), per
       directory: every environment's targets reach the same bases and components, and the
       render cache key, the per-file stages and locate all ask.
@@ -96,6 +98,9 @@ class RunCache:
         self.refused: FileMemo[list[Finding]] = FileMemo()
         self.resolved: Memo[tuple[str, str], str | None] = Memo()
         self.closures: Memo[tuple[str, str], frozenset[str]] = Memo()
+        self.hardened: Memo[tuple[str, str, str], tuple[tuple[Finding, ...], tuple[Path, ...]]] = (
+            Memo()
+        )
 
     def real(self, root: Path, path: str) -> str | None:
         """Where a repo-relative path leads through symlinks, if elsewhere in the repository.

@@ -240,6 +240,33 @@ class _Scan:
             self.seen.add(directory)
             self.queue.append(directory)
 
+    def visit(self, kdir: Path) -> None:
+        """A kustomization's findings and the directories it leads to, once per run.
+
+        Every environment's targets reach the same bases and components: each is
+        scanned on its own once (`alone`), and every target's scan takes the result.
+        """
+        key = (str(self.root), self.allowed_text, str(kdir))
+        found, onward = self.cache.hardened.get(key, lambda _: self.alone(kdir))
+        self.findings.extend(found)
+        for directory in onward:
+            self.enqueue(directory)
+
+    def alone(self, kdir: Path) -> tuple[tuple[Finding, ...], tuple[Path, ...]]:
+        """One kustomization scanned by itself: its findings, the directories it names."""
+        sub = _Scan(
+            root=self.root,
+            cache=self.cache,
+            allowed=self.allowed,
+            allowed_text=self.allowed_text,
+            findings=[],
+            queue=deque(),
+            seen=set(),
+            scanned_dirs=set(),
+        )
+        sub.kustomization(kdir)
+        return tuple(sub.findings), tuple(sub.queue)
+
     # -- references -----------------------------------------------------------------
 
     def reference(
@@ -550,5 +577,5 @@ def scan(
             continue
         state.enqueue(real)
     while state.queue:
-        state.kustomization(state.queue.popleft())
+        state.visit(state.queue.popleft())
     return sorted_findings(state.findings)
