@@ -49,12 +49,15 @@ def _policy_fields(line: str) -> list[str]:
 
 
 def _broad_policy(line: str) -> str | None:
-    """What an allowing project role policy opens too widely, or None."""
+    """What an allowing project role policy opens too widely, or None.
+
+    Only a line of Argo CD's form (`validatePolicy`: six fields, the first `p`) is a policy;
+    Argo CD refuses any other, so it grants nothing.
+    """
     fields = _policy_fields(line)
-    if len(fields) < 5 or fields[0] != "p":
+    if len(fields) != 6 or fields[0] != "p":
         return None
-    resource, action = fields[2], fields[3]
-    effect = fields[5] if len(fields) > 5 else "allow"
+    _, _, resource, action, _, effect = fields
     if effect != "allow":
         return None
     if resource == "exec":

@@ -144,24 +144,27 @@ def _role_policy(allows: str, role: str = "platform-oncall") -> tuple[str, str, 
     )
 
 
-def test_a_policy_without_an_effect_allows() -> None:
-    # casbin: a policy line without its effect field is an allow
-    assert _policy(f"{ROLE}, exec, create, kuberay-platform/*") == [
-        _role_policy('"exec" (create): a shell in every pod of the project\'s Applications')
-    ]
-
-
 @pytest.mark.parametrize(
     "policy",
     [
         f"{ROLE}, exec, create",
+        f"{ROLE}, exec, create, kuberay-platform/*",
+        f"{ROLE}, exec, create, kuberay-platform/*, allow, extra",
         f"# {ROLE}, exec, create, kuberay-platform/*, allow",
-        "g, proj:kuberay-platform:platform-oncall, exec, create, kuberay-platform/*",
+        "g, proj:kuberay-platform:platform-oncall, exec, create, kuberay-platform/*, allow",
     ],
-    ids=["too-short", "commented-out", "not-a-policy-line"],
+    ids=["too-short", "no-effect", "too-long", "commented-out", "not-a-policy-line"],
 )
-def test_a_line_that_is_not_a_policy_opens_nothing(policy: str) -> None:
+def test_a_line_argo_cd_does_not_accept_as_a_policy_opens_nothing(policy: str) -> None:
+    # Argo CD's validatePolicy: exactly `p, sub, res, act, obj, eft`
     assert _policy(policy) == []
+
+
+def test_a_policy_with_spaces_around_its_fields_is_read_as_one() -> None:
+    policy = f"{ROLE} ,  exec ,create, kuberay-platform/*,allow "
+    assert _policy(policy) == [
+        _role_policy('"exec" (create): a shell in every pod of the project\'s Applications')
+    ]
 
 
 def test_a_policy_on_every_resource_is_an_error() -> None:
