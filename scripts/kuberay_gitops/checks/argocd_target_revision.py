@@ -70,22 +70,16 @@ def _short_name(revision: str) -> str | None:
     return None if revision.startswith("refs/") else revision
 
 
-def _allowed(revision: str, patterns: list[re.Pattern[str]]) -> bool:
-    name = _short_name(revision)
-    return name is not None and any(p.fullmatch(name) for p in patterns)
-
-
 def run(ctx: CheckContext) -> Iterator[Issue]:
     """Every source revision explicit and allowed; pinned revisions in pinned environments."""
     pinned_envs = {str(e) for e in ctx.options.get("pinned_envs") or []}
     pattern = re.compile(str(ctx.options.get("pinned_pattern") or CHECK.options["pinned_pattern"]))
-    allowed = [
-        re.compile(str(p))
-        for p in ctx.options.get("allowed_revisions", CHECK.options["allowed_revisions"]) or []
-    ]
+    allowed = [re.compile(str(p)) for p in ctx.options.get("allowed_revisions") or []]
     for app in _argocd.applications(ctx.index, ctx.repo):
         env = app.labels.get(_argocd.ENV_LABEL)
-        pinned = env in pinned_envs or app.destination.get("name") in pinned_envs
+        cluster = app.destination.get("name")
+        # the pinned environment: the env label's, else the destination cluster's
+        pinned = env if env in pinned_envs else cluster if cluster in pinned_envs else None
         for src in app.sources:
             rev = src.get("targetRevision")
             field = app.field(*src.path, "targetRevision")
@@ -107,7 +101,9 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
                     variant="change-ref",
                     profile=Profile.CORRECTNESS,
                 )
-            elif not _allowed(rev.strip(), allowed):
+            elif (name := _short_name(rev.strip())) is None or not any(
+                p.fullmatch(name) for p in allowed
+            ):
                 yield Issue(
                     app.owner,
                     field,
@@ -115,12 +111,12 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
                     "of the allowed set (allowed_revisions)",
                     variant="disallowed",
                 )
-            elif pinned and not pattern.match(_short_name(rev.strip()) or ""):
+            elif pinned is not None and not pattern.match(name):
                 yield Issue(
                     app.owner,
                     field,
-                    f'targetRevision "{rev}" of {app} floats: pinned environment '
-                    f'"{env or app.destination.get("name")}" expects a release tag or commit',
+                    f'targetRevision "{rev}" of {app} floats: pinned environment "{pinned}" '
+                    "expects a release tag or commit",
                     variant="floating",
                     severity=Severity.WARNING,
                 )

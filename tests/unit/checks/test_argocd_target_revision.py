@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from kuberay_gitops.findings import Profile, Severity
 from tests.builders import (
+    REPO_URL,
     Body,
     app_spec,
     application,
@@ -20,6 +22,7 @@ CHECK = "argocd-target-revision"
 ELEMENT = ".spec.generators[0].list.elements[1].revision"
 ALLOWED_SET = "not a branch, tag or commit of the allowed set (allowed_revisions)"
 PULL = "a pull-request ref deploys an unreviewed change"
+Row = tuple[str, str, str, str]
 
 
 def _appset(env: str, revision: str, template_revision: str = "{{.revision}}") -> Body:
@@ -188,4 +191,113 @@ def test_a_template_field_finding_is_at_the_applicationsets_own_line_under_trans
     assert run_check(CHECK, files).rows() == [
         (f"{CHECK}[disallowed]", "dev", field, "t/applicationset.yaml", 24),
         (f"{CHECK}[disallowed]", "dev", field, "t/applicationset.yaml", 24),
+    ]
+
+
+def _app(revision: str | None, env: str | None = None, cluster: str = "dev", **spec: Any) -> Body:
+    """Application `app` (env label `env`, if any) to cluster `cluster` at `revision`."""
+    labels = {"kuberay-gitops/env": env} if env else None
+    return application(labels=labels, revision=revision, destination={"name": cluster}, **spec)
+
+
+def _app_floats(revision: str, env: str, field: str = ".spec.source.targetRevision") -> Row:
+    return (
+        f"{CHECK}[floating]",
+        "Application/app",
+        field,
+        f'targetRevision "{revision}" of Application "app" floats: pinned environment "{env}" '
+        "expects a release tag or commit",
+    )
+
+
+def _app_not_allowed(revision: str, field: str = ".spec.source.targetRevision") -> Row:
+    return (
+        f"{CHECK}[disallowed]",
+        "Application/app",
+        field,
+        f'targetRevision "{revision}" of Application "app" is not allowed: {ALLOWED_SET}',
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "cluster"),
+    [(None, "prod"), ("prod", "eu-1"), ("dev", "prod")],
+    ids=["cluster-alone", "label-alone", "cluster-under-another-env"],
+)
+def test_the_env_label_or_the_destination_cluster_pins_and_is_named(
+    env: str | None, cluster: str
+) -> None:
+    assert issues(CHECK, _app("main", env, cluster)) == [_app_floats("main", "prod")]
+
+
+def test_an_unpinned_env_to_an_unpinned_cluster_may_float() -> None:
+    assert issues(CHECK, _app("main", "dev", "eu-1")) == []
+
+
+@pytest.mark.parametrize(
+    "revision", ["refs/heads/main", "refs/tags/v1.2", "release-1"], ids=["branch", "tag", "release"]
+)
+def test_a_qualified_or_release_revision_floats_in_prod_named_as_written(revision: str) -> None:
+    assert issues(CHECK, _app(revision, "prod")) == [_app_floats(revision, "prod")]
+
+
+def test_every_source_is_judged_at_its_own_field() -> None:
+    sources = [
+        {"repoURL": REPO_URL, "path": "a", "targetRevision": "v1.2.3"},
+        {"repoURL": REPO_URL, "path": "b", "targetRevision": "main"},
+        {"repoURL": REPO_URL, "path": "c"},
+    ]
+    app = _app("v1.2.3", "prod", sources=sources)
+    assert issues(CHECK, app) == [
+        _app_floats("main", "prod", ".spec.sources[1].targetRevision"),
+        (
+            f"{CHECK}[missing]",
+            "Application/app",
+            ".spec.sources[2].targetRevision",
+            'Application "app" has a source without targetRevision: it follows HEAD',
+        ),
+    ]
+
+
+@pytest.mark.parametrize("revision", ["main", "1.2.x", "HEAD"])
+def test_a_chart_version_is_only_required_to_be_explicit(revision: str) -> None:
+    assert issues(CHECK, _app(revision, "prod", source={"chart": "ray-cluster"})) == []
+
+
+def test_a_chart_without_a_version_is_missing() -> None:
+    assert [i[0] for i in issues(CHECK, _app(None, source={"chart": "ray-cluster"}))] == [
+        f"{CHECK}[missing]"
+    ]
+
+
+@pytest.mark.parametrize(
+    "revision",
+    ["refs/changes/34/1234/1", "merge-requests/7/head", "changes/34/1234/1"],
+    ids=["gerrit", "gitlab-short", "gerrit-short"],
+)
+def test_gerrit_and_short_change_refs_are_pull_request_refs(revision: str) -> None:
+    assert [i[0] for i in issues(CHECK, _app(revision))] == [f"{CHECK}[change-ref]"]
+
+
+@pytest.mark.parametrize("revision", ["heads/main", "pulls/7", "refs/tags", "mainline"])
+def test_near_misses_are_outside_the_allowed_set(revision: str) -> None:
+    assert issues(CHECK, _app(revision)) == [_app_not_allowed(revision)]
+
+
+def test_an_empty_allowed_set_allows_nothing() -> None:
+    assert issues(CHECK, _app("main"), options={"allowed_revisions": None}) == [
+        _app_not_allowed("main")
+    ]
+
+
+def test_no_pinned_envs_pins_nothing() -> None:
+    assert issues(CHECK, _app("main", "prod"), options={"pinned_envs": None}) == []
+
+
+def test_pinned_pattern_option_replaces_the_default_and_falls_back_when_unset() -> None:
+    minor = {"pinned_pattern": r"^v\d+\.\d+$"}
+    assert issues(CHECK, _app("v1.2", "prod"), options=minor) == []
+    assert issues(CHECK, _app("v1.2.3", "prod"), options=minor) == [_app_floats("v1.2.3", "prod")]
+    assert issues(CHECK, _app("v1.2", "prod"), options={"pinned_pattern": None}) == [
+        _app_floats("v1.2", "prod")
     ]
