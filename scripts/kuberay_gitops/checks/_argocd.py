@@ -160,8 +160,8 @@ class GeneratedApp:
         label = self.labels.get(UNIT_LABEL)
         if label:
             return label
-        for src in self.sources:
-            base = posixpath.basename(normalize_path(src.get("path") or ""))
+        for path in (p for src in self.sources if (p := src.get("path")) is not None):
+            base = posixpath.basename(normalize_path(path))
             if base in UNIT_BY_DIRNAME:
                 return UNIT_BY_DIRNAME[base]
             if base == "raycluster":

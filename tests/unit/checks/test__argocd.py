@@ -396,7 +396,12 @@ def test_unit_from_label_else_source_path_and_its_rank(
 
 
 def test_unit_from_the_first_source_naming_one() -> None:
-    many = [{"path": "apps/batch"}, {"path": "overlays/dev/operator"}, {"path": "x/crds"}]
+    many = [
+        {"chart": "c"},
+        {"path": "apps/batch"},
+        {"path": "overlays/dev/operator"},
+        {"path": "x/crds"},
+    ]
     assert _plain(source=None, sources=many).unit == "operator"
     assert _plain(source={"path": 1}).unit == ""
 
@@ -516,6 +521,8 @@ def test_values_are_printed_as_go_templates_print_them(value: Any, printed: str)
         ("a {{.unit}} b", "a crds b"),
         ("{{.unit -}} {{- .n}}", "crds1"),
         ("{{.unit -}}  x", "crdsx"),
+        ("{{.unit -}}  a  {{.n}}", "crdsa  1"),
+        ("{{.unit}}  a  {{- .n}}", "crds  a1"),
         ("{{ .unit }}", "crds"),
         ("plain", "plain"),
     ],
@@ -527,6 +534,8 @@ def test_values_are_printed_as_go_templates_print_them(value: Any, printed: str)
         "no-trim",
         "trim-between",
         "trim-rest",
+        "trim-right-only",
+        "trim-left-only",
         "spaces",
         "no-action",
     ],
@@ -1062,7 +1071,7 @@ def test_an_application_set_without_template_or_generators_list_is_a_problem(
             body["spec"][key] = value
     appset = _obj(body)
     exp = _argocd.expansion(appset, REPO)
-    assert exp == Expansion(appset, (), (Problem(appset, field, says),))
+    assert exp == Expansion(appset, (), (Problem(appset, field, says, "unsupported"),))
 
 
 def test_a_template_without_metadata_or_spec_generates_an_unnamed_application() -> None:
