@@ -38,18 +38,32 @@ def _s(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _destination_allowed(project: Mapping[str, Any], dst: Mapping[str, Any]) -> bool | None:
-    """Argo CD's isDestinationMatched; None when it depends on an unresolvable cluster name."""
-    name, server, ns = _s(dst.get("name")), _s(dst.get("server")), _s(dst.get("namespace"))
+def _destinations(project: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The project's destination entries that are mappings."""
+    items = project.get("destinations")
+    return [i for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
+
+
+def _cluster(dst: Mapping[str, Any]) -> tuple[str, str]:
+    """(name, server) of the destination cluster, the in-cluster one known by either."""
+    name, server = _s(dst.get("name")), _s(dst.get("server"))
     if name == _argocd.IN_CLUSTER_NAME and not server:
         server = _argocd.IN_CLUSTER_SERVER
     elif server.rstrip("/") == _argocd.IN_CLUSTER_SERVER and not name:
         name = _argocd.IN_CLUSTER_NAME
+    return name, server
+
+
+def _destination_allowed(project: Mapping[str, Any], dst: Mapping[str, Any]) -> bool | None:
+    """Argo CD's isDestinationMatched; None when it depends on an unresolvable cluster name.
+
+    Argo CD knows the server of a destination given by name; offline it is unknown, so a
+    server pattern (a deny one included) neither allows nor refuses such a destination.
+    """
+    name, server = _cluster(dst)
+    ns = _s(dst.get("namespace"))
     any_match, no_deny, undecided = False, True, False
-    items = project.get("destinations")
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, Mapping):
-            continue
+    for item in _destinations(project):
         i_name, i_server, i_ns = (
             _s(item.get("name")),
             _s(item.get("server")),
@@ -62,7 +76,7 @@ def _destination_allowed(project: Mapping[str, Any], dst: Mapping[str, Any]) -> 
             any_match = True
         elif (
             (not name_ok and i_name.startswith("!"))
-            or (not server_ok and i_server.startswith("!"))
+            or (bool(server) and not server_ok and i_server.startswith("!"))
             or (not ns_ok and i_ns.startswith("!"))
         ):
             no_deny = False
@@ -73,48 +87,40 @@ def _destination_allowed(project: Mapping[str, Any], dst: Mapping[str, Any]) -> 
     return None if undecided and no_deny else False
 
 
-def _cluster_listed(project: Mapping[str, Any], dst: Mapping[str, Any]) -> bool:
-    """True when some destination entry names the cluster (so the namespace is refused)."""
-    items = project.get("destinations")
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, Mapping):
-            continue
-        for key in ("name", "server"):
-            pattern, value = _s(item.get(key)), _s(dst.get(key))
-            if (
-                pattern
-                and value
-                and not pattern.startswith("!")
-                and _argocd.glob_match(pattern, value)
-            ):
-                return True
-    return False
+def _cluster_allowed(project: Mapping[str, Any], dst: Mapping[str, Any]) -> bool:
+    """True when the cluster's name or server matches an entry and no deny pattern refuses it.
+
+    The project then refuses the destination for its namespace. A deny pattern matches every
+    other cluster, as in `isDestinationMatched` (`!prod` lists `dev`).
+    """
+    name, server = _cluster(dst)
+    results = [
+        (pattern.startswith("!"), _argocd.glob_match(pattern, value))
+        for item in _destinations(project)
+        for pattern, value in ((_s(item.get("name")), name), (_s(item.get("server")), server))
+        if pattern and value
+    ]
+    return any(m for _, m in results) and not any(d and not m for d, m in results)
 
 
 def _source_allowed(project: Mapping[str, Any], url: str) -> bool:
-    """Argo CD's IsSourcePermitted."""
+    """Argo CD's IsSourcePermitted: some pattern matches and no deny pattern refuses."""
     want = _argocd.normalize_repo_url(url)
-    any_match = False
     repos = project.get("sourceRepos")
+    results: list[tuple[bool, bool]] = []  # (deny pattern, matched)
     for pattern in repos if isinstance(repos, list) else []:
         p = _s(pattern)
         deny = p.startswith("!")
         norm = ("!" if deny else "") + _argocd.normalize_repo_url(p.removeprefix("!"))
-        matched = _argocd.glob_match(norm, want, separators="/")
-        if matched:
-            any_match = True
-        elif deny:
-            return False
-    return any_match
+        results.append((deny, _argocd.glob_match(norm, want, separators="/")))
+    return any(m for _, m in results) and not any(d and not m for d, m in results)
 
 
 def _describe_destinations(project: Mapping[str, Any]) -> str:
-    items = project.get("destinations")
-    out = []
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, Mapping):
-            where = _s(item.get("name")) or _s(item.get("server")) or "?"
-            out.append(f"{where}/{_s(item.get('namespace')) or '?'}")
+    out = [
+        f"{_s(i.get('name')) or _s(i.get('server')) or '?'}/{_s(i.get('namespace')) or '?'}"
+        for i in _destinations(project)
+    ]
     return ", ".join(out) or "none"
 
 
@@ -148,7 +154,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
         if _destination_allowed(project, dst) is False:
             key = "name" if _s(dst.get("name")) else "server"
             cluster = _s(dst.get(key))
-            culprit = "namespace" if _cluster_listed(project, dst) else key
+            culprit = "namespace" if _cluster_allowed(project, dst) else key
             yield Issue(
                 app.owner,
                 app.field("spec", "destination", culprit),
