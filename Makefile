@@ -89,9 +89,10 @@ affected: setup
 summary: $(VENV)/.installed
 	$(RUN) merge-reports $(if $(EXPECT),--expect '$(EXPECT)') '$(REPORTS)' $(if $(SUMMARY),>> '$(SUMMARY)')
 
-## bench: performance figures (never part of test; a development tool, not in the wheel)
+## bench: performance figures into docs/performance.md's generated blocks (never part of test;
+## a development tool, not in the wheel)
 bench: setup
-	$(VENV)/bin/python -m kuberay_gitops_dev.bench
+	$(VENV)/bin/python -m kuberay_gitops_dev.bench --update-doc docs/performance.md
 
 ## audit-ports: start the real Ray of every cluster and audit its ports; regenerates docs/ports.md's table
 audit-ports: setup

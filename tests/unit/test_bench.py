@@ -179,3 +179,27 @@ def test_changed_since_is_judged_against_cold_not_the_warm_run_it_shares_caches_
     names = set(_verdicts({"validate-cold": 60.0, "validate-warm": 5.0, "changed-since": 1.0}))
     assert "changed-since at N=100 ≤ 10% of validate-cold" in names
     assert not any("of validate-warm" in n for n in names)
+
+
+def test_update_doc_rewrites_the_results_block_with_this_runs_tables(tmp_path: Path) -> None:
+    doc = (
+        f"# Performance\n\n{bench.RESULTS_DOC_BEGIN}\nold tables\n{bench.RESULTS_DOC_END}\n\n"
+        f"{bench.FAN_OUT_DOC_BEGIN}\nfan-out\n{bench.FAN_OUT_DOC_END}\n"
+    )
+    opts = bench._parse(["--repo", str(REPO_ROOT), "--sizes", "3", "--repeat", "1"])
+    measured = [
+        bench.Measurement("floor", 3, walls=[6.0]),
+        bench.Measurement("validate-warm", 3, walls=[0.5]),
+    ]
+    verdicts = bench.targets(measured, [])
+    text = bench.results_doc(doc, measured, [], verdicts, opts, "20261207T000000Z", "abc1234", 90)
+    assert "old tables" not in text
+    assert "Run 20261207T000000Z, commit `abc1234`" in text
+    assert "| 3 | validate-warm | 1 | 0.50 |" in text
+    assert "| validate-warm at N=3 ≤ 0.1x the render floor | 0.083x (0.5 s vs 6.0 s) |" in text
+    assert text.endswith(f"{bench.FAN_OUT_DOC_BEGIN}\nfan-out\n{bench.FAN_OUT_DOC_END}\n")
+
+
+def test_update_doc_without_the_markers_is_an_error_not_a_silent_pass() -> None:
+    with pytest.raises(bench.BenchError, match="not found"):
+        bench.splice("no markers here\n", bench.RESULTS_DOC_BEGIN, bench.RESULTS_DOC_END, "x")
