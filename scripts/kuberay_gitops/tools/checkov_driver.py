@@ -29,7 +29,7 @@ def main() -> None:
     from checkov.kubernetes.runner import Runner  # noqa: PLC0415 - heavy import, once
     from checkov.runner_filter import RunnerFilter  # noqa: PLC0415
 
-    # Started before the objects exist (the import overlaps rendering); they come on stdin.
+    # Started before the objects are written (the import overlaps that); they come on stdin.
     dirs = args.dirs or [str(d) for d in json.load(sys.stdin)]
     skips = [s for s in args.skip_check.split(",") if s]
     out: list[dict[str, Any]] = []
