@@ -185,8 +185,8 @@ def _backend_paths(
             yield Exposure(
                 obj,
                 field,
-                f'{obj.ref.kind} backend "{name}" port {port} looks like a Ray {hit}, and its '
-                "cluster is not in this target: token auth cannot be verified",
+                f'{obj.ref.kind} backend "{name}" port {port} looks like the {hit} of a Ray '
+                "cluster, and that cluster is not in this target: token auth cannot be verified",
                 variant,
                 None,
                 hit.role == "serve",

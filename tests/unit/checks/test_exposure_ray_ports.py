@@ -115,8 +115,8 @@ def test_ingress_and_route_backends_on_ray_ports_are_errors(
         (f"{CHECK}[ingress]", "ray", ".spec.rules[0].http.paths[1].backend", "t/ingress.yaml", 20),
     ]
     assert result.findings[2].message == (
-        'Ingress backend "other-head-svc" port 8265 looks like a Ray dashboard port 8265, and its '
-        "cluster is not in this target: token auth cannot be verified"
+        'Ingress backend "other-head-svc" port 8265 looks like the dashboard port 8265 of a Ray '
+        "cluster, and that cluster is not in this target: token auth cannot be verified"
     )
 
 
@@ -349,8 +349,8 @@ def test_a_head_service_name_in_a_namespace_without_the_cluster_is_unverified() 
             f"{CHECK}[ingress]",
             "Ingress/ray",
             ".spec.rules[0].http.paths[0].backend",
-            'Ingress backend "rc-head-svc" port 8265 looks like a Ray dashboard port 8265, and '
-            "its cluster is not in this target: token auth cannot be verified",
+            'Ingress backend "rc-head-svc" port 8265 looks like the dashboard port 8265 of a Ray '
+            "cluster, and that cluster is not in this target: token auth cannot be verified",
         )
     ]
 
@@ -409,8 +409,8 @@ def test_an_unknown_serve_service_looks_like_a_serve_port_and_is_platform_policy
             f"{CHECK}[ingress]",
             "Ingress/ray",
             ".spec.rules[0].http.paths[0].backend",
-            'Ingress backend "gone-serve-svc" port 8000 looks like a Ray Serve port 8000, and its '
-            "cluster is not in this target: token auth cannot be verified",
+            'Ingress backend "gone-serve-svc" port 8000 looks like the Serve port 8000 of a Ray '
+            "cluster, and that cluster is not in this target: token auth cannot be verified",
         )
     ]
     assert grades(CHECK, ing) == [(f"{CHECK}[ingress]", Severity.ERROR, Profile.PLATFORM)]
@@ -423,8 +423,8 @@ def test_an_unknown_head_service_on_a_role_name_is_correctness() -> None:
             f"{CHECK}[ingress]",
             "Ingress/ray",
             ".spec.rules[0].http.paths[0].backend",
-            'Ingress backend "gone-head-svc" port dashboard looks like a Ray dashboard port 8265, '
-            "and its cluster is not in this target: token auth cannot be verified",
+            'Ingress backend "gone-head-svc" port dashboard looks like the dashboard port 8265 of '
+            "a Ray cluster, and that cluster is not in this target: token auth cannot be verified",
         )
     ]
     assert grades(CHECK, ing) == [(f"{CHECK}[ingress]", Severity.ERROR, Profile.CORRECTNESS)]
@@ -474,3 +474,15 @@ def test_a_host_port_on_the_serve_port_is_platform_policy() -> None:
     serve = {"name": "serve", "containerPort": 8000, "hostPort": 8000}
     cluster = raycluster(head=head_group(ports=[serve]), workers=[])
     assert grades(CHECK, cluster) == [(f"{CHECK}[host-port]", Severity.ERROR, Profile.PLATFORM)]
+
+
+def test_an_unknown_head_service_on_the_client_port_names_ray_once() -> None:
+    assert issues(CHECK, _ingress_to("gone-head-svc", 10001)) == [
+        (
+            f"{CHECK}[ingress]",
+            "Ingress/ray",
+            ".spec.rules[0].http.paths[0].backend",
+            'Ingress backend "gone-head-svc" port 10001 looks like the Ray client port 10001 of a '
+            "Ray cluster, and that cluster is not in this target: token auth cannot be verified",
+        )
+    ]
