@@ -217,25 +217,27 @@ def normalize_path(path: str) -> str:
 
 def go_path_match(pattern: str, name: str) -> bool:
     """Go `path.Match`: `*` and `?` stop at `/`, `[^…]` negates, a backslash escapes."""
-    rx = _glob_regex(pattern, "/", "^")
+    rx = _glob_regex(pattern, "/")
     return rx is not None and rx.fullmatch(name) is not None
 
 
 def glob_match(pattern: str, value: str, separators: str = "", negation: bool = True) -> bool:
     """Argo CD's globMatch (gobwas/glob): `!` negates the whole pattern, `*` alone matches all."""
     if negation and pattern.startswith("!"):
-        rx = _glob_regex(pattern[1:], separators, "!", gobwas=True)
+        rx = _glob_regex(pattern[1:], separators, gobwas=True)
         return rx is not None and rx.fullmatch(value) is None
     if pattern == "*":
         return True
-    rx = _glob_regex(pattern, separators, "!", gobwas=True)
+    rx = _glob_regex(pattern, separators, gobwas=True)
     return rx is not None and rx.fullmatch(value) is not None
 
 
-def _glob_regex(
-    pattern: str, separators: str, negate_char: str, gobwas: bool = False
-) -> re.Pattern[str] | None:
-    """The pattern as a regular expression (None: malformed); gobwas adds `{a,b}` and `**`."""
+def _glob_regex(pattern: str, separators: str, gobwas: bool = False) -> re.Pattern[str] | None:
+    """The pattern as a regular expression (None: malformed).
+
+    Go's `[^…]` is the regular expression's own negated class; gobwas negates with `[!…]`
+    and adds `{a,b}` and `**`.
+    """
     not_sep = f"[^{re.escape(separators)}]" if separators else "."
     out: list[str] = []
     i, depth = 0, 0
@@ -260,7 +262,7 @@ def _glob_regex(
             if end == -1:
                 return None
             body = pattern[i + 1 : end]
-            neg = body.startswith(negate_char)
+            neg = gobwas and body.startswith("!")
             body = body[1:] if neg else body
             out.append(("[^" if neg else "[") + body.replace("\\", "\\\\") + "]")
             i = end + 1
@@ -546,7 +548,7 @@ def _expand_list(g: _Gen, spec: Any, gpath: FieldPath) -> list[_Params]:
                 _Fail("elementsYaml is not a list of mappings"), (*gpath, "elementsYaml")
             )
         for el in parsed:
-            p = _list_params(el, (*gpath, "elementsYaml"), g.engine.go)
+            p = _list_params(el, (), g.engine.go)  # every param comes from elementsYaml
             p.origins = dict.fromkeys(p.origins, (*gpath, "elementsYaml"))
             out.append(p)
     return out
@@ -574,8 +576,12 @@ def _expand_git(g: _Gen, spec: Any, gpath: FieldPath) -> list[_Params]:
         if not isinstance(d, Mapping) or not isinstance(d.get("path"), str):
             raise _Located(_Fail("git directories entry without path"), (*gpath, "directories", j))
         patterns.append((j, d["path"], d.get("exclude") is True))
-    prefix = spec.get("pathParamPrefix")
-    prefix = prefix if isinstance(prefix, str) and prefix else None
+    prefix = spec.get("pathParamPrefix") or ""
+    if not isinstance(prefix, str):
+        raise _Located(
+            _Fail("git generator pathParamPrefix is not a string"), (*gpath, "pathParamPrefix")
+        )
+    key = f"{prefix}.path" if prefix else "path"
     out: list[_Params] = []
     for directory in sorted(g.repo.directories):
         include = next((j for j, p, ex in patterns if not ex and go_path_match(p, directory)), None)
@@ -595,10 +601,8 @@ def _expand_git(g: _Gen, spec: Any, gpath: FieldPath) -> list[_Params]:
             }
             if prefix:
                 values = {prefix: values}
-            key = f"{prefix}.path" if prefix else "path"
             out.append(_Params(values, {key: origin}))
         else:
-            key = f"{prefix}.path" if prefix else "path"
             flat: dict[str, Any] = {
                 key: directory,
                 f"{key}.basename": base,

@@ -168,6 +168,7 @@ def test_same_repo_compares_normalized_urls_and_needs_a_configured_one(
         ("", "."),
         ("/", "."),
         (".", "."),
+        ("/XGBoost/overlays/", "XGBoost/overlays"),
     ],
 )
 def test_source_paths_are_repo_relative(path: str, normalized: str) -> None:
@@ -199,6 +200,7 @@ def _case(*values: Any, id: str) -> Any:
         _case("overlays/[!d]*", "overlays/dev", True, id="bang-is-no-negation"),
         _case("overlays/\\*", "overlays/*", True, id="escape"),
         _case("overlays/\\*", "overlays/dev", False, id="escape-literal"),
+        _case("overlays/\\*x", "overlays/*x", True, id="escape-then-more"),
         _case("x[\\d]", "xd", True, id="escape-in-class"),
         _case("x[\\d]", "x5", False, id="escape-in-class-no-regex"),
         _case("x[\\d]", "xX", False, id="escape-in-class-members-only"),
@@ -235,6 +237,9 @@ def test_git_directory_patterns_follow_go_path_match(
         _case("dev,prod}", "dev,prod}", "", True, id="literal-close-and-comma"),
         _case("[!d]ev", "dev", "", False, id="bang-class"),
         _case("[!d]ev", "xev", "", True, id="bang-class-other"),
+        _case("[!d]ev", "!ev", "", True, id="bang-is-not-a-member"),
+        _case("**.example.com", "api.eu.example.com", ".", True, id="super-star-then-more"),
+        _case("**.example.com", "apiexample.com", ".", False, id="super-star-then-dot"),
         _case("a*", "a\nb", "", True, id="newline"),
         _case("!dev", "dev", "", False, id="deny"),
         _case("!dev", "prod", "", True, id="deny-other"),
@@ -460,6 +465,20 @@ def test_a_nested_element_value_is_traced_to_its_key() -> None:
     assert app.field(*path) == (*LIST, "elements", 0, "cfg", "rev")
 
 
+def test_a_deeply_nested_element_value_is_traced_to_its_key() -> None:
+    gens = [{"list": {"elements": [{"unit": "crds", "a": {"b": {"c": "v1.2.3"}}}]}}]
+    (app,) = _apps(_appset(gens, template=app_spec(revision="{{.a.b.c}}")))
+    path = ("spec", "source", "targetRevision")
+    assert app.field(*path) == (*LIST, "elements", 0, "a", "b", "c")
+
+
+def test_an_index_of_a_nested_field_is_traced_to_that_field() -> None:
+    gens = [{"list": {"elements": [{"unit": "crds", "m": {"l": ["v1"]}}]}}]
+    (app,) = _apps(_appset(gens, template=app_spec(revision="{{index .m.l 0}}")))
+    assert app.spec["source"]["targetRevision"] == "v1"
+    assert app.field("spec", "source", "targetRevision") == (*LIST, "elements", 0, "m", "l")
+
+
 def test_a_reference_padded_by_blanks_is_still_traced_and_keeps_them() -> None:
     (app,) = _apps(_appset(template=app_spec(revision=" {{.unit}} ")))
     assert app.spec["source"]["targetRevision"] == " crds "
@@ -621,6 +640,12 @@ def test_an_index_reference_is_traced_to_its_param() -> None:
             'template "{{.unit.x}}": "unit" is not a map',
         ),
         (
+            "{{.m.a.x}}",
+            {"m": {"a": "s"}},
+            "missing-key",
+            'template "{{.m.a.x}}": "m.a" is not a map',
+        ),
+        (
             "{{index .l 1}}",
             {"l": ["a"]},
             "missing-key",
@@ -659,6 +684,7 @@ def test_an_index_reference_is_traced_to_its_param() -> None:
         "missing",
         "missing-nested",
         "not-a-map",
+        "nested-not-a-map",
         "out-of-range",
         "key-of-list",
         "missing-key",
@@ -755,6 +781,13 @@ def test_elements_yaml_adds_elements_traced_to_it() -> None:
     assert (crds.name, operator.name) == ("crds", "operator")
     assert crds.field("metadata", "name") == (*LIST, "elements", 0, "unit")
     assert operator.field("metadata", "name") == (*LIST, "elementsYaml")
+
+
+def test_elements_yaml_keeps_nested_values_for_go_templates() -> None:
+    gens = [{"list": {"elementsYaml": "- unit: operator\n  cfg: {rev: v1}\n"}}]
+    (app,) = _apps(_appset(gens, template=app_spec(revision="{{.cfg.rev}}")))
+    assert app.spec["source"]["targetRevision"] == "v1"
+    assert app.field("spec", "source", "targetRevision") == (*LIST, "elementsYaml")
 
 
 def test_elements_yaml_in_fasttemplate() -> None:
@@ -881,6 +914,15 @@ def test_prefixed_git_params_trace_to_the_include() -> None:
     (app,) = _apps(_appset([git], name="{{.p.path.basename}}"))
     assert app.name == "crds"
     assert app.field("metadata", "name") == (*GEN, "git", "directories", 0, "path")
+
+
+def test_a_path_param_prefix_that_is_no_string_is_a_problem() -> None:
+    git = _git({"path": "apps/*"}, pathParamPrefix=["p"])
+    assert _problem(_appset([git])) == (
+        (*GEN, "git", "pathParamPrefix"),
+        "git generator pathParamPrefix is not a string",
+        "unsupported",
+    )
 
 
 def test_an_empty_path_param_prefix_is_none() -> None:
@@ -1114,6 +1156,8 @@ def test_applications_of_an_index_in_render_order_with_problems_kept() -> None:
     ]
     assert [a.name for a in _argocd.applications(objs, REPO)] == ["crds", "operator", "plain"]
     assert _argocd.expand(index(broken).of_kind("ApplicationSet")[0], REPO) == []
+    git = _appset([_git({"path": "overlays/prod/*"})], name="{{.path.path}}")
+    assert [a.name for a in _argocd.expand(git, REPO)] == ["overlays/prod/crds"]
 
 
 @pytest.mark.parametrize(
