@@ -16,6 +16,7 @@ PASS / FAIL examples: tests/unit/checks/test_argocd_project.py
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kuberay_gitops.checks import _argocd
@@ -54,7 +55,60 @@ def _cluster(dst: Mapping[str, Any]) -> tuple[str, str]:
     return name, server
 
 
-def _destination_allowed(project: Mapping[str, Any], dst: Mapping[str, Any]) -> bool | None:
+# The characters that make a pattern a glob (`_argocd.glob_match`: `*`, `?`, classes,
+# `{a,b}`, escapes); a leading `!` makes it a deny pattern. Anything else matches itself.
+_GLOB = frozenset("*?[{\\")
+
+
+def _is_glob(pattern: str) -> bool:
+    return pattern.startswith("!") or any(c in _GLOB for c in pattern)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entries:
+    """A project's destination entries: the glob ones, and the literal ones by what they match.
+
+    Why: an ApplicationSet per environment, each naming its own cluster, meets a project
+    listing every environment's clusters, so matching each Application against every
+    entry grows with the square of the environments (make bench: 206,504 glob matches,
+    each compiling a regular expression, at 100 environments). A literal entry can only
+    take part in an Application's verdict when it names the Application's cluster and
+    namespace (or, for a destination by name, lists a server for that namespace);
+    glob entries take part always. `_relevant` gives those, and `_destination_allowed`
+    judges them exactly as it would judge every entry.
+    """
+
+    globs: tuple[Mapping[str, Any], ...]
+    literal: Mapping[tuple[str, str, str], tuple[Mapping[str, Any], ...]]
+
+
+def _entries(project: Mapping[str, Any]) -> _Entries:
+    """The project's destination entries, indexed (`_Entries`)."""
+    globs: list[Mapping[str, Any]] = []
+    literal: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+    for item in _destinations(project):
+        i_name, i_server, i_ns = (_s(item.get(k)) for k in ("name", "server", "namespace"))
+        if _is_glob(i_name) or _is_glob(i_server) or _is_glob(i_ns):
+            globs.append(item)
+            continue
+        keys = [("name", i_name, i_ns)] if i_name else [("server-only", "", i_ns)]
+        if i_server:
+            keys.append(("server", i_server, i_ns))
+        for key in keys:
+            literal.setdefault(key, []).append(item)
+    return _Entries(tuple(globs), {k: tuple(v) for k, v in literal.items()})
+
+
+def _relevant(entries: _Entries, name: str, server: str, ns: str) -> list[Mapping[str, Any]]:
+    """The entries that can take part in the verdict on this destination."""
+    keys = [("name", name, ns), ("server", server, ns)]
+    if not server:
+        keys.append(("server-only", "", ns))
+    # An entry listed under two of the keys counts twice: the verdict is any/all of them.
+    return [*entries.globs, *(i for k in keys for i in entries.literal.get(k, ()))]
+
+
+def _destination_allowed(entries: _Entries, dst: Mapping[str, Any]) -> bool | None:
     """Argo CD's isDestinationMatched; None when it depends on an unresolvable cluster name.
 
     Argo CD knows the server of a destination given by name; offline it is unknown, so a
@@ -63,7 +117,7 @@ def _destination_allowed(project: Mapping[str, Any], dst: Mapping[str, Any]) -> 
     name, server = _cluster(dst)
     ns = _s(dst.get("namespace"))
     any_match, no_deny, undecided = False, True, False
-    for item in _destinations(project):
+    for item in _relevant(entries, name, server, ns):
         i_name, i_server, i_ns = (
             _s(item.get("name")),
             _s(item.get("server")),
@@ -127,6 +181,7 @@ def _describe_destinations(project: Mapping[str, Any]) -> str:
 def run(ctx: CheckContext) -> Iterator[Issue]:
     """Project existence, `default`, destination and sources of every Application."""
     projects: dict[str, K8sObject] = {p.ref.name: p for p in ctx.index.of_kind(_argocd.APP_PROJECT)}
+    entries = {n: _entries(p.spec) for n, p in projects.items()}
     for app in _argocd.applications(ctx.index, ctx.repo):
         name = _s(app.spec.get("project")) or "default"
         field = app.field("spec", "project")
@@ -151,7 +206,7 @@ def run(ctx: CheckContext) -> Iterator[Issue]:
             continue
         project = proj_obj.spec
         dst = app.destination
-        if _destination_allowed(project, dst) is False:
+        if _destination_allowed(entries[name], dst) is False:
             key = "name" if _s(dst.get("name")) else "server"
             cluster = _s(dst.get(key))
             culprit = "namespace" if _cluster_allowed(project, dst) else key

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from kuberay_gitops.checks import argocd_project
 from tests.builders import (
     REPO_URL,
     Body,
@@ -419,3 +420,83 @@ def test_a_deny_pattern_of_another_cluster_lists_this_one() -> None:
     assert issues(CHECK, project, _to(name="dev", namespace="x")) == [
         _refused("namespace", "dev", "x", "!prod/kuberay")
     ]
+
+
+# Literal entries are looked up by cluster and namespace, not matched one by one (an
+# ApplicationSet per environment against a project listing every environment's cluster).
+ENVS = [{"name": f"env-{i:03d}", "namespace": "kuberay"} for i in range(40)]
+
+
+def test_a_literal_entry_among_many_allows_its_cluster_and_namespace() -> None:
+    assert issues(CHECK, _project(*ENVS), _to(name="env-037", namespace="kuberay")) == []
+
+
+def test_a_cluster_no_literal_entry_names_is_refused_at_the_name() -> None:
+    found = issues(CHECK, _project(*ENVS[:2]), _to(name="env-099", namespace="kuberay"))
+    assert found == [_refused("name", "env-099", "kuberay", "env-000/kuberay, env-001/kuberay")]
+
+
+def test_a_literal_entry_of_another_namespace_refuses_at_the_namespace() -> None:
+    found = issues(CHECK, _project(*ENVS[:1]), _to(name="env-000", namespace="other"))
+    assert found == [_refused("namespace", "env-000", "other", "env-000/kuberay")]
+
+
+def test_a_literal_entry_with_a_name_and_a_server_allows_either() -> None:
+    project = _project({"name": "prod", "server": PROD, "namespace": "kuberay"})
+    assert issues(CHECK, project, _to(server=PROD, namespace="kuberay")) == []
+    assert issues(CHECK, project, _to(name="prod", namespace="kuberay")) == []
+
+
+def test_a_literal_server_entry_of_the_namespace_leaves_a_destination_by_name_undecided() -> None:
+    project = _project({"server": PROD, "namespace": "x"})
+    assert issues(CHECK, project, _to(name="staging", namespace="x")) == []
+    assert issues(CHECK, project, _to(name="staging", namespace="y")) == [
+        _refused("name", "staging", "y", f"{PROD}/x")
+    ]
+
+
+def test_a_literal_server_entry_decides_a_destination_with_its_server() -> None:
+    project = _project({"server": PROD, "namespace": "x"})
+    other = "https://other.example.com"
+    assert issues(CHECK, project, _to(server=other, namespace="x")) == [
+        _refused("server", other, "x", f"{PROD}/x")
+    ]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["env-00*", "env-00?", "env-00[0-9]", "{env-000,other}", "env\\-000", "!other"],
+    ids=["star", "question-mark", "class", "alternatives", "escape", "deny"],
+)
+def test_an_entry_with_a_glob_character_is_matched_as_a_pattern(pattern: str) -> None:
+    project = _project({"name": pattern, "namespace": "kuberay"})
+    assert issues(CHECK, project, _to(name="env-000", namespace="kuberay")) == []
+
+
+@pytest.mark.parametrize("namespace", ["kube*", "!default"], ids=["glob", "deny"])
+def test_a_literal_name_with_a_glob_namespace_is_matched_as_a_pattern(namespace: str) -> None:
+    project = _project({"name": "env-000", "namespace": namespace})
+    assert issues(CHECK, project, _to(name="env-000", namespace="kuberay")) == []
+
+
+def test_a_literal_name_with_a_deny_server_is_matched_as_a_pattern() -> None:
+    project = _project(
+        {"name": "env-000", "namespace": "kuberay"}, {"server": f"!{PROD}", "namespace": "kuberay"}
+    )
+    assert issues(CHECK, project, _to(server=PROD, namespace="kuberay")) == [
+        _refused("server", PROD, "kuberay", f"env-000/kuberay, !{PROD}/kuberay")
+    ]
+
+
+def test_literal_entries_are_indexed_by_what_they_match_and_globs_kept_apart() -> None:
+    glob, by_name = {"name": "env-*", "namespace": "x"}, {"name": "dev", "namespace": "x"}
+    by_server, both = {"server": PROD, "namespace": "x"}, {"name": "p", "server": PROD}
+    entries = argocd_project._entries(_project(glob, by_name, by_server, both)["spec"])
+    assert entries.globs == (glob,)
+    assert dict(entries.literal) == {
+        ("name", "dev", "x"): (by_name,),
+        ("server-only", "", "x"): (by_server,),
+        ("server", PROD, "x"): (by_server,),
+        ("name", "p", ""): (both,),
+        ("server", PROD, ""): (both,),
+    }
