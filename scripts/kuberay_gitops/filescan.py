@@ -57,8 +57,8 @@ def file_findings(
         own = [CONFIG_FILE, *(p.relative_to(root).as_posix() for p in read)]
         scope = yamllint.scope(settings.policy_dir, own)
         linted = texts if scope is None else [(rel, text) for rel, text in texts if rel in scope]
-        config = yamllint.load_config(settings.policy_dir)
-        out.extend(yamllint.lint_texts(config, linted, cache_dir))
+        conf = yamllint.load_config(settings.policy_dir)
+        out.extend(yamllint.lint_texts(conf, linted, cache_dir))
     if secrets:
         out.extend(secretscan.scan_texts(texts))
         out.extend(_plainread_files(settings, targets, files, cache))

@@ -1,16 +1,17 @@
 """yamllint adapter: the repository's own YAML, through yamllint's Python API.
 
-A file's problems are a function of its text, its path (the config's `ignore` and
-per-path rules), the config and yamllint's version: `lint_texts` keeps them under the
-cache directory by that key, so a warm run lints only what changed. yamllint is pure
-Python and was half of a warm run over a repository of a hundred environments.
+A file's problems are a function of its text, its path, yamllint's version and the
+rules yamllint applies to that path (the config resolved: `extends`, per-rule `ignore`
+and `ignore-from-file` folded in): `lint_texts` keeps them under the cache directory by
+that key, so a warm run lints only what changed. yamllint is pure Python and was half of
+a warm run over a repository of a hundred environments.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -31,14 +32,8 @@ CORRECTNESS_RULES = frozenset({"syntax", "key-duplicates"})
 CACHE_DIR = "yamllint"
 HINT = "fix the YAML as yamllint says; the rules are in .yamllint"
 DEFAULT_CONFIG = "extends: default"
-
-
-@dataclass(frozen=True, slots=True)
-class LintConfig:
-    """The parsed config and the text it was parsed from (part of a cached verdict's key)."""
-
-    conf: YamlLintConfig
-    text: str
+# A rule's settings that choose the files it applies to, not what it finds in them.
+_SCOPE_KEYS = frozenset({"ignore", "ignore-from-file"})
 
 
 def _is_yaml(path: Path) -> bool:
@@ -82,15 +77,14 @@ def scope(policy_dir: Path, wanted: Iterable[str]) -> set[str] | None:
     return None if (policy_dir / CONFIG).is_file() else set(wanted)
 
 
-def load_config(repo_root: Path) -> LintConfig:
+def load_config(repo_root: Path) -> YamlLintConfig:
     """The repository's .yamllint, else yamllint's default."""
     cfg_path = repo_root / CONFIG
     try:
         if cfg_path.is_file():
-            # yamllint reads the file itself (relative `extends`); the text keys its verdicts.
-            return LintConfig(YamlLintConfig(file=str(cfg_path)), cfg_path.read_text())
-        return LintConfig(YamlLintConfig(DEFAULT_CONFIG), DEFAULT_CONFIG)
-    except (YamlLintConfigError, UnicodeDecodeError) as exc:
+            return YamlLintConfig(file=str(cfg_path))
+        return YamlLintConfig(DEFAULT_CONFIG)
+    except YamlLintConfigError as exc:
         raise ConfigError(f"{CONFIG}: {exc}") from exc
 
 
@@ -98,12 +92,20 @@ def load_config(repo_root: Path) -> LintConfig:
 Problem = tuple[int, int, str, str, str]
 
 
-def _problems(config: LintConfig, rel: str, text: str) -> list[Problem]:
+def _problems(conf: YamlLintConfig, rel: str, text: str) -> list[Problem]:
     """Yamllint's problems of one file."""
     return [
-        (p.line, p.column, p.rule or "syntax", p.level, p.desc)
-        for p in linter.run(text, config.conf, rel)
+        (p.line, p.column, p.rule or "syntax", p.level, p.desc) for p in linter.run(text, conf, rel)
     ]
+
+
+def _rules_for(conf: YamlLintConfig, rel: str) -> str:
+    """The rules yamllint applies to `rel`, with their settings, as a stable text."""
+    rules = {
+        r.ID: {k: v for k, v in conf.rules[r.ID].items() if k not in _SCOPE_KEYS}
+        for r in conf.enabled_rules(rel)
+    }
+    return json.dumps([conf.locale, rules], sort_keys=True, default=str)
 
 
 def _stored(found: object) -> list[Problem] | None:
@@ -122,35 +124,34 @@ def _stored(found: object) -> list[Problem] | None:
 
 
 def _cached(
-    config: LintConfig, rel: str, text: str, cache_dir: Path | None, salt: str
+    conf: YamlLintConfig, rel: str, text: str, cache_dir: Path | None, salt: str
 ) -> list[Problem]:
-    """`_problems`, from the entry of a run that linted this very text, path and config."""
+    """`_problems`, from the entry of a run that linted this very text, path and rules."""
     if cache_dir is None:
-        return _problems(config, rel, text)
-    key = diskcache.digest(salt, rel, text)
+        return _problems(conf, rel, text)
+    key = diskcache.digest(salt, _rules_for(conf, rel), rel, text)
     entry = cache_dir / CACHE_DIR / key[:2] / f"{key}.json"
     found = _stored(diskcache.read_json(entry))
     if found is not None:
         return found
-    problems = _problems(config, rel, text)
+    problems = _problems(conf, rel, text)
     diskcache.write_json(entry, problems)
     return problems
 
 
 def lint_texts(
-    config: LintConfig, files: Iterable[tuple[str, str]], cache_dir: Path | None = None
+    conf: YamlLintConfig, files: Iterable[tuple[str, str]], cache_dir: Path | None = None
 ) -> Iterator[Finding]:
     """Yamllint findings for (repo-relative path, text) pairs already read by `inputs`.
 
     The text keeps its line endings (read as bytes), so the new-lines rule sees CRLF.
     `cache_dir` keeps each file's problems for the next run (None: not read, not kept).
     """
-    # What every verdict depends on besides the file: yamllint's version and the config.
-    salt = diskcache.digest("yamllint-verdicts-v1", metadata.version("yamllint"), config.text)
+    salt = diskcache.digest("yamllint-verdicts-v2", metadata.version("yamllint"))
     for rel, text in files:
-        if config.conf.is_file_ignored(rel):
+        if conf.is_file_ignored(rel):
             continue
-        for line, column, rule, level, desc in _cached(config, rel, text, cache_dir, salt):
+        for line, column, rule, level, desc in _cached(conf, rel, text, cache_dir, salt):
             yield Finding(
                 Location(rel, line, column),
                 rule,
