@@ -614,8 +614,9 @@ def _expand_git(g: _Gen, spec: Any, gpath: FieldPath) -> list[_Params]:
 
 
 def _expand_generator(
-    g: _Gen, gen: Any, gpath: FieldPath, outer: _Params | None, nested: bool
+    g: _Gen, gen: Any, gpath: FieldPath, outer: _Params | None = None, nested: bool = False
 ) -> list[_Params]:
+    """The params of one generator (`nested`: a matrix child, rendered with `outer`)."""
     if not isinstance(gen, Mapping):
         raise _Located(_Fail("generator is not a mapping"), gpath)
     for key in ("selector", "template", "values"):
@@ -684,7 +685,7 @@ def _app_set(obj: K8sObject, repo: RepoFacts) -> Expansion:
         param_sets = [
             p
             for i, gen in enumerate(gens)
-            for p in _expand_generator(g, gen, ("spec", "generators", i), None, False)
+            for p in _expand_generator(g, gen, ("spec", "generators", i))
         ]
         apps = [_from_template(obj, template, p, engine) for p in param_sets]
     except _Located as exc:
