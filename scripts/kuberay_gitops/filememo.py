@@ -125,8 +125,8 @@ class RunCache:
         def resolve(key: tuple[str, str]) -> str | None:
             parent, name = posixpath.split(key[1])
             where = self._resolve(root, parent) if parent else "."
-            if where is None:
-                return None
+            if where is None:  # a way out of the repository may lead back into it
+                return _inside(root, os.path.realpath(posixpath.join(root, key[1])))
             full = posixpath.join(root, where, name) if where != "." else f"{root}/{name}"
             return _inside(root, os.path.realpath(full) if os.path.islink(full) else full)
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from kuberay_gitops.exitcodes import ToolFailed
+from kuberay_gitops.exitcodes import ToolFailed, ToolNotFound
 from kuberay_gitops.manifests import K8sObject, ref_of
 from kuberay_gitops.tools import checkov
 from kuberay_gitops.tools.runner import Started
@@ -159,3 +161,16 @@ def test_without_a_cache_directory_nothing_is_kept(
     results = checkov.scan_cached({"t": [_deployment()]}, [], 300, None)
     assert "CKV_K8S_12" in {r.check_id for r in results}
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_checkov_is_the_set_up_instruction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def not_installed(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    # checkov absent from the environment: neither its console script nor its metadata
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setattr(metadata, "version", not_installed)
+    with pytest.raises(ToolNotFound, match="run `make setup`"):
+        checkov.scan_cached({"t": [_deployment()]}, [], 300, tmp_path)

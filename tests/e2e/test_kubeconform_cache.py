@@ -10,7 +10,7 @@ import pytest
 from kuberay_gitops import settings as settings_mod
 from kuberay_gitops.manifests import K8sObject, ref_of
 from kuberay_gitops.settings import Settings
-from kuberay_gitops.tools import kubeconform, toolchain
+from kuberay_gitops.tools import kubeconform, schemas, toolchain
 from tests.conftest import WriteTree, target_tree
 
 
@@ -72,3 +72,19 @@ def test_without_a_cache_directory_nothing_is_kept(write_tree: WriteTree, tmp_pa
     before = {p for p in tmp_path.rglob("*") if kubeconform.CACHE_DIR in p.parts}
     assert _problems(settings, [_service(portz=1)], None) != set()
     assert {p for p in tmp_path.rglob("*") if kubeconform.CACHE_DIR in p.parts} == before
+
+
+def test_a_scratch_path_with_dot_dot_still_matches_every_result(
+    write_tree: WriteTree, tmp_path: Path
+) -> None:
+    settings = _settings(write_tree)
+    binary = toolchain.locate(settings).kubeconform
+    roots = schemas.ensure_builtin(
+        settings.cache_path / "schemas", settings.kubernetes_version, ["service-v1.json"]
+    )
+    (tmp_path / "elsewhere").mkdir()
+    scratch = tmp_path / "elsewhere" / ".." / "scratch"  # kubeconform reports it cleaned
+    found = kubeconform.validate(
+        binary, [_service(portz=1)], roots, roots, settings.kubernetes_version, [], 1, 60, scratch
+    )
+    assert [(p.kind, p.field) for p in found] == [("schema", ("spec", "portz"))]

@@ -70,3 +70,13 @@ def test_paths_resolve_through_symlinks_to_repository_relative_places(tmp_path: 
         False,
         False,
     ]
+
+
+def test_a_way_out_of_the_repository_that_leads_back_in_is_inside(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "base").mkdir(parents=True)
+    (root / "out").symlink_to("/")
+    back = f"out{root.resolve()}/base"  # out/ + the repository's absolute path
+    cache, top = RunCache(), root.resolve()
+    assert (cache.real(top, back), cache.inside(top, back)) == ("base", True)
+    assert cache.inside(top, "out/etc") is False

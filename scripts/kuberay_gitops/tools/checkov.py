@@ -198,6 +198,7 @@ def scan_cached(
     Each target's verdicts are kept under `cache_dir` (None: no cache) by the key of its
     objects; checkov starts only when some target has no entry, and scans only those.
     """
+    binary()  # a missing checkov is the set-up instruction, not an error of its version
     salt = _salt(skip_checks)
     results: list[CheckovResult] = []
     missed: dict[str, tuple[str, Sequence[K8sObject]]] = {}

@@ -16,6 +16,7 @@ warm run no kubeconform process at all.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -148,7 +149,7 @@ def validate(
         str(max(1, jobs)),
     ]
     # The schema directories are named by their content; the binary by its pinned version.
-    salt = diskcache.digest("kubeconform-verdicts-v1", version, *argv[1:-2])
+    salt = diskcache.digest("kubeconform-verdicts-v2", version, *argv[1:-2])
     results: dict[str, Mapping[str, Any]] = {}
     keys = {text: diskcache.digest(salt, text) for text in by_text}
     if cache_dir is not None:
@@ -184,7 +185,10 @@ def _run(
     if not texts:
         return {}
     scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="kubeconform-", dir=scratch) as tmp:
+    with tempfile.TemporaryDirectory(prefix="kubeconform-", dir=scratch) as made:
+        # kubeconform names each file as Go's filepath.Join cleans it: give it a clean path
+        # (a cache_dir like `../cache` would otherwise leave every result unmatched).
+        tmp = os.path.realpath(made)
         by_file: dict[str, str] = {}
         for i, text in enumerate(texts):
             path = Path(tmp) / f"{i:06d}.json"
@@ -203,12 +207,14 @@ def _run(
     seen = sum(int(summary.get(k, 0)) for k in ("valid", "invalid", "errors", "skipped"))
     if seen != len(by_file):
         raise ToolFailed(f"kubeconform read {seen} of {len(by_file)} distinct objects")
-    # A valid object has no entry of its own in kubeconform's JSON output.
+    # A valid object has no entry of its own in kubeconform's JSON output; every entry
+    # there must be one of ours, or a problem would pass as valid (never a silent pass).
     results: dict[str, Mapping[str, Any]] = {t: {"status": "statusValid"} for t in texts}
     for res in report.get("resources") or []:
         owner = by_file.get(str(res.get("filename")))
-        if owner is not None:
-            results[owner] = res
+        if owner is None:
+            raise ToolFailed(f"kubeconform reported a file it was not given: {res.get('filename')}")
+        results[owner] = res
     return results
 
 
