@@ -150,7 +150,8 @@ def test_below_the_threshold_one_job_validates_everything(
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert result.stderr == (
-        "2 environment(s), below the fan-out threshold of 13: one job validates the repository\n"
+        f"2 environment(s), below the fan-out threshold of {FAN_OUT_AT_TWIN}: "
+        "one job validates the repository\n"
     )
     assert out.read_text() == (
         "fan-out=false\nentries=1\nmatrix="
