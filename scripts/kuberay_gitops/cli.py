@@ -24,7 +24,6 @@ from kuberay_gitops import (
     harden,
     inputs,
     matrix,
-    newenv,
     policy,
     posture,
     ruleinfo,
@@ -590,6 +589,8 @@ def explain_cmd(check_id: str) -> None:
 @click.pass_obj
 def new_env_cmd(state: _State, name: str, source: str, dry_run: bool) -> None:
     """Create environment NAME from ENV: overlays, Argo CD wiring, validated or rolled back."""
+    from kuberay_gitops import newenv  # noqa: PLC0415  (keeps the other commands' start fast)
+
     try:
         newenv.check_name(name)
         code = newenv.run(state.settings(), name, source, dry_run=dry_run)

@@ -57,6 +57,8 @@ _KINDS = MappingProxyType(
 # What is read of a file: an engine's objects sit in files far smaller, and a huge or
 # endless file (a FIFO is skipped, a 1 GB file is not read whole) costs no more.
 _READ_BYTES = 1 << 20
+# Text every apiVersion `_KINDS` matches contains: a file without any holds no object.
+_GROUPS = ("argoproj.io/", ".toolkit.fluxcd.io/")
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _API = re.compile(r"^apiVersion:[ \t]*['\"]?([^'\"\s#]+)", re.MULTILINE)
 _KIND = re.compile(r"^kind:[ \t]*['\"]?([A-Za-z]+)", re.MULTILINE)
@@ -82,6 +84,8 @@ def objects(repo_root: Path) -> Iterator[EngineObject]:
                 text = f.read(_READ_BYTES).decode("utf-8", errors="replace")
         except OSError:
             continue
+        if not any(group in text for group in _GROUPS):
+            continue  # no object of either engine: skip the per-document scan
         rel = path.relative_to(root).as_posix()
         for doc in _DOC_SPLIT.split(text):
             api, kind = _API.search(doc), _KIND.search(doc)
