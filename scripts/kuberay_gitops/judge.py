@@ -22,6 +22,7 @@ from kuberay_gitops.locate import Pending
 from kuberay_gitops.render import RenderedTarget
 from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools import checkov, kubeconform
+from kuberay_gitops.tools.runner import Started
 
 
 def schema_pending(
@@ -42,17 +43,23 @@ def schema_pending(
 
 
 def checkov_pending(
-    settings: Settings, targets: Sequence[RenderedTarget], cache_dir: Path | None
+    settings: Settings,
+    targets: Sequence[RenderedTarget],
+    cache_dir: Path | None,
+    driver: Started | None = None,
 ) -> list[Pending]:
     """Checkov over the rendered objects it has checks for, target by target.
 
-    `cache_dir` keeps each target's verdicts for the next run (None: not read, not kept).
+    `cache_dir` keeps each target's verdicts for the next run (None: not read, not kept);
+    `driver` is one `checkov.early` started, used or stopped here.
     """
     by_target = {t.target.path: [o for o in t.objects if checkov.scannable(o)] for t in targets}
     skips = [s.id for s in settings.checkov_skips]
     return [
         Pending(r.obj.target, r.obj, r.field, r.check_id, Severity.ERROR, r.name, r.hint, "checkov")
-        for r in checkov.scan_cached(by_target, skips, settings.checkov_timeout, cache_dir)
+        for r in checkov.scan_cached(
+            by_target, skips, settings.checkov_timeout, cache_dir, driver
+        )
     ]
 
 

@@ -51,6 +51,7 @@ from kuberay_gitops.render import (
 )
 from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools import checkov, toolchain
+from kuberay_gitops.tools.runner import Started
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,17 +174,31 @@ def validate(
     targets = select(all_targets, settings.repo_root, paths)
     # A cache the repository under check could have brought is never read (a forged entry).
     distrust = rendercache.distrust(settings.cache_path, settings.repo_root) if use_cache else None
-    report = _validate(
-        settings,
-        stages,
-        use_cache and distrust is None,
-        progress,
-        files,
-        tools,
-        all_targets,
-        targets,
-        run_cache,
+    cached = use_cache and distrust is None
+    # Started ahead when no stored verdict can spare it: its import overlaps rendering.
+    driver = (
+        checkov.early(
+            [s.id for s in settings.checkov_skips], settings.cache_path if cached else None
+        )
+        if stages.checkov and checkov.wanted(settings)
+        else None
     )
+    try:
+        report = _validate(
+            settings,
+            stages,
+            cached,
+            progress,
+            files,
+            tools,
+            all_targets,
+            targets,
+            run_cache,
+            driver,
+        )
+    finally:
+        if driver is not None:
+            driver.cancel()
     if distrust is None:
         return report
     note = f"caches not used: {distrust} (a committed entry could stand in for a render)"
@@ -200,8 +215,9 @@ def _validate(
     all_targets: Sequence[RenderTarget],
     targets: Sequence[RenderTarget],
     cache: RunCache,
+    driver: Started | None,
 ) -> Report:
-    """`validate` once the targets are known."""
+    """`validate` once the targets are known (`driver`: checkov, if started early)."""
     renderer = make_renderer(settings, tools.kustomize)
     findings: list[Finding] = []
     pending: list[Pending] = []
@@ -261,6 +277,7 @@ def _validate(
         stages,
         tools,
         settings.cache_path if use_cache else None,
+        driver,
         rendered,
         facts,
         generated,
@@ -312,6 +329,7 @@ def _judge(
     stages: Stages,
     tools: toolchain.Tools,
     cache_dir: Path | None,
+    driver: Started | None,
     rendered: Sequence[RenderedTarget],
     facts: RepoFacts,
     generated: Mapping[str, Sequence[Generated]],
@@ -323,7 +341,8 @@ def _judge(
     The one judging step of render targets and plain manifests alike; `file_stage` is
     the source's own lint and secret scan of the files it read. kubeconform and checkov
     are processes: they run while this one lints and checks. `cache_dir` keeps the
-    tools' verdicts between runs (None: a run without caches).
+    tools' verdicts between runs (None: a run without caches); `driver` is checkov when
+    it was started early (`checkov.early`), used or stopped by the checkov stage.
     """
     findings: list[Finding] = []
     pending: list[Pending] = []
@@ -339,7 +358,7 @@ def _judge(
         if stages.checkov and checkov.wanted(settings):
             progress("checkov (one run, targets not seen before)")
             background.append(
-                tools_pool.submit(judge.checkov_pending, settings, rendered, cache_dir)
+                tools_pool.submit(judge.checkov_pending, settings, rendered, cache_dir, driver)
             )
         if stages.lint or stages.secrets:
             progress("yamllint and secret scan")
@@ -385,7 +404,7 @@ def validate_manifests(
     )
     # No cache: plain files are read, not rendered, and nothing of them is kept.
     judged, pending = _judge(
-        settings, stages, tools, None, rendered, facts, {}, progress, file_stage
+        settings, stages, tools, None, None, rendered, facts, {}, progress, file_stage
     )
     findings.extend(judged)
     cache = SourceCache(settings.repo_root)

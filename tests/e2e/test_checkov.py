@@ -174,3 +174,32 @@ def test_a_missing_checkov_is_the_set_up_instruction(
     monkeypatch.setattr(metadata, "version", not_installed)
     with pytest.raises(ToolNotFound, match="run `make setup`"):
         checkov.scan_cached({"t": [_deployment()]}, [], 300, tmp_path)
+
+
+def test_checkov_starts_early_only_when_no_stored_verdict_can_spare_it(tmp_path: Path) -> None:
+    for cache in (None, tmp_path / "empty"):
+        driver = checkov.early([], cache)
+        assert driver is not None
+        driver.cancel()
+    (tmp_path / "warm" / checkov.CACHE_DIR).mkdir(parents=True)
+    assert checkov.early([], tmp_path / "warm") is None
+
+
+def test_an_early_driver_scans_what_the_cache_misses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    driver = checkov.early([], None)
+    assert driver is not None
+    monkeypatch.setattr(checkov, "start", _no_checkov)  # only the early driver may run
+    found = checkov.scan_cached({"t": [_deployment()]}, [], 300, tmp_path, driver)
+    assert "CKV_K8S_12" in {r.check_id for r in found}
+    assert driver.proc.poll() is not None
+
+
+def test_an_early_driver_nothing_needs_is_stopped(tmp_path: Path) -> None:
+    checkov.scan_cached({"t": [_deployment()]}, [], 300, tmp_path)
+    driver = checkov.early([], None)
+    assert driver is not None
+    found = checkov.scan_cached({"t": [_deployment()]}, [], 300, tmp_path, driver)
+    assert "CKV_K8S_12" in {r.check_id for r in found}
+    assert driver.proc.poll() is not None  # stopped, not left running

@@ -187,17 +187,46 @@ def _loaded(data: object, objects: Sequence[K8sObject]) -> list[CheckovResult] |
         return None
 
 
+def early(skip_checks: Sequence[str], cache_dir: Path | None) -> Started | None:
+    """The driver, started now, when no verdict of an earlier run can spare it.
+
+    With no checkov verdict under `cache_dir` (a fresh CI machine, `--no-cache`), checkov
+    will run: started ahead, its import (~1.5 s) overlaps rendering and the twin. With
+    verdicts there, most runs need no checkov at all, and `scan_cached` starts it only
+    for the targets it has not seen.
+    """
+    if cache_dir is not None and (cache_dir / CACHE_DIR).is_dir():
+        return None
+    return start(skip_checks)
+
+
 def scan_cached(
     by_target: Mapping[str, Sequence[K8sObject]],
     skip_checks: Sequence[str],
     timeout: float,
     cache_dir: Path | None,
+    driver: Started | None = None,
 ) -> list[CheckovResult]:
     """`scan` of the targets' scannable objects, reusing the verdicts of targets seen before.
 
     Each target's verdicts are kept under `cache_dir` (None: no cache) by the key of its
-    objects; checkov starts only when some target has no entry, and scans only those.
+    objects; checkov runs only when some target has no entry, and scans only those, in
+    `driver` when one was started `early` (always stopped here), else in one started now.
     """
+    try:
+        return _scan_cached(by_target, skip_checks, timeout, cache_dir, driver)
+    finally:
+        if driver is not None:
+            driver.cancel()  # reaped, or stopped when nothing was left for it
+
+
+def _scan_cached(
+    by_target: Mapping[str, Sequence[K8sObject]],
+    skip_checks: Sequence[str],
+    timeout: float,
+    cache_dir: Path | None,
+    driver: Started | None,
+) -> list[CheckovResult]:
     binary()  # a missing checkov is the set-up instruction, not an error of its version
     salt = _salt(skip_checks)
     results: list[CheckovResult] = []
@@ -214,11 +243,11 @@ def scan_cached(
             results.extend(found)
     if not missed:
         return results
-    driver = start(skip_checks)
+    running = driver if driver is not None else start(skip_checks)
     try:
-        scanned = scan([o for _, objects in missed.values() for o in objects], driver, timeout)
+        scanned = scan([o for _, objects in missed.values() for o in objects], running, timeout)
     finally:
-        driver.cancel()  # reaped, or stopped if the scan failed before it finished
+        running.cancel()  # reaped, or stopped if the scan failed before it finished
     by_owner: dict[str, list[CheckovResult]] = {}
     for r in scanned:
         by_owner.setdefault(r.obj.target, []).append(r)
