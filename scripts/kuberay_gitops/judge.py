@@ -57,9 +57,7 @@ def checkov_pending(
     skips = [s.id for s in settings.checkov_skips]
     return [
         Pending(r.obj.target, r.obj, r.field, r.check_id, Severity.ERROR, r.name, r.hint, "checkov")
-        for r in checkov.scan_cached(
-            by_target, skips, settings.checkov_timeout, cache_dir, driver
-        )
+        for r in checkov.scan_cached(by_target, skips, settings.checkov_timeout, cache_dir, driver)
     ]
 
 
