@@ -40,6 +40,15 @@ def read_json(path: Path) -> Any | None:
         return None
 
 
+def verdict_path(cache_dir: Path, kind: str, key: str) -> Path:
+    """Where a tool's verdict under `key` lives: `<cache>/<kind>/<key[:2]>/<key>.json`.
+
+    Sharded by the key's first byte: a repository of a hundred environments keeps
+    thousands of verdicts per tool.
+    """
+    return cache_dir / kind / key[:2] / f"{key}.json"
+
+
 def digest(*parts: str | bytes) -> str:
     """A key over the parts, each delimited (no two part lists share a key)."""
     h = hashlib.sha256()

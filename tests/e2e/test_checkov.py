@@ -147,7 +147,7 @@ def test_another_skip_list_is_another_verdict(tmp_path: Path) -> None:
 
 def test_an_unreadable_entry_is_a_miss_never_a_pass(tmp_path: Path) -> None:
     first = checkov.scan_cached({"t": [_deployment()]}, [], 300, tmp_path)
-    entries = list((tmp_path / checkov.CACHE_DIR).glob("*.json"))
+    entries = list((tmp_path / checkov.CACHE_DIR).rglob("*.json"))
     assert len(entries) == 1
     entries[0].write_text('[[7, "CKV_K8S_12"')  # truncated, and out of range
     again = checkov.scan_cached({"t": [_deployment()]}, [], 300, tmp_path)

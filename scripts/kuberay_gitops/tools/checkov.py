@@ -230,15 +230,18 @@ def _scan_cached(
     binary()  # a missing checkov is the set-up instruction, not an error of its version
     salt = _salt(skip_checks)
     results: list[CheckovResult] = []
-    missed: dict[str, tuple[str, Sequence[K8sObject]]] = {}
+    missed: dict[str, tuple[Path | None, Sequence[K8sObject]]] = {}
     for target, objects in by_target.items():
         if not objects:
             continue
-        key = _key(salt, objects)
-        entry = cache_dir / CACHE_DIR / f"{key}.json" if cache_dir is not None else None
+        entry = (
+            diskcache.verdict_path(cache_dir, CACHE_DIR, _key(salt, objects))
+            if cache_dir is not None
+            else None
+        )
         found = _loaded(diskcache.read_json(entry), objects) if entry is not None else None
         if found is None:
-            missed[target] = (key, objects)
+            missed[target] = (entry, objects)
         else:
             results.extend(found)
     if not missed:
@@ -251,9 +254,9 @@ def _scan_cached(
     by_owner: dict[str, list[CheckovResult]] = {}
     for r in scanned:
         by_owner.setdefault(r.obj.target, []).append(r)
-    for target, (key, objects) in missed.items():
+    for target, (entry, objects) in missed.items():
         mine = by_owner.get(target, [])
         results.extend(mine)
-        if cache_dir is not None:
-            diskcache.write_json(cache_dir / CACHE_DIR / f"{key}.json", _stored(mine, objects))
+        if entry is not None:
+            diskcache.write_json(entry, _stored(mine, objects))
     return results

@@ -151,19 +151,22 @@ def validate(
     # The schema directories are named by their content; the binary by its pinned version.
     salt = diskcache.digest("kubeconform-verdicts-v2", version, *argv[1:-2])
     results: dict[str, Mapping[str, Any]] = {}
-    keys = {text: diskcache.digest(salt, text) for text in by_text}
+    entries: dict[str, Path] = {}
     if cache_dir is not None:
-        for text, key in keys.items():
-            found = diskcache.read_json(cache_dir / CACHE_DIR / key[:2] / f"{key}.json")
-            if isinstance(found, dict):
-                results[text] = found
+        entries = {
+            t: diskcache.verdict_path(cache_dir, CACHE_DIR, diskcache.digest(salt, t))
+            for t in by_text
+        }
+    for text, entry in entries.items():
+        found = diskcache.read_json(entry)
+        if isinstance(found, dict):
+            results[text] = found
     missed = [t for t in by_text if t not in results]
     for text, res in _run(argv, missed, timeout, scratch).items():
         results[text] = res
         # A verdict on the object is kept; an error (unreadable schema, …) is asked again.
-        if cache_dir is not None and res.get("status") in _KEPT:
-            key = keys[text]
-            diskcache.write_json(cache_dir / CACHE_DIR / key[:2] / f"{key}.json", dict(res))
+        if text in entries and res.get("status") in _KEPT:
+            diskcache.write_json(entries[text], dict(res))
     problems: list[SchemaProblem] = []
     for text, same in by_text.items():
         res = results[text]

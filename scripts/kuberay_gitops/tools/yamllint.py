@@ -130,7 +130,7 @@ def _cached(
     if cache_dir is None:
         return _problems(conf, rel, text)
     key = diskcache.digest(salt, _rules_for(conf, rel), rel, text)
-    entry = cache_dir / CACHE_DIR / key[:2] / f"{key}.json"
+    entry = diskcache.verdict_path(cache_dir, CACHE_DIR, key)
     found = _stored(diskcache.read_json(entry))
     if found is not None:
         return found
