@@ -1,0 +1,102 @@
+"""The built-in schema cache: written once per kind, and no work for kinds it cannot serve."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kuberay_gitops.tools import schemas
+
+K8S = "1.32.0"
+
+
+def _source(tmp_path: Path, *, definitions: bool = True) -> Path:
+    """A tiny stand-in for kubernetes-validate's strict schemas: one kind, one definition."""
+    src = tmp_path / "source"
+    src.mkdir()
+    (src / "service-v1.json").write_text(
+        json.dumps(
+            {
+                "$id": "https://example.invalid/service",
+                "properties": {"spec": {"$ref": "_definitions.json#/$defs/ServiceSpec"}},
+            }
+        )
+    )
+    if definitions:
+        (src / "_definitions.json").write_text(
+            json.dumps({"$defs": {"ServiceSpec": {"type": "object"}, "Unused": {}}})
+        )
+    return src
+
+
+def test_a_built_in_kind_is_written_self_contained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = _source(tmp_path)
+    monkeypatch.setattr(schemas, "_builtin_source", lambda _v: src)
+    root = schemas.ensure_builtin(tmp_path / "cache", K8S, ["service-v1.json"])
+    written = json.loads((root / "builtin" / "service-v1.json").read_text())
+    assert "$id" not in written
+    assert written["properties"]["spec"] == {"$ref": "#/$defs/ServiceSpec"}
+    assert set(written["$defs"]) == {"ServiceSpec"}
+
+
+def test_a_kind_without_a_built_in_schema_reads_no_definitions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No _definitions.json: reading it for a custom resource would fail here.
+    src = _source(tmp_path, definitions=False)
+    monkeypatch.setattr(schemas, "_builtin_source", lambda _v: src)
+    root = schemas.ensure_builtin(tmp_path / "cache", K8S, ["raycluster-ray-v1.json"])
+    assert not (root / "builtin" / "raycluster-ray-v1.json").exists()
+
+
+def test_a_kind_already_written_is_not_looked_up_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = _source(tmp_path)
+    monkeypatch.setattr(schemas, "_builtin_source", lambda _v: src)
+    schemas.ensure_builtin(tmp_path / "cache", K8S, ["service-v1.json"])
+
+    def gone(_v: str) -> Path:
+        raise AssertionError("the source was looked up for a kind already written")
+
+    monkeypatch.setattr(schemas, "_builtin_source", gone)
+    root = schemas.ensure_builtin(tmp_path / "cache", K8S, ["service-v1.json"])
+    assert (root / "builtin" / "service-v1.json").is_file()
+
+
+def test_the_real_source_is_found() -> None:
+    src = schemas._builtin_source(K8S)
+    assert (src / "_definitions.json").is_file()
+    assert (src / "service-v1.json").is_file()
+
+
+def test_a_run_of_custom_resources_never_imports_the_package(tmp_path: Path) -> None:
+    # A fresh interpreter: whether kubernetes_validate (80 ms of imports) was loaded.
+    code = (
+        "import sys; from pathlib import Path; from kuberay_gitops.tools import schemas; "
+        f"schemas.ensure_builtin(Path({str(tmp_path)!r}), {K8S!r}, ['raycluster-ray-v1.json']); "
+        "print('kubernetes_validate' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        start_new_session=True,
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_an_unbundled_kubernetes_version_is_a_config_error() -> None:
+    with pytest.raises(
+        schemas.ConfigError, match=re.escape("kubernetes_version 0.1.0: no bundled")
+    ):
+        schemas._builtin_source("0.1.0")
