@@ -11,6 +11,7 @@ that is not YAML is read all the same.
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -58,7 +59,7 @@ _KINDS = MappingProxyType(
 # endless file (a FIFO is skipped, a 1 GB file is not read whole) costs no more.
 _READ_BYTES = 1 << 20
 # Text every apiVersion `_KINDS` matches contains: a file without any holds no object.
-_GROUPS = ("argoproj.io/", ".toolkit.fluxcd.io/")
+_GROUPS = (b"argoproj.io/", b".toolkit.fluxcd.io/")
 _DOC_SPLIT = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _API = re.compile(r"^apiVersion:[ \t]*['\"]?([^'\"\s#]+)", re.MULTILINE)
 _KIND = re.compile(r"^kind:[ \t]*['\"]?([A-Za-z]+)", re.MULTILINE)
@@ -78,14 +79,15 @@ def objects(repo_root: Path) -> Iterator[EngineObject]:
     root = repo_root.resolve()
     for path in yaml_files(root):
         try:
-            if path.is_symlink() or not path.is_file():
-                continue
+            if not stat.S_ISREG(path.lstat().st_mode):
+                continue  # a symlink, a FIFO, a device: never followed, never read
             with path.open("rb") as f:
-                text = f.read(_READ_BYTES).decode("utf-8", errors="replace")
+                data = f.read(_READ_BYTES)
         except OSError:
             continue
-        if not any(group in text for group in _GROUPS):
-            continue  # no object of either engine: skip the per-document scan
+        if not any(group in data for group in _GROUPS):
+            continue  # no object of either engine: no decoding, no per-document scan
+        text = data.decode("utf-8", errors="replace")
         rel = path.relative_to(root).as_posix()
         for doc in _DOC_SPLIT.split(text):
             api, kind = _API.search(doc), _KIND.search(doc)

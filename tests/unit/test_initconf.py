@@ -171,3 +171,19 @@ def test_the_engine_is_read_off_the_objects(
     tmp_path: Path, files: dict[str, str], engine: gitops.Engine
 ) -> None:
     assert gitops.detect(_tree(tmp_path, files)) is engine
+
+
+def test_a_symlinked_file_is_never_read_for_the_engine(tmp_path: Path) -> None:
+    outside = _tree(tmp_path / "outside", {"app.yaml": ARGO_APP.format(name="a", path="x")})
+    repo = _tree(tmp_path / "repo", {"k/kustomization.yaml": KUSTOMIZATION})
+    (repo / "linked.yaml").symlink_to(outside / "app.yaml")
+    assert gitops.detect(repo) is gitops.Engine.NONE
+
+
+def test_an_engine_object_in_a_file_that_is_not_utf8_still_counts(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_bytes(
+        b"# \xff\xfe latin-1 noise\n" + ARGO_APP.format(name="a", path="x").encode()
+    )
+    assert list(gitops.objects(tmp_path)) == [
+        gitops.EngineObject(gitops.Engine.ARGOCD, "Application", "app.yaml")
+    ]

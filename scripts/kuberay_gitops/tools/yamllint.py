@@ -43,15 +43,20 @@ def _is_yaml(path: Path) -> bool:
 def yaml_files(repo_root: Path) -> list[Path]:
     """Every *.yaml / *.yml of the repository, outside tool and cache directories."""
     out: list[Path] = []
-    stack = [repo_root]
+    # os.scandir: an entry knows its type without a stat of its own (the walk is run on
+    # every validate, by the engine detection among others).
+    stack: list[tuple[Path, tuple[str, ...]]] = [(repo_root, ())]
     while stack:
-        d = stack.pop()
-        for p in sorted(d.iterdir()):
-            if p.is_dir():
-                if not skipped_dir(p.relative_to(repo_root).parts) and not p.is_symlink():
-                    stack.append(p)
-            elif _is_yaml(p):
-                out.append(p)
+        d, rel = stack.pop()
+        with os.scandir(d) as entries:
+            for entry in entries:
+                p = d / entry.name
+                if entry.is_dir():
+                    parts = (*rel, entry.name)
+                    if not skipped_dir(parts) and not entry.is_symlink():
+                        stack.append((p, parts))
+                elif _is_yaml(p):
+                    out.append(p)
     return sorted(out)
 
 
