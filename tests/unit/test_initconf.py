@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -187,3 +190,22 @@ def test_an_engine_object_in_a_file_that_is_not_utf8_still_counts(tmp_path: Path
     assert list(gitops.objects(tmp_path)) == [
         gitops.EngineObject(gitops.Engine.ARGOCD, "Application", "app.yaml")
     ]
+
+
+def test_a_fifo_is_never_opened_for_the_engine(tmp_path: Path) -> None:
+    # Opening a FIFO blocks until a writer comes: a fresh interpreter, under a timeout.
+    _tree(tmp_path, {"app.yaml": ARGO_APP.format(name="a", path="x")})
+    os.mkfifo(tmp_path / "pipe.yaml")
+    code = (
+        "import sys; from pathlib import Path; from kuberay_gitops import gitops; "
+        f"print(gitops.detect(Path({str(tmp_path)!r})).value)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        start_new_session=True,
+    )
+    assert out.stdout.strip() == "argocd"

@@ -39,3 +39,12 @@ def test_a_symlinked_directory_is_not_descended(tmp_path: Path) -> None:
     _touch(repo, "a.yaml")
     (repo / "linked").symlink_to(tmp_path / "outside", target_is_directory=True)
     assert _listed(repo) == ["a.yaml"]
+
+
+def test_a_symlink_loop_is_listed_as_a_file_and_stops_nothing(tmp_path: Path) -> None:
+    # The input limits report the loop later (input-unsafe); listing must not raise ELOOP.
+    _touch(tmp_path, "a.yaml")
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
+    (tmp_path / "other").symlink_to(tmp_path / "other")
+    (tmp_path / "through-a-file").symlink_to(tmp_path / "a.yaml" / "x")
+    assert _listed(tmp_path) == ["a.yaml", "loop.yaml"]

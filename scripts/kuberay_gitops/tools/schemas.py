@@ -10,9 +10,9 @@ the way kubeconform's openapi2jsonschema does (objects with `properties` get
 
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 from collections.abc import Iterable, Mapping
@@ -30,12 +30,38 @@ BUILTIN_TEMPLATE = "builtin/{{ .ResourceKind }}{{ .KindSuffix }}.json"
 CRD_TEMPLATE = "crd/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json"
 
 
-def _builtin_source(k8s_version: str) -> Path:
-    # Found, not imported: its import (jsonschema and all) is 80 ms.
+def _package() -> Path:
+    """The kubernetes-validate package's directory: found, never imported (80 ms of imports)."""
     spec = importlib.util.find_spec("kubernetes_validate")
     if spec is None or spec.origin is None:
         raise ConfigError("the kubernetes-validate package is not installed: run `make setup`")
-    base = Path(spec.origin).parent / "kubernetes-json-schema"
+    return Path(spec.origin).parent
+
+
+def _package_version(package: Path) -> str:
+    """`__version__` of the package's own `version.py`, read, not run.
+
+    The same copy whose schema files are read, whatever other copy or stale metadata the
+    path holds, so the cache key always names the schemas it holds.
+    """
+    path = package / "version.py"
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError) as exc:
+        raise ConfigError(f"{path}: cannot read kubernetes-validate's version: {exc}") from exc
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__version__" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            return node.value.value
+    raise ConfigError(f"{path}: no `__version__ = '...'` (an unsupported kubernetes-validate)")
+
+
+def _builtin_source(package: Path, k8s_version: str) -> Path:
+    base = package / "kubernetes-json-schema"
     src = base / f"v{k8s_version}-local-strict"
     if not src.is_dir():
         have = sorted(p.name.split("-")[0] for p in base.glob("v*-local-strict"))
@@ -92,12 +118,12 @@ def _errata(name: str, definition: Any) -> Any:
 
 def ensure_builtin(cache: Path, k8s_version: str, filenames: Iterable[str]) -> Path:
     """Self-contained built-in schemas for the given kubeconform file names (lazily)."""
-    # The suffix changes whenever what is written here does (NOT_REQUIRED); the version is
-    # the package's metadata (importing the package to read it costs jsonschema's import).
-    root = cache / f"k8s-v{k8s_version}-kv{importlib.metadata.version('kubernetes-validate')}-e1"
+    package = _package()
+    # The suffix changes whenever what is written here does (NOT_REQUIRED).
+    root = cache / f"k8s-v{k8s_version}-kv{_package_version(package)}-e1"
     out_dir = root / "builtin"
     wanted = [f for f in filenames if not (out_dir / f).exists()]
-    src = _builtin_source(k8s_version) if wanted else out_dir
+    src = _builtin_source(package, k8s_version) if wanted else out_dir
     # A kind with no built-in schema (every custom resource) is asked for on every run:
     # kubeconform then looks in the CRD schemas. The package's definitions are read only
     # when a built-in kind's schema is missing (reading them, and importing the package,

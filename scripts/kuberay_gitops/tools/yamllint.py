@@ -51,7 +51,9 @@ def yaml_files(repo_root: Path) -> list[Path]:
         with os.scandir(d) as entries:
             for entry in entries:
                 p = d / entry.name
-                if entry.is_dir():
+                # A link's target as Path.is_dir reads it: a loop or a dangling link is no
+                # directory (DirEntry.is_dir would raise ELOOP/ENOTDIR and stop the run).
+                if p.is_dir() if entry.is_symlink() else entry.is_dir():
                     parts = (*rel, entry.name)
                     if not skipped_dir(parts) and not entry.is_symlink():
                         stack.append((p, parts))
