@@ -32,7 +32,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +77,8 @@ HINTS: Mapping[str, str] = MappingProxyType(
 FIELD_MANAGER = "argocd-controller"
 PREREQUISITE_MANAGER = "cluster-prerequisites"
 ESTABLISHED_SECONDS = 20.0
+# How long ago a prerequisite CRD is marked established (`_established_long_ago`).
+PREREQUISITE_AGE = 3600
 OPERATOR_GRACE = 2.0  # how long an operator with nothing to reconcile must stay up
 CRD_PARALLEL = 2  # CRDs applied side by side (the machines this runs on have 2 cores)
 # The kinds whose objects the operator (or the API server for it) may generate.
@@ -503,8 +505,16 @@ def _apply_one(run: _Run, unit: Unit, obj: K8sObject) -> bool:
     return True
 
 
-def _install_prerequisites(api: KubeAPI, objects: Sequence[Mapping[str, Any]]) -> None:
-    """The cluster's own namespaces and CRDs (not the repository's), applied server-side."""
+def _install_prerequisites(
+    api: KubeAPI,
+    objects: Sequence[Mapping[str, Any]],
+    used: Collection[tuple[str, str]] = (),
+) -> None:
+    """The cluster's own namespaces and CRDs (not the repository's), applied server-side.
+
+    `used`: the (API group, kind) pairs the environment's objects have; the CRDs serving
+    them are marked established long ago (`_established_long_ago`).
+    """
 
     def install(obj: Mapping[str, Any]) -> None:
         res = api.resource(str(obj.get("apiVersion")), str(obj.get("kind")))
@@ -513,14 +523,72 @@ def _install_prerequisites(api: KubeAPI, objects: Sequence[Mapping[str, Any]]) -
 
     with ThreadPoolExecutor(max_workers=CRD_PARALLEL) as pool:
         list(pool.map(install, objects))
-    _wait_established(
+    crds = [o for o in objects if o.get("kind") == "CustomResourceDefinition"]
+    _wait_established(api, [str((o.get("metadata") or {}).get("name", "")) for o in crds])
+    _established_long_ago(
         api,
         [
             str((o.get("metadata") or {}).get("name", ""))
-            for o in objects
-            if o.get("kind") == "CustomResourceDefinition"
+            for o in crds
+            if (_crd_group(o), _crd_kind(o)) in used
         ],
     )
+
+
+def _crd_group(crd: Mapping[str, Any]) -> str:
+    return str((crd.get("spec") or {}).get("group", ""))
+
+
+def _crd_kind(crd: Mapping[str, Any]) -> str:
+    return str(((crd.get("spec") or {}).get("names") or {}).get("kind", ""))
+
+
+def _established_long_ago(api: KubeAPI, names: Sequence[str]) -> None:
+    """Move the Established time of these CRDs back by `PREREQUISITE_AGE` seconds.
+
+    kube-apiserver holds every create of a custom resource for two seconds while its CRD
+    was established less than two seconds ago (apiextensions-apiserver v0.32
+    `customresource_handler.go`, `justCreated`: so that the other servers of an HA
+    cluster have seen it). A prerequisite is what the cluster had long before Argo CD
+    syncs, so that pause is none of the sync's; it was two seconds of every environment's
+    twin, on its first ServiceMonitor. Only the condition's time changes; a CRD that
+    changed meanwhile (the `test` fails) or cannot be read keeps its own.
+    """
+    res = api.resource("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+    if res is None or not names:
+        return
+    then = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - PREREQUISITE_AGE))
+
+    def backdate(name: str) -> None:
+        with contextlib.suppress(ApiError):
+            conds = (api.get(res, None, name).get("status") or {}).get("conditions") or []
+            at = next(
+                (
+                    i
+                    for i, c in enumerate(conds)
+                    if c.get("type") == "Established" and c.get("status") == "True"
+                ),
+                None,
+            )
+            if at is not None:
+                api.json_patch(
+                    res.path(None, name) + "/status",
+                    [
+                        {
+                            "op": "test",
+                            "path": f"/status/conditions/{at}/type",
+                            "value": "Established",
+                        },
+                        {
+                            "op": "replace",
+                            "path": f"/status/conditions/{at}/lastTransitionTime",
+                            "value": then,
+                        },
+                    ],
+                )
+
+    with ThreadPoolExecutor(max_workers=CRD_PARALLEL) as pool:
+        list(pool.map(backdate, names))
 
 
 def _default_service_accounts(api: KubeAPI) -> None:
@@ -1149,6 +1217,7 @@ def run_environment(
     abort = abort or threading.Event()
     every = [o for u in env.units for o in objects.get(u.target, ())]
     deployment = operator_deployment(every)
+    used = {(o.ref.api_version.rpartition("/")[0], o.ref.kind) for o in every}
     base = layer_units(env, objects) if layers is not None else ()
     own = {str((p.get("metadata") or {}).get("name")) for p in prerequisites}
     if any(o.ref.name in own for u in base for o in objects[u.target]):
@@ -1163,7 +1232,7 @@ def run_environment(
                 run.owners[(f"{obj.ref.api_version}/{obj.ref.kind}", "", obj.ref.name)] = unit.app
                 run.count += 1
                 run.cel_texts.extend(_cel_texts([obj.body]))
-        _install_prerequisites(plane.api, prerequisites)
+        _install_prerequisites(plane.api, prerequisites, used)
         service: Service | None = None
         watched: frozenset[str] | None = None
         started = False

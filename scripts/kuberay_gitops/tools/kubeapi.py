@@ -86,7 +86,7 @@ class KubeAPI:
         self,
         method: str,
         path: str,
-        body: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
         content_type: str = "application/json",
         query: Mapping[str, str] | None = None,
     ) -> Any:
@@ -108,7 +108,7 @@ class KubeAPI:
         self,
         method: str,
         path: str,
-        body: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
         content_type: str,
         query: Mapping[str, str] | None,
     ) -> Any:
@@ -223,6 +223,10 @@ class KubeAPI:
     def create(self, res: Resource, namespace: str | None, body: Mapping[str, Any]) -> Any:
         """Create one object."""
         return self.request("POST", res.path(namespace), body)
+
+    def json_patch(self, path: str, operations: Sequence[Mapping[str, Any]]) -> Any:
+        """An RFC 6902 patch of the object (or subresource) at `path`; a failed `test` is 422."""
+        return self.request("PATCH", path, operations, "application/json-patch+json")
 
     def token_for(self, namespace: str, service_account: str, seconds: int = 3600) -> str:
         """A bound token of a ServiceAccount (TokenRequest), to act as that account."""
