@@ -45,6 +45,7 @@ from kuberay_gitops.locate import Pending, SourceCache, in_document, locate_all,
 from kuberay_gitops.render import (
     Progress,
     RenderedTarget,
+    Renderer,
     make_renderer,
     quiet,
     render_targets,
@@ -241,57 +242,49 @@ def _validate(
     by_target = {t.path: t for t in targets}
     findings.extend(render_findings(settings, rendered, refused, cache))
     facts = environments.repo_facts(settings, all_targets, rendered)
-    generated: dict[str, list[Generated]] = {}
-    clusters: list[ClusterSummary] = []
-    skipped = "--no-cluster" if not stages.cluster else environments.cluster_skipped(settings)
-    if skipped is None:
-        results, extra = environments.cluster_stage(
-            settings, renderer, all_targets, rendered, facts, use_cache, progress, cache
-        )
-        for res in results:
-            clusters.append(
-                ClusterSummary(res.name, res.applied, len(res.generated), res.seconds, res.cached)
-            )
-            for g in res.generated:
-                generated.setdefault(g.obj.target, []).append(g)
-            pending.extend(
-                Pending(
-                    p.obj.target,
-                    p.obj,
-                    p.field,
-                    p.check_id,
-                    p.severity,
-                    p.message,
-                    p.hint,
-                    "kuberay-gitops",
-                )
-                for p in res.problems
-            )
-        by_target.update({rt.target.path: rt.target for rt in extra})
-        if not results:
-            skipped = "no Argo CD Application syncs the selected targets to a cluster"
-            if settings.engine is gitops.Engine.FLUX:
-                skipped += " (Flux syncs this repository; the twin replays Argo CD only)"
-    judged, more = _judge(
-        settings,
-        stages,
-        tools,
-        settings.cache_path if use_cache else None,
-        driver,
-        rendered,
-        facts,
-        generated,
-        progress,
-        lambda: filescan.file_findings(
+    with ThreadPoolExecutor(max_workers=2) as tools_pool:
+        # kubeconform and checkov judge what was rendered, never what the twin generates:
+        # they run while the twins do.
+        tool_jobs = _start_tools(
             settings,
-            files,
-            cache,
-            targets,
-            lint=stages.lint,
-            secrets=stages.secrets,
-            cache_dir=settings.cache_path if use_cache else None,
-        ),
-    )
+            stages,
+            tools,
+            settings.cache_path if use_cache else None,
+            driver,
+            rendered,
+            progress,
+            tools_pool,
+        )
+        try:
+            clusters, generated, more, extra, skipped = _cluster(
+                settings, stages, renderer, all_targets, rendered, facts, use_cache, progress, cache
+            )
+            pending.extend(more)
+            by_target.update({rt.target.path: rt.target for rt in extra})
+            judged, more = _judge(
+                settings,
+                stages,
+                rendered,
+                facts,
+                generated,
+                progress,
+                lambda: filescan.file_findings(
+                    settings,
+                    files,
+                    cache,
+                    targets,
+                    lint=stages.lint,
+                    secrets=stages.secrets,
+                    cache_dir=settings.cache_path if use_cache else None,
+                ),
+                tool_jobs,
+            )
+        except BaseException:
+            # A failed twin or Ctrl-C: checkov's verdicts are moot, so it is stopped rather
+            # than waited for (the pool waits for its jobs; kubeconform's is seconds).
+            if driver is not None:
+                driver.kill()
+            raise
     findings.extend(judged)
     pending.extend(more)
     if pending:
@@ -324,52 +317,120 @@ def _validate(
     )
 
 
-def _judge(
+def _cluster(
+    settings: Settings,
+    stages: Stages,
+    renderer: Renderer,
+    all_targets: Sequence[RenderTarget],
+    rendered: Sequence[RenderedTarget],
+    facts: RepoFacts,
+    use_cache: bool,
+    progress: Progress,
+    cache: RunCache,
+) -> tuple[
+    list[ClusterSummary],
+    dict[str, list[Generated]],
+    list[Pending],
+    list[RenderedTarget],
+    str | None,
+]:
+    """The cluster stage's summaries, generated objects, findings, extra units and skip.
+
+    What each target's objects generated, the units it rendered beyond the selection, and
+    why it was skipped (None: it ran).
+    """
+    generated: dict[str, list[Generated]] = {}
+    clusters: list[ClusterSummary] = []
+    pending: list[Pending] = []
+    skipped = "--no-cluster" if not stages.cluster else environments.cluster_skipped(settings)
+    if skipped is not None:
+        return clusters, generated, pending, [], skipped
+    results, extra = environments.cluster_stage(
+        settings, renderer, all_targets, rendered, facts, use_cache, progress, cache
+    )
+    for res in results:
+        clusters.append(
+            ClusterSummary(res.name, res.applied, len(res.generated), res.seconds, res.cached)
+        )
+        for g in res.generated:
+            generated.setdefault(g.obj.target, []).append(g)
+        pending.extend(
+            Pending(
+                p.obj.target,
+                p.obj,
+                p.field,
+                p.check_id,
+                p.severity,
+                p.message,
+                p.hint,
+                "kuberay-gitops",
+            )
+            for p in res.problems
+        )
+    if not results:
+        skipped = "no Argo CD Application syncs the selected targets to a cluster"
+        if settings.engine is gitops.Engine.FLUX:
+            skipped += " (Flux syncs this repository; the twin replays Argo CD only)"
+    return clusters, generated, pending, extra, skipped
+
+
+def _start_tools(
     settings: Settings,
     stages: Stages,
     tools: toolchain.Tools,
     cache_dir: Path | None,
     driver: Started | None,
     rendered: Sequence[RenderedTarget],
+    progress: Progress,
+    pool: ThreadPoolExecutor,
+) -> list[Future[list[Pending]]]:
+    """The tools' judging (kubeconform, checkov) of the rendered objects, started in `pool`.
+
+    They are processes: they run while this one does the cluster stage, lints and checks.
+    `cache_dir` keeps the tools' verdicts between runs (None: a run without caches);
+    `driver` is checkov when it was started early (`checkov.early`), used or stopped by the
+    checkov stage.
+    """
+    jobs: list[Future[list[Pending]]] = []
+    if stages.schema:
+        progress("kubeconform (one run over every object)")
+        jobs.append(
+            pool.submit(judge.schema_pending, settings, tools.kubeconform, rendered, cache_dir)
+        )
+    if stages.checkov and checkov.wanted(settings):
+        progress("checkov (one run, targets not seen before)")
+        jobs.append(pool.submit(judge.checkov_pending, settings, rendered, cache_dir, driver))
+    return jobs
+
+
+def _judge(
+    settings: Settings,
+    stages: Stages,
+    rendered: Sequence[RenderedTarget],
     facts: RepoFacts,
     generated: Mapping[str, Sequence[Generated]],
     progress: Progress,
     file_stage: Callable[[], list[Finding]],
+    tool_jobs: Sequence[Future[list[Pending]]],
 ) -> tuple[list[Finding], list[Pending]]:
-    """Schema, checkov, the per-file stages and the checks over rendered targets.
+    """The per-file stages and the checks over rendered targets, then the tools' verdicts.
 
     The one judging step of render targets and plain manifests alike; `file_stage` is
-    the source's own lint and secret scan of the files it read. kubeconform and checkov
-    are processes: they run while this one lints and checks. `cache_dir` keeps the
-    tools' verdicts between runs (None: a run without caches); `driver` is checkov when
-    it was started early (`checkov.early`), used or stopped by the checkov stage.
+    the source's own lint and secret scan of the files it read; `tool_jobs` are the
+    tools `_start_tools` started.
     """
     findings: list[Finding] = []
     pending: list[Pending] = []
-    with ThreadPoolExecutor(max_workers=2) as tools_pool:
-        background: list[Future[list[Pending]]] = []
-        if stages.schema:
-            progress("kubeconform (one run over every object)")
-            background.append(
-                tools_pool.submit(
-                    judge.schema_pending, settings, tools.kubeconform, rendered, cache_dir
-                )
-            )
-        if stages.checkov and checkov.wanted(settings):
-            progress("checkov (one run, targets not seen before)")
-            background.append(
-                tools_pool.submit(judge.checkov_pending, settings, rendered, cache_dir, driver)
-            )
-        if stages.lint or stages.secrets:
-            progress("yamllint and secret scan")
-            findings.extend(file_stage())
-        if stages.checks:
-            progress("project checks")
-            pending.extend(
-                judge.check_pending(settings, facts, rendered, generated, stages.only_checks)
-            )
-        for job in background:
-            pending.extend(job.result())
+    if stages.lint or stages.secrets:
+        progress("yamllint and secret scan")
+        findings.extend(file_stage())
+    if stages.checks:
+        progress("project checks")
+        pending.extend(
+            judge.check_pending(settings, facts, rendered, generated, stages.only_checks)
+        )
+    for job in tool_jobs:
+        pending.extend(job.result())
     return findings, pending
 
 
@@ -403,9 +464,13 @@ def validate_manifests(
         argocd_synced=False,
     )
     # No cache: plain files are read, not rendered, and nothing of them is kept.
-    judged, pending = _judge(
-        settings, stages, tools, None, None, rendered, facts, {}, progress, file_stage
-    )
+    with ThreadPoolExecutor(max_workers=2) as tools_pool:
+        tool_jobs = _start_tools(
+            settings, stages, tools, None, None, rendered, progress, tools_pool
+        )
+        judged, pending = _judge(
+            settings, stages, rendered, facts, {}, progress, file_stage, tool_jobs
+        )
     findings.extend(judged)
     cache = SourceCache(settings.repo_root)
 

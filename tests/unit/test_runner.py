@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,22 @@ def test_a_cancelled_process_and_its_children_are_gone(tmp_path: Path) -> None:
     started.cancel()
     started.cancel()  # twice is harmless
     assert started.proc.returncode is not None
+    assert _exits(int(pidfile.read_text()))
+
+
+def test_a_process_killed_from_another_thread_ends_the_wait_on_it(tmp_path: Path) -> None:
+    # The checkov driver is waited on by a worker thread; a failed run kills it from the
+    # main thread instead of waiting for its scan.
+    pidfile = tmp_path / "pid"
+    started = start(["sh", "-c", f"sleep 30 & echo $! > {pidfile}; wait"])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        waiting = pool.submit(started.finish, "", 60)
+        for _ in range(100):
+            if pidfile.exists() and pidfile.read_text().strip():
+                break
+            time.sleep(0.05)
+        started.kill()
+        assert waiting.result(timeout=10).returncode == -signal.SIGKILL
     assert _exits(int(pidfile.read_text()))
 
 

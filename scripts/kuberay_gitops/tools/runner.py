@@ -157,11 +157,15 @@ class Started:
         with contextlib.suppress(ProcessLookupError):
             resource.prlimit(self.proc.pid, resource.RLIMIT_DATA, (cap, cap))
 
-    def cancel(self) -> None:
-        """Kill the process and its children, and reap it; safe to call twice."""
+    def kill(self) -> None:
+        """Kill the process and its children now, from any thread; its waiter reaps it."""
         if self.proc.poll() is None:  # not reaped, so its process group id is still its own
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def cancel(self) -> None:
+        """Kill the process and its children, and reap it; safe to call twice."""
+        self.kill()
         with contextlib.suppress(Exception):
             self.proc.communicate(timeout=5)
 
