@@ -213,6 +213,19 @@ def cli(*args: str, env: Mapping[str, str] | None = None) -> CliResult:
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+def fresh_python(code: str) -> str:
+    """What `code` prints in a fresh interpreter (its own imports, its own blocking calls)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        start_new_session=True,
+    )
+    return proc.stdout.strip()
+
+
 def exponential_tree(levels: int, leaf_kib: int, target: str = "t") -> dict[str, str]:
     """A kustomization tree that includes its base twice per level (issue 17's memory bomb).
 

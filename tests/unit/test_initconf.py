@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from kuberay_gitops import gitops, initconf
 from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.filememo import RunCache
 from kuberay_gitops.settings import load
-from tests.conftest import REPO_ROOT, CliResult, cli
+from tests.conftest import REPO_ROOT, CliResult, cli, fresh_python
 
 KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
 COMPONENT = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
@@ -200,12 +198,4 @@ def test_a_fifo_is_never_opened_for_the_engine(tmp_path: Path) -> None:
         "import sys; from pathlib import Path; from kuberay_gitops import gitops; "
         f"print(gitops.detect(Path({str(tmp_path)!r})).value)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        start_new_session=True,
-    )
-    assert out.stdout.strip() == "argocd"
+    assert fresh_python(code) == "argocd"

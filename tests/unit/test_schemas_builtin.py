@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from kuberay_gitops.exitcodes import ConfigError
 from kuberay_gitops.tools import schemas
+from tests.conftest import fresh_python
 
 K8S = "1.32.0"
 
@@ -84,21 +85,11 @@ def test_a_run_of_custom_resources_never_imports_the_package(tmp_path: Path) -> 
         f"schemas.ensure_builtin(Path({str(tmp_path)!r}), {K8S!r}, ['raycluster-ray-v1.json']); "
         "print('kubernetes_validate' in sys.modules)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        start_new_session=True,
-    )
-    assert out.stdout.strip() == "False"
+    assert fresh_python(code) == "False"
 
 
 def test_an_unbundled_kubernetes_version_is_a_config_error() -> None:
-    with pytest.raises(
-        schemas.ConfigError, match=re.escape("kubernetes_version 0.1.0: no bundled")
-    ):
+    with pytest.raises(ConfigError, match=re.escape("kubernetes_version 0.1.0: no bundled")):
         schemas._builtin_source(schemas._package(), "0.1.0")
 
 
@@ -123,11 +114,11 @@ def test_a_version_file_without_a_literal_version_is_a_config_error(
     tmp_path: Path, text: str
 ) -> None:
     (tmp_path / "version.py").write_text(text)
-    with pytest.raises(schemas.ConfigError, match=re.escape(str(tmp_path / "version.py"))):
+    with pytest.raises(ConfigError, match=re.escape(str(tmp_path / "version.py"))):
         schemas._package_version(tmp_path)
 
 
 def test_a_missing_package_is_the_set_up_instruction(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(schemas.importlib.util, "find_spec", lambda _name: None)
-    with pytest.raises(schemas.ConfigError, match=re.escape("run `make setup`")):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda _name: None)
+    with pytest.raises(ConfigError, match=re.escape("run `make setup`")):
         schemas.ensure_builtin(Path("unused"), K8S, ["service-v1.json"])
