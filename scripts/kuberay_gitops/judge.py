@@ -22,7 +22,7 @@ from kuberay_gitops.locate import Pending
 from kuberay_gitops.render import RenderedTarget
 from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools import checkov, kubeconform
-from kuberay_gitops.tools.runner import Started
+from kuberay_gitops.tools.runner import Processes, Started
 
 
 def schema_pending(
@@ -30,15 +30,19 @@ def schema_pending(
     kubeconform_bin: Path,
     targets: Sequence[RenderedTarget],
     cache_dir: Path | None,
+    processes: Processes | None = None,
 ) -> list[Pending]:
     """The schema stage over every rendered object (`kubeconform.schema_problems`).
 
-    `cache_dir` keeps each distinct object's verdict for the next run (None: no cache).
+    `cache_dir` keeps each distinct object's verdict for the next run (None: no cache);
+    `processes` lets the run stop kubeconform from another thread.
     """
     objects = [o for t in targets for o in t.objects]
     return [
         Pending(p.obj.target, p.obj, p.field, p.kind, Severity.ERROR, p.message, p.hint, p.source)
-        for p in kubeconform.schema_problems(settings, kubeconform_bin, objects, cache_dir)
+        for p in kubeconform.schema_problems(
+            settings, kubeconform_bin, objects, cache_dir, processes
+        )
     ]
 
 
@@ -47,17 +51,21 @@ def checkov_pending(
     targets: Sequence[RenderedTarget],
     cache_dir: Path | None,
     driver: Started | None = None,
+    processes: Processes | None = None,
 ) -> list[Pending]:
     """Checkov over the rendered objects it has checks for, target by target.
 
     `cache_dir` keeps each target's verdicts for the next run (None: not read, not kept);
-    `driver` is one `checkov.early` started, used or stopped here.
+    `driver` is one `checkov.early` started, used or stopped here; `processes` lets the
+    run stop checkov from another thread.
     """
     by_target = {t.target.path: [o for o in t.objects if checkov.scannable(o)] for t in targets}
     skips = [s.id for s in settings.checkov_skips]
     return [
         Pending(r.obj.target, r.obj, r.field, r.check_id, Severity.ERROR, r.name, r.hint, "checkov")
-        for r in checkov.scan_cached(by_target, skips, settings.checkov_timeout, cache_dir, driver)
+        for r in checkov.scan_cached(
+            by_target, skips, settings.checkov_timeout, cache_dir, driver, processes
+        )
     ]
 
 

@@ -52,7 +52,7 @@ from kuberay_gitops.render import (
 )
 from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools import checkov, toolchain
-from kuberay_gitops.tools.runner import Started
+from kuberay_gitops.tools.runner import Processes, Started
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +242,7 @@ def _validate(
     by_target = {t.path: t for t in targets}
     findings.extend(render_findings(settings, rendered, refused, cache))
     facts = environments.repo_facts(settings, all_targets, rendered)
+    processes = Processes()
     with ThreadPoolExecutor(max_workers=2) as tools_pool:
         # kubeconform and checkov judge what was rendered, never what the twin generates:
         # they run while the twins do.
@@ -254,6 +255,7 @@ def _validate(
             rendered,
             progress,
             tools_pool,
+            processes,
         )
         try:
             clusters, generated, more, extra, skipped = _cluster(
@@ -280,8 +282,9 @@ def _validate(
                 tool_jobs,
             )
         except BaseException:
-            # A failed twin or Ctrl-C: checkov's verdicts are moot, so it is stopped rather
-            # than waited for (the pool waits for its jobs; kubeconform's is seconds).
+            # A failed twin or Ctrl-C: the tools' verdicts are moot, so their processes are
+            # stopped rather than waited for (the pool then waits only for their threads).
+            processes.kill_all()
             if driver is not None:
                 driver.kill()
             raise
@@ -383,23 +386,28 @@ def _start_tools(
     rendered: Sequence[RenderedTarget],
     progress: Progress,
     pool: ThreadPoolExecutor,
+    processes: Processes | None = None,
 ) -> list[Future[list[Pending]]]:
     """The tools' judging (kubeconform, checkov) of the rendered objects, started in `pool`.
 
     They are processes: they run while this one does the cluster stage, lints and checks.
     `cache_dir` keeps the tools' verdicts between runs (None: a run without caches);
     `driver` is checkov when it was started early (`checkov.early`), used or stopped by the
-    checkov stage.
+    checkov stage; `processes` lets the caller stop the tools' processes.
     """
     jobs: list[Future[list[Pending]]] = []
     if stages.schema:
         progress("kubeconform (one run over every object)")
         jobs.append(
-            pool.submit(judge.schema_pending, settings, tools.kubeconform, rendered, cache_dir)
+            pool.submit(
+                judge.schema_pending, settings, tools.kubeconform, rendered, cache_dir, processes
+            )
         )
     if stages.checkov and checkov.wanted(settings):
         progress("checkov (one run, targets not seen before)")
-        jobs.append(pool.submit(judge.checkov_pending, settings, rendered, cache_dir, driver))
+        jobs.append(
+            pool.submit(judge.checkov_pending, settings, rendered, cache_dir, driver, processes)
+        )
     return jobs
 
 
@@ -429,6 +437,8 @@ def _judge(
         pending.extend(
             judge.check_pending(settings, facts, rendered, generated, stages.only_checks)
         )
+    if tool_jobs:
+        progress("kubeconform and checkov verdicts")
     for job in tool_jobs:
         pending.extend(job.result())
     return findings, pending

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kuberay_gitops.exitcodes import ToolFailed, ToolNotFound
-from kuberay_gitops.tools.runner import Bounds, OutputLimitExceeded, run, start
+from kuberay_gitops.tools.runner import Bounds, OutputLimitExceeded, Processes, run, start
 
 
 def _alive(pid: int) -> bool:
@@ -83,6 +83,42 @@ def test_a_process_killed_from_another_thread_ends_the_wait_on_it(tmp_path: Path
         started.kill()
         assert waiting.result(timeout=10).returncode == -signal.SIGKILL
     assert _exits(int(pidfile.read_text()))
+
+
+def _pid_from(pidfile: Path) -> int:
+    for _ in range(100):
+        if pidfile.exists() and pidfile.read_text().strip():
+            return int(pidfile.read_text())
+        time.sleep(0.05)
+    raise AssertionError(f"{pidfile} never written")
+
+
+def test_a_run_stopped_through_its_processes_ends_at_once_with_its_children(
+    tmp_path: Path,
+) -> None:
+    pidfile, processes = tmp_path / "pid", Processes()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(
+            run, ["sh", "-c", f"sleep 30 & echo $! > {pidfile}; wait"], processes=processes
+        )
+        child = _pid_from(pidfile)
+        processes.kill_all()
+        assert running.result(timeout=10).returncode == -signal.SIGKILL
+    assert _exits(child)
+
+
+def test_a_process_started_after_the_run_stopped_is_killed_at_once() -> None:
+    processes = Processes()
+    processes.kill_all()
+    started = time.monotonic()
+    assert run(["sleep", "30"], processes=processes).returncode == -signal.SIGKILL
+    assert time.monotonic() - started < 10
+
+
+def test_a_finished_run_is_no_longer_tracked(tmp_path: Path) -> None:
+    processes = Processes()
+    assert run(["true"], processes=processes).returncode == 0
+    assert processes._live == {}
 
 
 def test_a_bounded_run_over_its_output_cap_kills_the_group_and_its_children(

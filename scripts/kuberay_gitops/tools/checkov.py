@@ -31,7 +31,7 @@ from kuberay_gitops.exitcodes import ToolFailed, ToolNotFound
 from kuberay_gitops.findings import FieldPath, Profile
 from kuberay_gitops.manifests import K8sObject
 from kuberay_gitops.settings import Settings
-from kuberay_gitops.tools.runner import Started, one_line
+from kuberay_gitops.tools.runner import Processes, Started, one_line
 from kuberay_gitops.tools.runner import start as start_process
 
 SKIP_HINT = "fix the object, or skip with a reason (checkov.io/skipN annotation or checkov.skip)"
@@ -206,15 +206,17 @@ def scan_cached(
     timeout: float,
     cache_dir: Path | None,
     driver: Started | None = None,
+    processes: Processes | None = None,
 ) -> list[CheckovResult]:
     """`scan` of the targets' scannable objects, reusing the verdicts of targets seen before.
 
     Each target's verdicts are kept under `cache_dir` (None: no cache) by the key of its
     objects; checkov runs only when some target has no entry, and scans only those, in
-    `driver` when one was started `early` (always stopped here), else in one started now.
+    `driver` when one was started `early` (always stopped here), else in one started now;
+    `processes` lets the run stop it from another thread.
     """
     try:
-        return _scan_cached(by_target, skip_checks, timeout, cache_dir, driver)
+        return _scan_cached(by_target, skip_checks, timeout, cache_dir, driver, processes)
     finally:
         if driver is not None:
             driver.cancel()  # reaped, or stopped when nothing was left for it
@@ -226,6 +228,7 @@ def _scan_cached(
     timeout: float,
     cache_dir: Path | None,
     driver: Started | None,
+    processes: Processes | None,
 ) -> list[CheckovResult]:
     binary()  # a missing checkov is the set-up instruction, not an error of its version
     salt = _salt(skip_checks)
@@ -247,9 +250,13 @@ def _scan_cached(
     if not missed:
         return results
     running = driver if driver is not None else start(skip_checks)
+    if processes is not None:
+        processes.add(running)
     try:
         scanned = scan([o for _, objects in missed.values() for o in objects], running, timeout)
     finally:
+        if processes is not None:
+            processes.discard(running)
         running.cancel()  # reaped, or stopped if the scan failed before it finished
     by_owner: dict[str, list[CheckovResult]] = {}
     for r in scanned:

@@ -31,7 +31,7 @@ from kuberay_gitops.findings import FieldPath, parse_json_pointer
 from kuberay_gitops.manifests import K8sObject
 from kuberay_gitops.settings import Settings
 from kuberay_gitops.tools import schemas
-from kuberay_gitops.tools.runner import one_line, run
+from kuberay_gitops.tools.runner import Processes, one_line, run
 from kuberay_gitops.tools.schemas import BUILTIN_TEMPLATE, CRD_TEMPLATE
 
 _ADDITIONAL = re.compile(r"additional properties? '([^']+)'")
@@ -112,6 +112,7 @@ def validate(
     scratch: Path,
     cache_dir: Path | None = None,
     version: str = "",
+    processes: Processes | None = None,
 ) -> list[SchemaProblem]:
     """Validate all objects in one kubeconform process; every object is accounted for.
 
@@ -162,7 +163,7 @@ def validate(
         if isinstance(found, dict):
             results[text] = found
     missed = [t for t in by_text if t not in results]
-    for text, res in _run(argv, missed, timeout, scratch).items():
+    for text, res in _run(argv, missed, timeout, scratch, processes).items():
         results[text] = res
         # A verdict on the object is kept; an error (unreadable schema, …) is asked again.
         if text in entries and res.get("status") in _KEPT:
@@ -182,7 +183,11 @@ def validate(
 
 
 def _run(
-    argv: Sequence[str], texts: Sequence[str], timeout: float, scratch: Path
+    argv: Sequence[str],
+    texts: Sequence[str],
+    timeout: float,
+    scratch: Path,
+    processes: Processes | None = None,
 ) -> dict[str, Mapping[str, Any]]:
     """One kubeconform process over the texts: each text's result, every one accounted for."""
     if not texts:
@@ -197,7 +202,7 @@ def _run(
             path = Path(tmp) / f"{i:06d}.json"
             path.write_text(text)
             by_file[str(path)] = text
-        out = run([*argv, tmp], timeout=timeout)
+        out = run([*argv, tmp], timeout=timeout, processes=processes)
         if out.returncode not in (0, 1):
             raise ToolFailed(f"kubeconform exited {out.returncode}: {one_line(out.stderr)}")
         try:
@@ -258,10 +263,12 @@ def schema_problems(
     kubeconform: Path,
     objects: Sequence[K8sObject],
     cache_dir: Path | None = None,
+    processes: Processes | None = None,
 ) -> list[SchemaProblem]:
     """The schema stage over every object: deprecated versions, then kubeconform's problems.
 
-    `cache_dir` keeps kubeconform's result of each distinct object for the next run.
+    `cache_dir` keeps kubeconform's result of each distinct object for the next run;
+    `processes` lets the run stop kubeconform from another thread.
     """
     if not objects:
         return []
@@ -287,6 +294,7 @@ def schema_problems(
         settings.scratch_path,
         cache_dir,
         settings.toolchain.kubeconform,
+        processes,
     )
     deprecated = schemas.load_deprecated(crd_root)
     old_api = [

@@ -16,6 +16,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -158,7 +159,12 @@ class Started:
             resource.prlimit(self.proc.pid, resource.RLIMIT_DATA, (cap, cap))
 
     def kill(self) -> None:
-        """Kill the process and its children now, from any thread; its waiter reaps it."""
+        """Kill the process and its children now, from any thread; its waiter reaps it.
+
+        From another thread, the waiter may reap it between the check and the kill: the
+        group id is then free for the kernel to reuse, which it does not do within the
+        microseconds between (pids are handed out in order).
+        """
         if self.proc.poll() is None:  # not reaped, so its process group id is still its own
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -168,6 +174,41 @@ class Started:
         self.kill()
         with contextlib.suppress(Exception):
             self.proc.communicate(timeout=5)
+
+
+class Processes:
+    """The processes a run's worker threads are waiting on, so a failed run can stop them.
+
+    A worker thread blocks on its process; the signal of a Ctrl-C reaches only the main
+    thread, and a failed stage there would otherwise wait for each tool to finish. Once
+    `kill_all` has run, every process added is killed at once (the run is over).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: dict[int, Started] = {}
+        self._stopped = False
+
+    def add(self, started: Started) -> None:
+        """Track a started process until `discard`; killed now if the run was stopped."""
+        with self._lock:
+            self._live[id(started)] = started
+            stopped = self._stopped
+        if stopped:
+            started.kill()
+
+    def discard(self, started: Started) -> None:
+        """Stop tracking a process its waiter has finished with."""
+        with self._lock:
+            self._live.pop(id(started), None)
+
+    def kill_all(self) -> None:
+        """Kill every tracked process group, and every one added from now on."""
+        with self._lock:
+            self._stopped = True
+            live = list(self._live.values())
+        for started in live:
+            started.kill()
 
 
 def start(
@@ -205,14 +246,22 @@ def run(
     timeout: float = 120.0,
     input_text: str | None = None,
     bounds: Bounds | None = None,
+    processes: Processes | None = None,
 ) -> Completed:
     """Run a command to completion; a missing binary or a timeout is a ToolError.
 
-    With `bounds` (and no input) the output and memory caps apply: see `Bounds`.
+    With `bounds` (and no input) the output and memory caps apply: see `Bounds`. With
+    `processes` the run can be stopped from another thread (`Processes.kill_all`).
     """
     if bounds is None:
         started = start(argv, cwd=cwd, env=env, stdin=input_text is not None)
-        return started.finish(input_text, timeout)
+        if processes is None:
+            return started.finish(input_text, timeout)
+        processes.add(started)
+        try:
+            return started.finish(input_text, timeout)
+        finally:
+            processes.discard(started)
     if input_text is not None:
         raise ValueError("a bounded run takes no input")
     started = start(argv, cwd=cwd, env=env, stdin=False)
