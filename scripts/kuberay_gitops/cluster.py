@@ -32,7 +32,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -533,6 +533,11 @@ def _install_prerequisites(
             if (_crd_group(o), _crd_kind(o)) in used
         ],
     )
+
+
+def kinds_used(objects: Iterable[K8sObject]) -> set[tuple[str, str]]:
+    """The (API group, kind) pairs of the objects, as a CRD's `spec.group` and kind name them."""
+    return {(o.ref.api_version.rpartition("/")[0], o.ref.kind) for o in objects}
 
 
 def _crd_group(crd: Mapping[str, Any]) -> str:
@@ -1217,7 +1222,7 @@ def run_environment(
     abort = abort or threading.Event()
     every = [o for u in env.units for o in objects.get(u.target, ())]
     deployment = operator_deployment(every)
-    used = {(o.ref.api_version.rpartition("/")[0], o.ref.kind) for o in every}
+    used = kinds_used(every)
     base = layer_units(env, objects) if layers is not None else ()
     own = {str((p.get("metadata") or {}).get("name")) for p in prerequisites}
     if any(o.ref.name in own for u in base for o in objects[u.target]):

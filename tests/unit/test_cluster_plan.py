@@ -611,3 +611,23 @@ def test_ray_pod_views_take_the_labels_of_the_pods_the_operator_created() -> Non
     assert by_group["gpu"].labels["ray.io/node-type"] == "worker"
     assert "only" not in by_group["gpu"].labels
     assert ObjectIndex([rc], "t").ray_pods()[0].labels["ray.io/node-type"] == "head"
+
+
+def test_the_kinds_an_environment_uses_are_named_as_a_crd_names_them() -> None:
+    objects = objects_from_docs(
+        [
+            {
+                "apiVersion": "monitoring.coreos.com/v1",
+                "kind": "ServiceMonitor",
+                "metadata": {"name": "s"},
+            },
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},
+            {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": "r"}},
+        ],
+        "t",
+    )
+    assert cluster.kinds_used(objects) == {
+        ("monitoring.coreos.com", "ServiceMonitor"),
+        ("", "ConfigMap"),
+        ("ray.io", "RayCluster"),
+    }
