@@ -523,16 +523,13 @@ def _install_prerequisites(
 
     with ThreadPoolExecutor(max_workers=CRD_PARALLEL) as pool:
         list(pool.map(install, objects))
-    crds = [o for o in objects if o.get("kind") == "CustomResourceDefinition"]
-    _wait_established(api, [str((o.get("metadata") or {}).get("name", "")) for o in crds])
-    _established_long_ago(
-        api,
-        [
-            str((o.get("metadata") or {}).get("name", ""))
-            for o in crds
-            if (_crd_group(o), _crd_kind(o)) in used
-        ],
-    )
+    crds = {
+        str((o.get("metadata") or {}).get("name", "")): o
+        for o in objects
+        if o.get("kind") == "CustomResourceDefinition"
+    }
+    _wait_established(api, list(crds))
+    _established_long_ago(api, [name for name, crd in crds.items() if _serves(crd) in used])
 
 
 def kinds_used(objects: Iterable[K8sObject]) -> set[tuple[str, str]]:
@@ -540,12 +537,10 @@ def kinds_used(objects: Iterable[K8sObject]) -> set[tuple[str, str]]:
     return {(o.ref.api_version.rpartition("/")[0], o.ref.kind) for o in objects}
 
 
-def _crd_group(crd: Mapping[str, Any]) -> str:
-    return str((crd.get("spec") or {}).get("group", ""))
-
-
-def _crd_kind(crd: Mapping[str, Any]) -> str:
-    return str(((crd.get("spec") or {}).get("names") or {}).get("kind", ""))
+def _serves(crd: Mapping[str, Any]) -> tuple[str, str]:
+    """The (API group, kind) a CRD serves, as `kinds_used` names an object's."""
+    spec = crd.get("spec") or {}
+    return str(spec.get("group", "")), str((spec.get("names") or {}).get("kind", ""))
 
 
 def _established_long_ago(api: KubeAPI, names: Sequence[str]) -> None:
