@@ -255,13 +255,13 @@ def run(
     """
     if bounds is None:
         started = start(argv, cwd=cwd, env=env, stdin=input_text is not None)
-        if processes is None:
-            return started.finish(input_text, timeout)
-        processes.add(started)
+        if processes is not None:
+            processes.add(started)
         try:
             return started.finish(input_text, timeout)
         finally:
-            processes.discard(started)
+            if processes is not None:
+                processes.discard(started)
     if input_text is not None:
         raise ValueError("a bounded run takes no input")
     started = start(argv, cwd=cwd, env=env, stdin=False)
