@@ -123,7 +123,9 @@ def ensure_builtin(cache: Path, k8s_version: str, filenames: Iterable[str]) -> P
     root = cache / f"k8s-v{k8s_version}-kv{_package_version(package)}-e1"
     out_dir = root / "builtin"
     wanted = [f for f in filenames if not (out_dir / f).exists()]
-    src = _builtin_source(package, k8s_version) if wanted else out_dir
+    if not wanted:
+        return root
+    src = _builtin_source(package, k8s_version)
     # A kind with no built-in schema (every custom resource) is asked for on every run:
     # kubeconform then looks in the CRD schemas. The package's definitions are read only
     # when a built-in kind's schema is missing (reading them, and importing the package,
