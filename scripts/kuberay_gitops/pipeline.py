@@ -242,7 +242,9 @@ def _validate(
     by_target = {t.path: t for t in targets}
     findings.extend(render_findings(settings, rendered, refused, cache))
     facts = environments.repo_facts(settings, all_targets, rendered)
-    processes = Processes()
+    processes = Processes()  # the tools' processes, checkov's early driver among them
+    if driver is not None:
+        processes.add(driver)
     with ThreadPoolExecutor(max_workers=2) as tools_pool:
         # kubeconform and checkov judge what was rendered, never what the twin generates:
         # they run while the twins do.
@@ -285,8 +287,6 @@ def _validate(
             # A failed twin or Ctrl-C: the tools' verdicts are moot, so their processes are
             # stopped rather than waited for (the pool then waits only for their threads).
             processes.kill_all()
-            if driver is not None:
-                driver.kill()
             raise
     findings.extend(judged)
     pending.extend(more)
